@@ -1,0 +1,114 @@
+"""The HTTP API at /api/v1/. It reads through the same selectors and rules as the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+
+from samverkan.api.auth import BearerToken, require_scope
+from samverkan.api.models import Scope
+from samverkan.api.selectors import token_get, token_list
+from samverkan.api.services import token_revoke
+from samverkan.organisations.selectors import groups_of, memberships_of
+
+api = NinjaAPI(
+    title="Samverkan API",
+    version="1",
+    description=(
+        "Personal access tokens: `Authorization: Bearer svk_…`, created with "
+        "`samverkan token create` or on the account page."
+    ),
+    urls_namespace="api-v1",
+    docs_url=None,  # the interactive docs page loads scripts from a CDN; the CSP forbids that
+    openapi_url="/openapi.json",
+    auth=BearerToken(),
+)
+
+
+class AgencyOut(Schema):
+    id: int
+    name: str
+    sector: str
+    role: str
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    municipality: str
+    agency_id: int
+    role: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    agencies: list[AgencyOut]
+    groups: list[GroupOut]
+    token_scope: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+@api.get("/me", response=MeOut, summary="The caller's identity, agencies and roles")
+def me(request: HttpRequest) -> MeOut:
+    user = request.user
+    return MeOut(
+        id=user.pk,
+        username=user.get_username(),
+        first_name=user.first_name,  # type: ignore[union-attr]
+        last_name=user.last_name,  # type: ignore[union-attr]
+        email=user.email,  # type: ignore[union-attr]
+        agencies=[
+            AgencyOut(id=m.agency_id, name=m.agency.name, sector=m.agency.sector, role=m.role)
+            for m in memberships_of(user=user)  # type: ignore[arg-type]
+        ],
+        groups=[
+            GroupOut(
+                id=g.group_id,
+                name=g.group.name,
+                municipality=g.group.municipality.name,
+                agency_id=g.agency_id,
+                role=g.role,
+            )
+            for g in groups_of(user=user)  # type: ignore[arg-type]
+        ],
+        token_scope=request.api_token.scope,  # type: ignore[attr-defined]
+    )
+
+
+@api.get("/tokens", response=list[TokenOut], summary="The caller's own tokens")
+def tokens(request: HttpRequest) -> list[TokenOut]:
+    return [
+        TokenOut.model_validate(t, from_attributes=True) for t in token_list(viewer=request.user)
+    ]  # type: ignore[arg-type]
+
+
+@api.delete(
+    "/tokens/{token_id}",
+    response={200: TokenOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Revoke one of the caller's tokens (needs the write scope)",
+)
+def revoke_token(request: HttpRequest, token_id: int) -> TokenOut:
+    token = token_get(viewer=request.user, pk=token_id)  # type: ignore[arg-type]
+    require_scope(request, Scope.WRITE)
+    revoked = token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    return TokenOut.model_validate(revoked, from_attributes=True)

@@ -1,0 +1,102 @@
+"""The append-only, hash-chained audit log (DESIGN rule 8).
+
+Rows are written only by ``samverkan.audit.services.audit_record``. The database refuses
+UPDATE, DELETE and TRUNCATE on the event table through triggers (see the migrations); the
+chain head row is the one place a writer must lock, which serialises writers so the chain
+cannot fork.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from samverkan.audit.chain import GENESIS_HASH, EventRecord
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    DENIED = "denied", _("Denied")
+
+
+class AuditEvent(models.Model):
+    # Foreign keys carry no database constraint: the log must outlive any row it names, and a
+    # constraint would let a purge of other data be blocked by, or cascade into, the log.
+    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("actor"),
+    )
+    agency = models.ForeignKey(
+        "organisations.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("agency"),
+    )
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    case_id = models.BigIntegerField(_("case"), null=True, blank=True, db_index=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=120, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    source = models.CharField(_("source"), max_length=10, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["actor", "occurred_at"], name="audit_actor_time")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def to_record(self) -> EventRecord:
+        return EventRecord(
+            seq=self.seq,
+            occurred_at=self.occurred_at,
+            action=self.action,
+            outcome=self.outcome,
+            actor_id=self.actor_id,
+            agency_id=self.agency_id,
+            object_type=self.object_type,
+            object_id=self.object_id,
+            case_id=self.case_id,
+            legal_basis=self.legal_basis,
+            request_id=self.request_id,
+            source=self.source,
+            ip=self.ip,
+            details=self.details,
+            prev_hash=self.prev_hash,
+            hash=self.hash,
+        )
+
+
+class ChainHead(models.Model):
+    """Exactly one row (pk 1): the last sequence number and hash. Writers lock it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="chain_head_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"head {self.seq}"

@@ -1,0 +1,115 @@
+"""The one call that writes the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from samverkan.audit.chain import EventRecord, compute_hash
+from samverkan.audit.models import AuditEvent, ChainHead, Outcome
+from samverkan.lib import context
+
+if TYPE_CHECKING:
+    from samverkan.accounts.models import User
+    from samverkan.organisations.models import Agency
+
+# Ten or twelve digits with an optional separator: anything shaped like a personnummer or
+# samordningsnummer. Audit details are structured facts, so such a value is always a bug.
+_IDENTITY_NUMBER = re.compile(r"(?<!\d)(\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class AuditDetailError(ValueError):
+    """Audit details must be small structured facts, never free text with personal data."""
+
+
+def _check_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in details.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise AuditDetailError(f"audit detail key {key!r} is not a plain identifier")
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, float) or not isinstance(item, str | int | bool | type(None)):
+                raise AuditDetailError(f"audit detail {key!r} must be text, whole numbers or flags")
+            if isinstance(item, str) and _IDENTITY_NUMBER.search(item):
+                raise AuditDetailError(f"audit detail {key!r} looks like an identity number")
+        clean[key] = value
+    return clean
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    agency: Agency | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    case_id: int | None = None,
+    legal_basis: str = "",
+    outcome: str = Outcome.ALLOWED,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    Call it from within the service's ``transaction.atomic()`` block: the event then commits or
+    rolls back together with the action it describes. Locking the chain head row serialises
+    concurrent writers (PostgreSQL row lock; SQLite's write lock, taken at BEGIN IMMEDIATE).
+    """
+    if not _ACTION.match(action):
+        raise ValueError(f"audit action {action!r} must look like 'noun.verb'")
+    if outcome not in Outcome.values:
+        raise ValueError(f"audit outcome {outcome!r} is not one of {Outcome.values}")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    ctx = context.current()
+    clean_details = _check_details(details or {})
+    with transaction.atomic():
+        head = ChainHead.objects.select_for_update().get(pk=1)
+        record = EventRecord(
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            action=action,
+            outcome=str(outcome),
+            actor_id=actor.pk if actor is not None and actor.pk is not None else None,
+            agency_id=agency.pk if agency is not None else None,
+            object_type=object_type,
+            object_id=str(object_id),
+            case_id=case_id,
+            legal_basis=legal_basis,
+            request_id=ctx.request_id,
+            source=ctx.source,
+            ip=ctx.ip,
+            details=clean_details,
+            prev_hash=head.hash,
+        )
+        digest = compute_hash(record, settings.AUDIT_KEY)
+        event = AuditEvent.objects.create(
+            seq=record.seq,
+            occurred_at=record.occurred_at,
+            actor_id=record.actor_id,
+            agency_id=record.agency_id,
+            action=record.action,
+            object_type=record.object_type,
+            object_id=record.object_id,
+            case_id=record.case_id,
+            legal_basis=record.legal_basis,
+            outcome=record.outcome,
+            request_id=record.request_id,
+            source=record.source,
+            ip=record.ip,
+            details=record.details,
+            prev_hash=record.prev_hash,
+            hash=digest,
+        )
+        head.seq = record.seq
+        head.hash = digest
+        head.save(update_fields=["seq", "hash"])
+    return event

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from samverkan.audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", views.event_list_view, name="event_list"),
+]

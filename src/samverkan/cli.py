@@ -1,0 +1,30 @@
+"""The ``samverkan`` command: Django's management commands plus the project's own.
+
+``samverkan demo``, ``samverkan serve``, ``samverkan audit verify``, ``samverkan token create``
+and every Django command (``migrate``, ``check --deploy`` …) are management commands, so there
+is one way to run each of them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from samverkan.lib import context
+from samverkan.lib.env import ConfigError
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samverkan.settings")
+    try:
+        import django
+        from django.core.management import execute_from_command_line
+
+        django.setup()
+    except ConfigError as exc:
+        print(f"samverkan: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    ctx = context.RequestContext(request_id=context.new_request_id(), source="cli")
+    with context.bound(ctx):
+        execute_from_command_line(["samverkan", *args])

@@ -1,0 +1,27 @@
+"""How views refuse: 404 for what the user may not see, 403 for what they see but may not change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from samverkan.accounts.models import User
+
+Rule = Callable[[Any], bool]
+
+
+def require_visible(rule: Rule, user: User | AnonymousUser) -> None:
+    """Answer exactly as for a missing page, so the page's existence is not revealed."""
+    if not rule(user):
+        raise Http404
+
+
+def require_allowed(rule: Rule, user: User | AnonymousUser) -> None:
+    if not rule(user):
+        raise PermissionDenied

@@ -1,0 +1,46 @@
+"""Who holds which role. Roles come from agency memberships; none of them opens a case."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from samverkan.organisations.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from samverkan.accounts.models import User
+
+
+def roles_of(user: User | AnonymousUser) -> frozenset[str]:
+    """The set of roles the user holds in any agency, cached on the user object per request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_samverkan_roles", None)
+    if cached is None:
+        cached = frozenset(
+            user.memberships.filter(agency__is_active=True).values_list("role", flat=True)
+        )
+        user._samverkan_roles = cached  # type: ignore[union-attr]
+    return cached
+
+
+def has_role(user: User | AnonymousUser, role: Role) -> bool:
+    return role in roles_of(user)
+
+
+def is_administrator(user: User | AnonymousUser) -> bool:
+    return has_role(user, Role.ADMINISTRATOR)
+
+
+def is_auditor(user: User | AnonymousUser) -> bool:
+    return has_role(user, Role.AUDITOR)
+
+
+def can_view_organisations(user: User | AnonymousUser) -> bool:
+    """The agency register is reference data for every staff member (who works where)."""
+    return bool(roles_of(user))
+
+
+def can_manage_organisations(user: User | AnonymousUser) -> bool:
+    return is_administrator(user)

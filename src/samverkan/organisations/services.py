@@ -1,0 +1,181 @@
+"""Writes to the organisation register. Each one is audited inside its own transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from samverkan.audit.services import audit_record
+from samverkan.organisations.models import (
+    Agency,
+    CollaborationGroup,
+    GroupMembership,
+    GroupRole,
+    Membership,
+    Municipality,
+    PoliceArea,
+    Role,
+    Sector,
+)
+
+if TYPE_CHECKING:
+    from samverkan.accounts.models import User
+
+
+def municipality_create(*, actor: User | None, name: str, code: str) -> Municipality:
+    with transaction.atomic():
+        municipality = Municipality(name=name, code=code)
+        municipality.full_clean()
+        municipality.save()
+        audit_record(action="municipality.created", actor=actor, obj=municipality)
+    return municipality
+
+
+def police_area_create(
+    *, actor: User | None, name: str, municipalities: list[Municipality]
+) -> PoliceArea:
+    with transaction.atomic():
+        area = PoliceArea(name=name)
+        area.full_clean()
+        area.save()
+        area.municipalities.set(municipalities)
+        audit_record(
+            action="police_area.created",
+            actor=actor,
+            obj=area,
+            details={"municipality_ids": [m.pk for m in municipalities]},
+        )
+    return area
+
+
+def agency_create(
+    *,
+    actor: User | None,
+    name: str,
+    sector: Sector | str,
+    municipality: Municipality | None = None,
+    police_area: PoliceArea | None = None,
+) -> Agency:
+    if (municipality is None) == (police_area is None):
+        raise ValidationError(_("An agency belongs to either a municipality or a police area."))
+    with transaction.atomic():
+        agency = Agency(
+            name=name, sector=sector, municipality=municipality, police_area=police_area
+        )
+        agency.full_clean()
+        agency.save()
+        audit_record(
+            action="agency.created", actor=actor, obj=agency, details={"sector": str(sector)}
+        )
+    return agency
+
+
+def agency_update(
+    *, actor: User, agency: Agency, name: str, sector: Sector | str, is_active: bool
+) -> Agency:
+    with transaction.atomic():
+        locked = Agency.objects.select_for_update().get(pk=agency.pk)
+        changed = sorted(
+            field
+            for field, value in (("name", name), ("sector", sector), ("is_active", is_active))
+            if getattr(locked, field) != value
+        )
+        locked.name, locked.sector, locked.is_active = name, sector, is_active
+        locked.full_clean()
+        locked.save()
+        audit_record(action="agency.updated", actor=actor, obj=locked, details={"fields": changed})
+    return locked
+
+
+def membership_add(
+    *, actor: User | None, user: User, agency: Agency, role: Role | str
+) -> Membership:
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+    with transaction.atomic():
+        if Membership.objects.filter(user=user, agency=agency, role=role).exists():
+            raise ValidationError(_("The user already has this role in this agency."))
+        membership = Membership.objects.create(user=user, agency=agency, role=role)
+        audit_record(
+            action="membership.added",
+            actor=actor,
+            agency=agency,
+            obj=membership,
+            details={"user_id": user.pk, "role": str(role)},
+        )
+    return membership
+
+
+def membership_remove(*, actor: User, membership: Membership) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="membership.removed",
+            actor=actor,
+            agency=membership.agency,
+            obj=membership,
+            details={"user_id": membership.user_id, "role": membership.role},
+        )
+        membership.delete()
+
+
+def group_create(
+    *, actor: User | None, municipality: Municipality, name: str, min_age: int, max_age: int
+) -> CollaborationGroup:
+    with transaction.atomic():
+        group = CollaborationGroup(
+            municipality=municipality, name=name, min_age=min_age, max_age=max_age
+        )
+        group.full_clean()
+        group.save()
+        audit_record(action="group.created", actor=actor, obj=group)
+    return group
+
+
+def group_member_add(
+    *,
+    actor: User | None,
+    group: CollaborationGroup,
+    user: User,
+    agency: Agency,
+    role: GroupRole | str = GroupRole.MEMBER,
+) -> GroupMembership:
+    """A person sits in a group for an agency they belong to; the agency may serve several
+    municipalities (a police area), but a municipal agency must be the group's own."""
+    if not Membership.objects.filter(user=user, agency=agency).exists():
+        raise ValidationError(_("The user is not a member of that agency."))
+    if agency.municipality_id is not None and agency.municipality_id != group.municipality_id:
+        raise ValidationError(_("The agency belongs to another municipality."))
+    if (
+        agency.police_area_id is not None
+        and not agency.police_area.municipalities.filter(pk=group.municipality_id).exists()
+    ):
+        raise ValidationError(_("The police area does not serve the group's municipality."))
+    with transaction.atomic():
+        member, created = GroupMembership.objects.get_or_create(
+            group=group, user=user, agency=agency, defaults={"role": role}
+        )
+        if not created:
+            raise ValidationError(_("The user already sits in this group for this agency."))
+        audit_record(
+            action="group.member_added",
+            actor=actor,
+            agency=agency,
+            obj=group,
+            details={"user_id": user.pk, "role": str(role)},
+        )
+    return member
+
+
+def group_member_remove(*, actor: User, member: GroupMembership) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="group.member_removed",
+            actor=actor,
+            agency=member.agency,
+            obj=member.group,
+            details={"user_id": member.user_id},
+        )
+        member.delete()

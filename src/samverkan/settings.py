@@ -1,0 +1,328 @@
+"""Django settings. Every value comes from the environment, parsed strictly (see lib/env.py).
+
+``SAMVERKAN_ENV=development`` (the default) generates missing keys once into the data folder;
+``production`` refuses to start without them. ``DEBUG`` is off in both unless
+``SAMVERKAN_DEBUG`` is set in development, because Django's debug page would show request data
+— and with it personal data — to whoever triggers an error.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from samverkan.lib.env import (
+    KNOWN_DEFAULT_SECRETS,
+    ConfigError,
+    Env,
+    development_secret,
+    new_audit_key,
+    new_encryption_keys,
+    new_secret_key,
+    parse_audit_key,
+    parse_encryption_keys,
+)
+
+env = Env(os.environ)
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SAMVERKAN_ENV = env.choice("SAMVERKAN_ENV", ("development", "production"), "development")
+PRODUCTION = SAMVERKAN_ENV == "production"
+DATA_DIR = Path(env.str("SAMVERKAN_DATA_DIR", "./var")).resolve()
+
+
+def _secret(name: str, filename: str, generate: str) -> str:
+    value = env.raw(name)
+    if value is not None and value.strip():
+        value = value.strip()
+        if PRODUCTION and value.lower() in KNOWN_DEFAULT_SECRETS:
+            raise ConfigError(f"{name} is a known default value; set a real secret")
+        return value
+    if PRODUCTION:
+        raise ConfigError(f"{name} (or {name}_FILE) must be set when SAMVERKAN_ENV=production")
+    return development_secret(DATA_DIR, filename, generate)
+
+
+SECRET_KEY = _secret("SAMVERKAN_SECRET_KEY", "secret_key", new_secret_key())
+if PRODUCTION and len(SECRET_KEY) < 50:
+    raise ConfigError("SAMVERKAN_SECRET_KEY must be at least 50 characters")
+AUDIT_KEY: bytes = parse_audit_key(
+    "SAMVERKAN_AUDIT_KEY", _secret("SAMVERKAN_AUDIT_KEY", "audit_key", new_audit_key())
+)
+ENCRYPTION_KEYS: dict[str, bytes] = parse_encryption_keys(
+    "SAMVERKAN_ENCRYPTION_KEYS",
+    _secret("SAMVERKAN_ENCRYPTION_KEYS", "encryption_keys", new_encryption_keys()),
+)
+
+DEBUG = env.bool("SAMVERKAN_DEBUG", False)
+if DEBUG and PRODUCTION:
+    raise ConfigError("SAMVERKAN_DEBUG cannot be on when SAMVERKAN_ENV=production")
+
+ALLOWED_HOSTS = env.list(
+    "SAMVERKAN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigError("SAMVERKAN_ALLOWED_HOSTS must be set when SAMVERKAN_ENV=production")
+CSRF_TRUSTED_ORIGINS = env.list("SAMVERKAN_CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env.str("SAMVERKAN_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "csp",
+    "django_htmx",
+    "samverkan.accounts",
+    "samverkan.organisations",
+    "samverkan.audit",
+    "samverkan.api",
+    "samverkan.web",
+]
+
+MIDDLEWARE = [
+    "samverkan.web.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "samverkan.web.middleware.SessionTimeoutMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "samverkan.web.middleware.MfaRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "samverkan.web.middleware.SecurityHeadersMiddleware",
+    # Axes last, as its documentation asks: it turns lockout exceptions into responses.
+    "axes.middleware.AxesMiddleware",
+]
+
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+ROOT_URLCONF = "samverkan.urls"
+WSGI_APPLICATION = "samverkan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "samverkan.web.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_db = f"sqlite:///{DATA_DIR / 'samverkan.sqlite3'}"
+DATABASE_URL = env.str("DATABASE_URL", _default_db)
+_scheme = DATABASE_URL.split(":", 1)[0]
+if _scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+    raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgres://; got scheme {_scheme!r}")
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _scheme == "sqlite" else 60)
+except ValueError as exc:
+    raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # IMMEDIATE: a write transaction takes the database lock when it begins, so two writers
+    # of the audit chain queue up instead of failing half-way with "database is locked".
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    _db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache holds rate-limit counters and used one-time codes; it must be shared by every
+# application process, so it lives in the database (see web/migrations/0001_cache_table.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "samverkan_cache",
+    }
+}
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# ASVS 5.0 V6.2: length and a common-password check, no composition rules.
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("SAMVERKAN_PASSWORD_MIN_LENGTH", 12, minimum=8)},
+    },
+    {"NAME": "samverkan.accounts.validators.MaximumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:home"
+
+ACCOUNT_ADAPTER = "samverkan.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Samverkan] "
+MFA_ADAPTER = "samverkan.accounts.adapters.MfaAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Samverkan"
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+MFA_TRUST_ENABLED = False
+
+AXES_ENABLED = env.bool("SAMVERKAN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = env.int("SAMVERKAN_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SAMVERKAN_LOCKOUT_MINUTES", 15, minimum=1))
+# Lock the account, not the address: many staff share one municipal NAT address, and locking it
+# would let one mistyping colleague (or an attacker) lock out a whole office. allauth's login
+# rate limit per IP address covers attempts that rotate over many accounts (axes.W006).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "samverkan.accounts.lockout.username_from_request"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_SENSITIVE_PARAMETERS = ["password", "login", "username"]
+if PRODUCTION and not AXES_ENABLED:
+    raise ConfigError("SAMVERKAN_LOCKOUT_ENABLED cannot be off when SAMVERKAN_ENV=production")
+
+# --- Sessions and cookies -------------------------------------------------------------------
+SESSION_IDLE_TIMEOUT = env.int("SAMVERKAN_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_ABSOLUTE_TIMEOUT = env.int("SAMVERKAN_SESSION_MAX_HOURS", 10, minimum=1) * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+if PRODUCTION:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# --- Security headers -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = PRODUCTION and env.bool("SAMVERKAN_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+SECURE_HSTS_SECONDS = 63072000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = False
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", "Svenska"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Stockholm"
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# In development WhiteNoise serves straight from the apps' static folders, so the demo needs no
+# collectstatic step; production serves the collected, hashed files.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = False
+
+# --- E-mail ---------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str(
+    "SAMVERKAN_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.str("SAMVERKAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env.int("SAMVERKAN_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env.str("SAMVERKAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env.raw("SAMVERKAN_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env.bool("SAMVERKAN_EMAIL_TLS", PRODUCTION)
+DEFAULT_FROM_EMAIL = env.str("SAMVERKAN_EMAIL_FROM", "Samverkan <noreply@samverkan.invalid>")
+
+# --- API tokens -----------------------------------------------------------------------------
+API_TOKEN_MAX_DAYS = env.int("SAMVERKAN_API_TOKEN_MAX_DAYS", 365, minimum=1)
+
+# --- Logging --------------------------------------------------------------------------------
+# Plain records only: never request bodies or query strings, which could carry personal data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("SAMVERKAN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger writes the full path of failing requests; keep it to warnings
+        # from our own code instead.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -1,0 +1,15 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from samverkan.api.api import api
+
+urlpatterns = [
+    path("", include("samverkan.web.urls")),
+    path("", include("samverkan.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", include("samverkan.organisations.urls")),
+    path("audit/", include("samverkan.audit.urls")),
+    path("account/tokens/", include("samverkan.api.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+]

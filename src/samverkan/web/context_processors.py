@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from samverkan.accounts.rules import can_view_users
+from samverkan.audit.rules import can_view_audit_log
+from samverkan.organisations.rules import can_manage_organisations, roles_of
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The navigation links, chosen by the same rules that guard the pages."""
+    user = getattr(request, "user", None)
+    items: list[tuple[str, Any]] = []
+    if user is not None and user.is_authenticated and roles_of(user):
+        items.append((reverse("web:home"), _("Start")))
+        if can_view_users(user):
+            items.append((reverse("accounts:user_list"), _("Users")))
+        if can_manage_organisations(user):
+            items.append((reverse("organisations:agency_list"), _("Agencies")))
+        if can_view_audit_log(user):
+            items.append((reverse("audit:event_list"), _("Audit log")))
+        items.append((reverse("api:token_list"), _("API tokens")))
+    path = request.path
+    return {
+        "nav_items": [
+            {
+                "url": url,
+                "label": label,
+                "current": path == url or (url != "/" and path.startswith(url)),
+            }
+            for url, label in items
+        ]
+    }

@@ -1,0 +1,73 @@
+"""``samverkan demo`` loads the demo data and serves it; ``demo totp USER`` prints a code."""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from samverkan import demo
+from samverkan.lib.totp import totp_code
+
+
+class Command(BaseCommand):
+    help = "Create the database, load the demo data, print the demo logins and serve the app."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="Load the data, do not serve.")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        sub = parser.add_subparsers(dest="subcommand")
+        totp = sub.add_parser("totp", help="Print the current TOTP code of a demo account.")
+        totp.add_argument("username")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("the demo is not available when SAMVERKAN_ENV=production")
+        if options.get("subcommand") == "totp":
+            self._totp(options["username"])
+            return
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo.is_loaded():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            demo.load()
+            self.stdout.write("Demo data loaded.")
+        self._print_logins(options["host"], options["port"])
+        if not options["no_serve"]:
+            from samverkan.web.management.commands.serve import serve
+
+            serve(host=options["host"], port=options["port"], workers=2)
+
+    def _totp(self, username: str) -> None:
+        if username not in {a.username for a in demo.ACCOUNTS}:
+            raise CommandError(f"{username!r} is not a demo account")
+        try:
+            secret = demo.totp_secret(username)
+        except Exception:
+            raise CommandError(
+                "demo data is not loaded; run `samverkan demo --no-serve` first"
+            ) from None
+        self.stdout.write(totp_code(secret))
+
+    def _print_logins(self, host: str, port: int) -> None:
+        url = f"http://{host}:{port}/"
+        self.stdout.write("")
+        self.stdout.write(f"Samverkan demo: {url}")
+        self.stdout.write(f"Every demo account has the password: {demo.DEMO_PASSWORD}")
+        self.stdout.write(
+            "Log in with the password, then the second factor: add the TOTP secret to an "
+            "authenticator app, or run `samverkan demo totp USERNAME` for the current code."
+        )
+        self.stdout.write("")
+        self.stdout.write(f"{'username':<14}{'role':<20}{'TOTP secret':<34}who")
+        for account in demo.ACCOUNTS:
+            self.stdout.write(
+                f"{account.username:<14}{account.role.value:<20}"
+                f"{demo.totp_secret(account.username):<34}{account.description}"
+            )
+        self.stdout.write("")

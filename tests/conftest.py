@@ -1,0 +1,121 @@
+"""Fixtures shared by every test: the personas of DESIGN §5 and the endpoint trio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from samverkan.accounts.models import User
+from samverkan.organisations.models import Agency, CollaborationGroup, GroupRole, Role, Sector
+from samverkan.organisations.services import (
+    agency_create,
+    group_create,
+    group_member_add,
+    membership_add,
+    municipality_create,
+    police_area_create,
+)
+from tests.helpers import login, make_user, reauthenticate
+
+
+@dataclass
+class World:
+    """Two municipalities, a police area and one agency per sector, as in the demo."""
+
+    avesta_school: Agency
+    avesta_social: Agency
+    avesta_leisure: Agency
+    avesta_other: Agency
+    hedemora_school: Agency
+    police: Agency
+    avesta_group: CollaborationGroup
+
+
+@dataclass
+class Personas:
+    practitioner: User  # school counsellor, Avesta
+    colleague: User  # same agency as the practitioner
+    other_agency: User  # social worker, Avesta: another agency of the same municipality
+    police: User  # police officer serving both municipalities
+    coordinator: User
+    agreement_editor: User
+    council_member: User
+    auditor: User
+    admin: User
+    outsider: User  # staff of another municipality, with no role here
+    no_role: User  # an account with a second factor but no membership at all
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    avesta = municipality_create(actor=None, name="Avesta", code="2084")
+    hedemora = municipality_create(actor=None, name="Hedemora", code="2083")
+    lpo = police_area_create(actor=None, name="LPO Falun", municipalities=[avesta, hedemora])
+
+    def agency(name: str, sector: Sector, town=avesta) -> Agency:  # type: ignore[no-untyped-def]
+        return agency_create(actor=None, name=name, sector=sector, municipality=town)
+
+    return World(
+        avesta_school=agency("Avesta skola", Sector.SCHOOL),
+        avesta_social=agency("Avesta socialtjänst", Sector.SOCIAL_SERVICES),
+        avesta_leisure=agency("Avesta fritid", Sector.LEISURE),
+        avesta_other=agency("Avesta kommunledning", Sector.OTHER),
+        hedemora_school=agency("Hedemora skola", Sector.SCHOOL, hedemora),
+        police=agency_create(
+            actor=None, name="Polisen LPO Falun", sector=Sector.POLICE, police_area=lpo
+        ),
+        avesta_group=group_create(
+            actor=None, municipality=avesta, name="SSPF Avesta", min_age=10, max_age=17
+        ),
+    )
+
+
+@pytest.fixture
+def personas(world: World) -> Personas:
+    p = Personas(
+        practitioner=make_user("anna", world.avesta_school, Role.PRACTITIONER),
+        colleague=make_user("bertil", world.avesta_school, Role.PRACTITIONER),
+        other_agency=make_user("cecilia", world.avesta_social, Role.PRACTITIONER),
+        police=make_user("david", world.police, Role.PRACTITIONER),
+        coordinator=make_user("eva", world.avesta_social, Role.COORDINATOR),
+        agreement_editor=make_user("fredrik", world.avesta_other, Role.AGREEMENT_EDITOR),
+        council_member=make_user("greta", world.avesta_other, Role.COUNCIL_MEMBER),
+        auditor=make_user("hans", world.avesta_other, Role.AUDITOR),
+        admin=make_user("ingrid", world.avesta_other, Role.ADMINISTRATOR),
+        outsider=make_user("johan", world.hedemora_school, Role.PRACTITIONER),
+        no_role=make_user("karin", None, None),
+    )
+    membership_add(
+        actor=None, user=p.coordinator, agency=world.avesta_social, role=Role.PRACTITIONER
+    )
+    group_member_add(
+        actor=None,
+        group=world.avesta_group,
+        user=p.coordinator,
+        agency=world.avesta_social,
+        role=GroupRole.COORDINATOR,
+    )
+    for user, agency in (
+        (p.practitioner, world.avesta_school),
+        (p.other_agency, world.avesta_social),
+        (p.police, world.police),
+    ):
+        group_member_add(actor=None, group=world.avesta_group, user=user, agency=agency)
+    return p
+
+
+@pytest.fixture
+def client_for(client: Client):  # type: ignore[no-untyped-def]
+    """``client_for(user)``: a fresh logged-in client (or anonymous for None)."""
+
+    def make(user: User | None, *, reauth: bool = False) -> Client:
+        c = Client()
+        if user is not None:
+            login(c, user)
+            if reauth:
+                reauthenticate(c)
+        return c
+
+    return make

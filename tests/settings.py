@@ -1,0 +1,14 @@
+"""Test settings: the real settings, in development mode, with a throw-away data folder."""
+
+import os
+import tempfile
+
+os.environ["SAMVERKAN_ENV"] = "development"
+os.environ.setdefault("SAMVERKAN_DATA_DIR", tempfile.mkdtemp(prefix="samverkan-test-"))
+
+from samverkan.settings import *  # noqa: F403
+
+# Argon2 is the real hasher (tests/web/test_settings.py checks it); tests log in hundreds of
+# times, so they hash with a fast one.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
