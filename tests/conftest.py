@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from samverkan.accounts.models import User
@@ -119,3 +121,43 @@ def client_for(client: Client):  # type: ignore[no-untyped-def]
         return c
 
     return make
+
+
+_APPEND_ONLY = importlib.import_module("samverkan.audit.migrations.0002_chain_head_and_append_only")
+_DB_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _audit_append_only(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Keep the audit table append-only in every test, yet let the harness empty it.
+
+    Transactional tests end with a flush that deletes every row, which the append-only triggers
+    rightly refuse; so the triggers are lifted just before that flush and restored before the
+    next test. Production never flushes.
+    """
+    uses_db = bool(_DB_FIXTURES & set(request.fixturenames)) or (
+        request.node.get_closest_marker("django_db") is not None
+    )
+    if not uses_db:
+        yield
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+        else:
+            for statement in _APPEND_ONLY.SQLITE_FORWARD:
+                cursor.execute(statement)
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+            else:
+                for statement in _APPEND_ONLY.SQLITE_REVERSE:
+                    cursor.execute(statement)

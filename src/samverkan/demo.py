@@ -21,7 +21,6 @@ from django.db import transaction
 
 from samverkan.accounts.models import User
 from samverkan.accounts.services import user_accept_invitation, user_invite
-from samverkan.audit.services import audit_record
 from samverkan.organisations.models import Agency, GroupRole, Municipality, Role, Sector
 from samverkan.organisations.services import (
     agency_create,
@@ -161,9 +160,6 @@ def load() -> None:
         )
         TOTP.activate(user, _secret())
         RecoveryCodes.activate(user)
-        audit_record(
-            action="mfa.authenticator_added", actor=user, obj=user, details={"type": "totp"}
-        )
         users[account.username] = user
 
     # The coordinator works in social services and also takes part as a practitioner.

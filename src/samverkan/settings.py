@@ -98,10 +98,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "samverkan.web.middleware.SessionTimeoutMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "samverkan.web.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "samverkan.web.middleware.SessionTimeoutMiddleware",
+    "samverkan.web.middleware.MfaRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -199,6 +199,9 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
+# Per-account lockout is django-axes' job (below); allauth keeps only its per-address limit,
+# which slows password spraying across many accounts from one place.
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip")}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Samverkan] "
 MFA_ADAPTER = "samverkan.accounts.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -249,7 +252,9 @@ SECURE_SSL_REDIRECT = PRODUCTION and env.bool("SAMVERKAN_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SECURE_HSTS_SECONDS = 63072000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-SECURE_HSTS_PRELOAD = False
+# The preload flag only marks the site as eligible; submitting the domain to browser preload
+# lists is a separate, deliberate step for the municipality.
+SECURE_HSTS_PRELOAD = PRODUCTION and env.bool("SAMVERKAN_HSTS_PRELOAD", True)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 
-from samverkan.accounts.mfa import SECOND_FACTORS
+from samverkan.accounts.mfa import SECOND_FACTORS, has_second_factor
 from samverkan.lib import crypto
 
 _TOTP_AAD = "allauth.mfa.secret"
@@ -15,6 +18,25 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Accounts are created only by administrators' invitations.
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Enrolling the first second factor needs no second password prompt.
+
+        An account without a factor can do nothing but enrol (MfaRequiredMiddleware), and it
+        has just proved its password at login; asking again protects nothing. Every other
+        sensitive action, including changing an existing factor, asks for re-authentication.
+        """
+        request = context.request
+        user = getattr(request, "user", None)
+        if (
+            app == "allauth.mfa"
+            and user is not None
+            and user.is_authenticated
+            and not has_second_factor(user)
+        ):
+            return False
+        required: bool = super().is_reauthentication_required(app=app, **kwargs)
+        return required
 
 
 class MfaAdapter(DefaultMFAAdapter):

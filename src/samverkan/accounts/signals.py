@@ -6,10 +6,12 @@ from typing import Any
 
 from allauth.account.signals import password_changed, password_reset, password_set
 from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from samverkan.audit.models import Outcome
@@ -83,12 +85,35 @@ def _mfa_event(action: str, outcome: str = Outcome.ALLOWED) -> Any:
     return handler
 
 
-_mfa_added = _mfa_event("mfa.authenticator_added")
-_mfa_removed = _mfa_event("mfa.authenticator_removed")
+@receiver(post_save, sender=Authenticator)
+def _authenticator_saved(
+    sender: Any, instance: Authenticator, created: bool, **kwargs: Any
+) -> None:
+    # A model signal, not allauth's authenticator_added (sent after commit), so that the event
+    # is written in the same transaction as the factor it records.
+    if created:
+        with transaction.atomic():
+            audit_record(
+                action="mfa.authenticator_added",
+                actor=instance.user,
+                obj=instance.user,
+                details={"type": instance.type},
+            )
+
+
+@receiver(post_delete, sender=Authenticator)
+def _authenticator_deleted(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
+    with transaction.atomic():
+        audit_record(
+            action="mfa.authenticator_removed",
+            actor=instance.user,
+            obj=instance.user,
+            details={"type": instance.type},
+        )
+
+
 _mfa_reset = _mfa_event("mfa.authenticator_reset")
 _mfa_failed = _mfa_event("mfa.authentication_failed", Outcome.DENIED)
-mfa_signals.authenticator_added.connect(_mfa_added, dispatch_uid="samverkan.mfa_added")
-mfa_signals.authenticator_removed.connect(_mfa_removed, dispatch_uid="samverkan.mfa_removed")
 mfa_signals.authenticator_reset.connect(_mfa_reset, dispatch_uid="samverkan.mfa_reset")
 mfa_signals.authentication_failed.connect(_mfa_failed, dispatch_uid="samverkan.mfa_failed")
 

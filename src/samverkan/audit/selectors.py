@@ -43,8 +43,12 @@ class Checkpoint:
         return cls(seq=seq, hash=digest, time=datetime.fromisoformat(time))
 
 
+def _head() -> ChainHead:
+    return ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
+
+
 def audit_head() -> Checkpoint:
-    head = ChainHead.objects.get(pk=1)
+    head = _head()
     return Checkpoint(seq=head.seq, hash=head.hash, time=timezone.now())
 
 
@@ -53,7 +57,7 @@ def audit_verify(*, checkpoint: Checkpoint | None = None) -> VerifyResult:
     result = verify_chain(_stream(), settings.AUDIT_KEY)
     if not result.ok:
         return result
-    head = ChainHead.objects.get(pk=1)
+    head = _head()
     if head.seq != result.head_seq or head.hash != result.head_hash:
         return VerifyResult(
             False,

@@ -72,7 +72,9 @@ def audit_record(
     ctx = context.current()
     clean_details = _check_details(details or {})
     with transaction.atomic():
-        head = ChainHead.objects.select_for_update().get(pk=1)
+        # The migration creates the head row; get_or_create only matters for an emptied test
+        # database. Were events left without a head, the insert below collides and fails.
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         record = EventRecord(
             seq=head.seq + 1,
             occurred_at=timezone.now(),

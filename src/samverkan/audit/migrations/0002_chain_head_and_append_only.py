@@ -11,8 +11,9 @@ from django.db import migrations
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION samverkan_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_auditevent is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = 'audit_auditevent is append-only: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_auditevent
@@ -26,9 +27,9 @@ DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent;
 DROP FUNCTION IF EXISTS samverkan_audit_append_only();
 """
 SQLITE_FORWARD = [
-    """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
+    """CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_auditevent
        BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused'); END;""",
-    """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
+    """CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_auditevent
        BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused'); END;""",
 ]
 SQLITE_REVERSE = [

@@ -1,0 +1,109 @@
+"""Production mode: refuses to start without its secrets, and `check --deploy` is clean."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess[str]:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SAMVERKAN_", "DJANGO_", "DATABASE_URL"))
+    }
+    base.update(
+        {"SAMVERKAN_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    )
+    base.update(env)
+    return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "samverkan", *args],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def production_env(tmp_path) -> dict[str, str]:
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(secrets.token_hex(32))
+    return {
+        "SAMVERKAN_ENV": "production",
+        "SAMVERKAN_SECRET_KEY": secrets.token_urlsafe(64),
+        "SAMVERKAN_AUDIT_KEY_FILE": str(key_file),
+        "SAMVERKAN_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SAMVERKAN_ALLOWED_HOSTS": "samverkan.example.se",
+    }
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SAMVERKAN_SECRET_KEY",
+        "SAMVERKAN_AUDIT_KEY_FILE",
+        "SAMVERKAN_ENCRYPTION_KEYS",
+        "SAMVERKAN_ALLOWED_HOSTS",
+    ],
+)
+def test_production_refuses_to_start_without_a_secret(tmp_path, missing):
+    env = production_env(tmp_path)
+    del env[missing]
+    result = run_cli("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("samverkan: configuration error:")
+    assert missing.removesuffix("_FILE") in lines[0]
+    assert not (tmp_path / "keys").exists(), "production must never generate keys"
+
+
+def test_production_refuses_a_known_default_secret(tmp_path):
+    env = production_env(tmp_path) | {"SAMVERKAN_SECRET_KEY": "changeme"}
+    result = run_cli("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "known default" in result.stderr
+
+
+def test_malformed_value_is_a_clear_error(tmp_path):
+    result = run_cli("check", env={"SAMVERKAN_SESSION_IDLE_MINUTES": "soon"}, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "SAMVERKAN_SESSION_IDLE_MINUTES must be a whole number" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = run_cli(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env=production_env(tmp_path),
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_development_generates_keys_once(tmp_path):
+    first = run_cli("check", env={}, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    keys = {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
+    assert set(keys) == {"secret_key", "audit_key", "encryption_keys"}
+    run_cli("check", env={}, tmp_path=tmp_path)
+    assert keys == {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
+
+
+def test_debug_cannot_be_on_in_production(tmp_path):
+    env = production_env(tmp_path) | {"SAMVERKAN_DEBUG": "true"}
+    assert run_cli("check", env=env, tmp_path=tmp_path).returncode == 2
+
+
+def test_argon2_is_the_password_hasher():
+    import samverkan.settings as real
+
+    assert real.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
