@@ -56,7 +56,7 @@ def world(db: None) -> World:
     hedemora = municipality_create(actor=None, name="Hedemora", code="2083")
     lpo = police_area_create(actor=None, name="LPO Falun", municipalities=[avesta, hedemora])
 
-    def agency(name: str, sector: Sector, town=avesta) -> Agency:  # type: ignore[no-untyped-def]
+    def agency(name: str, sector: Sector, town=avesta) -> Agency:
         return agency_create(actor=None, name=name, sector=sector, municipality=town)
 
     return World(
@@ -109,7 +109,7 @@ def personas(world: World) -> Personas:
 
 
 @pytest.fixture
-def client_for(client: Client):  # type: ignore[no-untyped-def]
+def client_for(client: Client):
     """``client_for(user)``: a fresh logged-in client (or anonymous for None)."""
 
     def make(user: User | None, *, reauth: bool = False) -> Client:
@@ -128,7 +128,7 @@ _DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 
 @pytest.fixture(autouse=True)
-def _audit_append_only(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def _audit_append_only(request: pytest.FixtureRequest):
     """Keep the audit table append-only in every test, yet let the harness empty it.
 
     Transactional tests end with a flush that deletes every row, which the append-only triggers

@@ -66,7 +66,7 @@ def reauthenticate(client: Client, password: str = PASSWORD) -> None:
 
 
 def assert_trio(
-    client_for,  # type: ignore[no-untyped-def]
+    client_for,
     url: str,
     *,
     allowed: User,
@@ -82,7 +82,7 @@ def assert_trio(
     pass on an endpoint that refuses everyone.
     """
 
-    def call(user: User, verb: str):  # type: ignore[no-untyped-def]
+    def call(user: User, verb: str):
         c = client_for(user, reauth=True)
         return getattr(c, verb)(url, data or {})
 

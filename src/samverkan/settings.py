@@ -29,9 +29,9 @@ from samverkan.lib.env import (
 env = Env(os.environ)
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-SAMVERKAN_ENV = env.choice("SAMVERKAN_ENV", ("development", "production"), "development")
+SAMVERKAN_ENV = env.get_choice("SAMVERKAN_ENV", ("development", "production"), "development")
 PRODUCTION = SAMVERKAN_ENV == "production"
-DATA_DIR = Path(env.str("SAMVERKAN_DATA_DIR", "./var")).resolve()
+DATA_DIR = Path(env.get_str("SAMVERKAN_DATA_DIR", "./var")).resolve()
 
 
 def _secret(name: str, filename: str, generate: str) -> str:
@@ -57,17 +57,17 @@ ENCRYPTION_KEYS: dict[str, bytes] = parse_encryption_keys(
     _secret("SAMVERKAN_ENCRYPTION_KEYS", "encryption_keys", new_encryption_keys()),
 )
 
-DEBUG = env.bool("SAMVERKAN_DEBUG", False)
+DEBUG = env.get_bool("SAMVERKAN_DEBUG", False)
 if DEBUG and PRODUCTION:
     raise ConfigError("SAMVERKAN_DEBUG cannot be on when SAMVERKAN_ENV=production")
 
-ALLOWED_HOSTS = env.list(
+ALLOWED_HOSTS = env.get_list(
     "SAMVERKAN_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
 )
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigError("SAMVERKAN_ALLOWED_HOSTS must be set when SAMVERKAN_ENV=production")
-CSRF_TRUSTED_ORIGINS = env.list("SAMVERKAN_CSRF_TRUSTED_ORIGINS", [])
-BASE_URL = env.str("SAMVERKAN_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+CSRF_TRUSTED_ORIGINS = env.get_list("SAMVERKAN_CSRF_TRUSTED_ORIGINS", [])
+BASE_URL = env.get_str("SAMVERKAN_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -134,7 +134,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 _default_db = f"sqlite:///{DATA_DIR / 'samverkan.sqlite3'}"
-DATABASE_URL = env.str("DATABASE_URL", _default_db)
+DATABASE_URL = env.get_str("DATABASE_URL", _default_db)
 _scheme = DATABASE_URL.split(":", 1)[0]
 if _scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
     raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgres://; got scheme {_scheme!r}")
@@ -180,7 +180,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": env.int("SAMVERKAN_PASSWORD_MIN_LENGTH", 12, minimum=8)},
+        "OPTIONS": {"min_length": env.get_int("SAMVERKAN_PASSWORD_MIN_LENGTH", 12, minimum=8)},
     },
     {"NAME": "samverkan.accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -198,10 +198,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.get_int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
 # Per-account lockout is django-axes' job (below); allauth keeps only its per-address limit,
 # which slows password spraying across many accounts from one place.
-ACCOUNT_RATE_LIMITS = {"login_failed": env.str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip")}
+ACCOUNT_RATE_LIMITS = {"login_failed": env.get_str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip")}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Samverkan] "
 MFA_ADAPTER = "samverkan.accounts.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -210,9 +210,9 @@ MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 MFA_TRUST_ENABLED = False
 
-AXES_ENABLED = env.bool("SAMVERKAN_LOCKOUT_ENABLED", True)
-AXES_FAILURE_LIMIT = env.int("SAMVERKAN_LOCKOUT_FAILURES", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("SAMVERKAN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_ENABLED = env.get_bool("SAMVERKAN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = env.get_int("SAMVERKAN_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.get_int("SAMVERKAN_LOCKOUT_MINUTES", 15, minimum=1))
 # Lock the account, not the address: many staff share one municipal NAT address, and locking it
 # would let one mistyping colleague (or an attacker) lock out a whole office. allauth's login
 # rate limit per IP address covers attempts that rotate over many accounts (axes.W006).
@@ -226,8 +226,8 @@ if PRODUCTION and not AXES_ENABLED:
     raise ConfigError("SAMVERKAN_LOCKOUT_ENABLED cannot be off when SAMVERKAN_ENV=production")
 
 # --- Sessions and cookies -------------------------------------------------------------------
-SESSION_IDLE_TIMEOUT = env.int("SAMVERKAN_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_ABSOLUTE_TIMEOUT = env.int("SAMVERKAN_SESSION_MAX_HOURS", 10, minimum=1) * 3600
+SESSION_IDLE_TIMEOUT = env.get_int("SAMVERKAN_SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_ABSOLUTE_TIMEOUT = env.get_int("SAMVERKAN_SESSION_MAX_HOURS", 10, minimum=1) * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -248,13 +248,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = PRODUCTION and env.bool("SAMVERKAN_SSL_REDIRECT", True)
+SECURE_SSL_REDIRECT = PRODUCTION and env.get_bool("SAMVERKAN_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
 SECURE_HSTS_SECONDS = 63072000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 # The preload flag only marks the site as eligible; submitting the domain to browser preload
 # lists is a separate, deliberate step for the municipality.
-SECURE_HSTS_PRELOAD = PRODUCTION and env.bool("SAMVERKAN_HSTS_PRELOAD", True)
+SECURE_HSTS_PRELOAD = PRODUCTION and env.get_bool("SAMVERKAN_HSTS_PRELOAD", True)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -300,21 +300,21 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = False
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str(
+EMAIL_BACKEND = env.get_str(
     "SAMVERKAN_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
     else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_HOST = env.str("SAMVERKAN_EMAIL_HOST", "localhost")
-EMAIL_PORT = env.int("SAMVERKAN_EMAIL_PORT", 25, minimum=1, maximum=65535)
-EMAIL_HOST_USER = env.str("SAMVERKAN_EMAIL_USER", "")
+EMAIL_HOST = env.get_str("SAMVERKAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env.get_int("SAMVERKAN_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env.get_str("SAMVERKAN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env.raw("SAMVERKAN_EMAIL_PASSWORD") or ""
-EMAIL_USE_TLS = env.bool("SAMVERKAN_EMAIL_TLS", PRODUCTION)
-DEFAULT_FROM_EMAIL = env.str("SAMVERKAN_EMAIL_FROM", "Samverkan <noreply@samverkan.invalid>")
+EMAIL_USE_TLS = env.get_bool("SAMVERKAN_EMAIL_TLS", PRODUCTION)
+DEFAULT_FROM_EMAIL = env.get_str("SAMVERKAN_EMAIL_FROM", "Samverkan <noreply@samverkan.invalid>")
 
 # --- API tokens -----------------------------------------------------------------------------
-API_TOKEN_MAX_DAYS = env.int("SAMVERKAN_API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_TOKEN_MAX_DAYS = env.get_int("SAMVERKAN_API_TOKEN_MAX_DAYS", 365, minimum=1)
 
 # --- Logging --------------------------------------------------------------------------------
 # Plain records only: never request bodies or query strings, which could carry personal data.
@@ -323,7 +323,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("SAMVERKAN_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.get_str("SAMVERKAN_LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request logger writes the full path of failing requests; keep it to warnings
         # from our own code instead.

@@ -6,9 +6,9 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
 
 from samverkan.accounts.models import User
@@ -96,6 +96,7 @@ def test_invitation_flow_end_to_end(
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
+    assert isinstance(message.body, str)
     assert message.to == ["ny.person@test.invalid"]
     link = re.search(r"https?://\S+/accounts/invitation/\S+/", message.body)
     assert link, message.body
@@ -164,6 +165,7 @@ def test_membership_add_and_remove(client_for, personas, world):
     assert not Membership.objects.filter(pk=membership.pk).exists()
     # Another user's membership through this user's URL: not found.
     other = Membership.objects.filter(user=personas.practitioner).first()
+    assert other is not None
     assert (
         admin.post(reverse("accounts:membership_remove", args=[subject.pk, other.pk])).status_code
         == 404
@@ -184,6 +186,24 @@ def test_user_list_query_count_does_not_grow(client_for, personas, world):
     for i in range(15):
         make_user(f"extra{i}", world.avesta_leisure, Role.PRACTITIONER)
     assert count() == before
+
+
+def test_auditor_sees_the_directory_but_no_change_forms(client_for, personas):
+    url = reverse("accounts:user_detail", args=[personas.colleague.pk])
+    page = client_for(personas.auditor).get(url)
+    assert page.status_code == 200
+    assert page.context["can_manage"] is False
+    assert b"membership_remove" not in page.content
+    assert (
+        reverse("accounts:user_set_active", args=[personas.colleague.pk]).encode()
+        not in page.content
+    )
+    admin_page = client_for(personas.admin).get(url)
+    assert admin_page.context["can_manage"] is True
+    assert (
+        reverse("accounts:user_set_active", args=[personas.colleague.pk]).encode()
+        in admin_page.content
+    )
 
 
 def test_detail_of_missing_user_is_404(client_for, personas):

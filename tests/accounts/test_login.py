@@ -15,7 +15,7 @@ LOGIN = "/accounts/login/"
 MFA = "/accounts/2fa/authenticate/"
 
 
-def password_step(client: Client, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def password_step(client: Client, username: str, password: str = PASSWORD):
     return client.post(LOGIN, {"login": username, "password": password})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -15,7 +17,7 @@ from samverkan.organisations.models import Role
 from tests.helpers import make_user
 
 
-def bearer(text: str) -> dict[str, str]:
+def bearer(text: str) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {text}"}
 
 

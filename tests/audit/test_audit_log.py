@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,7 +20,7 @@ def write_events(n: int) -> list[AuditEvent]:
         return [audit_record(action="test.event", details={"n": i}) for i in range(n)]
 
 
-def raw(sql: str, params: list[object] | None = None) -> None:
+def raw(sql: str, params: list[Any] | None = None) -> None:
     """Tamper with the table as an attacker with database access would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -53,6 +54,7 @@ class TestChain:
 
     def test_event_rolls_back_with_the_action(self):
         before = last_seq()
+
         def failing_action() -> None:
             with transaction.atomic():
                 audit_record(action="test.event")

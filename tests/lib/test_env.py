@@ -16,29 +16,29 @@ from samverkan.lib.env import (
 
 def test_bool_is_strict():
     env = Env({"A": "true", "B": "0", "C": "maybe"})
-    assert env.bool("A", False) is True
-    assert env.bool("B", True) is False
-    assert env.bool("MISSING", True) is True
+    assert env.get_bool("A", False) is True
+    assert env.get_bool("B", True) is False
+    assert env.get_bool("MISSING", True) is True
     with pytest.raises(ConfigError, match="C must be true or false"):
-        env.bool("C", False)
+        env.get_bool("C", False)
 
 
 def test_int_is_strict_and_bounded():
     env = Env({"N": "12", "BAD": "12x", "LOW": "2"})
-    assert env.int("N", 0) == 12
+    assert env.get_int("N", 0) == 12
     with pytest.raises(ConfigError, match="whole number"):
-        env.int("BAD", 0)
+        env.get_int("BAD", 0)
     with pytest.raises(ConfigError, match="at least 5"):
-        env.int("LOW", 10, minimum=5)
+        env.get_int("LOW", 10, minimum=5)
 
 
 def test_choice_and_list():
     env = Env({"MODE": "prod", "HOSTS": "a.example, b.example", "EMPTY": "a,,b"})
     with pytest.raises(ConfigError, match="must be one of"):
-        env.choice("MODE", ("development", "production"), "development")
-    assert env.list("HOSTS", []) == ["a.example", "b.example"]
+        env.get_choice("MODE", ("development", "production"), "development")
+    assert env.get_list("HOSTS", []) == ["a.example", "b.example"]
     with pytest.raises(ConfigError, match="empty item"):
-        env.list("EMPTY", [])
+        env.get_list("EMPTY", [])
 
 
 def test_secret_from_file(tmp_path):

@@ -19,5 +19,5 @@ def has_second_factor(user: User | AnonymousUser) -> bool:
     cached: bool | None = getattr(user, "_samverkan_has_mfa", None)
     if cached is None:
         cached = Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
-        user._samverkan_has_mfa = cached  # type: ignore[union-attr]
+        setattr(user, "_samverkan_has_mfa", cached)  # noqa: B010 - a per-request cache
     return cached

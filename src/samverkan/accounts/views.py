@@ -16,7 +16,7 @@ from samverkan.accounts.forms import InviteForm, MembershipForm, SetPasswordForm
 from samverkan.accounts.models import User
 from samverkan.accounts.rules import can_manage_users, can_view_users
 from samverkan.accounts.selectors import user_get, user_list
-from samverkan.lib.http import require_allowed, require_visible
+from samverkan.lib.http import acting_user, require_allowed, require_visible
 from samverkan.organisations.models import Agency, Membership
 from samverkan.organisations.services import membership_add, membership_remove
 
@@ -35,47 +35,51 @@ def _active_agencies():  # type: ignore[no-untyped-def]
 
 @require_GET
 def user_list_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    users = user_list(viewer=request.user)  # type: ignore[arg-type]
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    users = user_list(viewer=user)
     return render(
         request,
         "accounts/user_list.html",
-        {"users": users, "can_manage": can_manage_users(request.user)},
+        {"users": users, "can_manage": can_manage_users(user)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 def user_invite_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    require_allowed(can_manage_users, user)
     return _user_invite(request)
 
 
 @reauthentication_required
 def _user_invite(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     form = InviteForm(request.POST or None, agencies=_active_agencies())
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_invite(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            invited = services.user_invite(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, _("The invitation has been sent."))
-            return redirect("accounts:user_detail", pk=user.pk)
+            return redirect("accounts:user_detail", pk=invited.pk)
     return render(request, "accounts/user_invite.html", {"form": form})
 
 
 @require_GET
 def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    user = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
     return render(
         request,
         "accounts/user_detail.html",
         {
-            "subject": user,
-            "memberships": list(user.memberships.all()),
-            "can_manage": can_manage_users(request.user),
+            "subject": subject,
+            "memberships": list(subject.memberships.all()),
+            "can_manage": can_manage_users(user),
             "membership_form": MembershipForm(agencies=_active_agencies()),
         },
     )
@@ -83,14 +87,16 @@ def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    subject = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
     return _user_edit(request, subject)
 
 
 @reauthentication_required
 def _user_edit(request: HttpRequest, subject: User) -> HttpResponse:
+    user = acting_user(request)
     initial = {
         "first_name": subject.first_name,
         "last_name": subject.last_name,
@@ -99,7 +105,7 @@ def _user_edit(request: HttpRequest, subject: User) -> HttpResponse:
     form = UserEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_update(actor=request.user, user=subject, **form.cleaned_data)  # type: ignore[arg-type]
+            services.user_update(actor=user, user=subject, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -110,18 +116,20 @@ def _user_edit(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def membership_add_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    subject = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
     return _membership_add(request, subject)
 
 
 @reauthentication_required
 def _membership_add(request: HttpRequest, subject: User) -> HttpResponse:
+    user = acting_user(request)
     form = MembershipForm(request.POST, agencies=_active_agencies())
     if form.is_valid():
         try:
-            membership_add(actor=request.user, user=subject, **form.cleaned_data)  # type: ignore[arg-type]
+            membership_add(actor=user, user=subject, **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -133,9 +141,10 @@ def _membership_add(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def membership_remove_view(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    subject = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
     try:
         membership = subject.memberships.get(pk=membership_id)
     except Membership.DoesNotExist:
@@ -145,24 +154,27 @@ def membership_remove_view(request: HttpRequest, pk: int, membership_id: int) ->
 
 @reauthentication_required
 def _membership_remove(request: HttpRequest, subject: User, membership: Membership) -> HttpResponse:
-    membership_remove(actor=request.user, membership=membership)  # type: ignore[arg-type]
+    user = acting_user(request)
+    membership_remove(actor=user, membership=membership)
     messages.success(request, _("The role has been removed."))
     return redirect("accounts:user_detail", pk=subject.pk)
 
 
 @require_POST
 def user_set_active_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    subject = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
     return _user_set_active(request, subject)
 
 
 @reauthentication_required
 def _user_set_active(request: HttpRequest, subject: User) -> HttpResponse:
+    user = acting_user(request)
     active = request.POST.get("active") == "1"
     try:
-        services.user_set_active(actor=request.user, user=subject, active=active)  # type: ignore[arg-type]
+        services.user_set_active(actor=user, user=subject, active=active)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -177,11 +189,12 @@ def _user_set_active(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def user_resend_invitation_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_users, request.user)
-    subject = user_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_allowed(can_manage_users, request.user)
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
     try:
-        services.user_resend_invitation(actor=request.user, user=subject)  # type: ignore[arg-type]
+        services.user_resend_invitation(actor=user, user=subject)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

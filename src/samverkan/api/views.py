@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from samverkan.api.forms import TokenForm
 from samverkan.api.selectors import token_get, token_list
 from samverkan.api.services import token_create, token_revoke
-from samverkan.lib.http import require_visible
+from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.rules import roles_of
 
 
@@ -23,26 +23,29 @@ def _has_any_role(user: object) -> bool:
 
 @require_GET
 def token_list_view(request: HttpRequest) -> HttpResponse:
-    require_visible(_has_any_role, request.user)
+    user = acting_user(request)
+    require_visible(_has_any_role, user)
     return render(
         request,
         "api/token_list.html",
-        {"tokens": token_list(viewer=request.user)},  # type: ignore[arg-type]
+        {"tokens": token_list(viewer=user)},
     )
 
 
 @require_http_methods(["GET", "POST"])
 def token_create_view(request: HttpRequest) -> HttpResponse:
-    require_visible(_has_any_role, request.user)
+    user = acting_user(request)
+    require_visible(_has_any_role, user)
     return _token_create(request)
 
 
 @reauthentication_required
 def _token_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            issued = token_create(actor=request.user, user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            issued = token_create(actor=user, user=user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -53,8 +56,9 @@ def _token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(_has_any_role, request.user)
-    token = token_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    user = acting_user(request)
+    require_visible(_has_any_role, user)
+    token = token_get(viewer=user, pk=pk)
+    token_revoke(actor=user, token=token)
     messages.success(request, _("The token has been revoked."))
     return redirect("api:token_list")

@@ -13,7 +13,7 @@ from samverkan.audit.forms import EventFilterForm
 from samverkan.audit.models import AuditEvent
 from samverkan.audit.rules import can_view_audit_log
 from samverkan.audit.services import audit_record
-from samverkan.lib.http import require_visible
+from samverkan.lib.http import acting_user, require_visible
 
 PAGE_SIZE = 50
 
@@ -21,7 +21,8 @@ PAGE_SIZE = 50
 @require_GET
 def event_list_view(request: HttpRequest) -> HttpResponse:
     """The audit log for auditors, newest first. Reading it is itself audited."""
-    require_visible(can_view_audit_log, request.user)
+    user = acting_user(request)
+    require_visible(can_view_audit_log, user)
     form = EventFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor", "agency").order_by("-seq")
     filters: dict[str, str] = {}
@@ -50,7 +51,7 @@ def event_list_view(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         audit_record(
             action="audit.log_viewed",
-            actor=request.user,  # type: ignore[arg-type]
+            actor=user,
             object_type="audit.chain",
             details={**filters, "page": page.number},
         )

@@ -55,17 +55,17 @@ class Env:
                 raise ConfigError(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from exc
         return direct
 
-    def str(self, name: str, default: str) -> str:
+    def get_str(self, name: str, default: str) -> str:
         value = self.raw(name)
         return default if value is None else value.strip()
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.str(name, default)
+    def get_choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get_str(name, default)
         if value not in choices:
             raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def get_bool(self, name: str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -76,7 +76,9 @@ class Env:
             return False
         raise ConfigError(f"{name} must be true or false; got {value!r}")
 
-    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    def get_int(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         value = self.raw(name)
         if value is None:
             return default
@@ -89,7 +91,7 @@ class Env:
             raise ConfigError(f"{name} must be at least {minimum}{upper}; got {number}")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def get_list(self, name: str, default: list[str]) -> list[str]:
         value = self.raw(name)
         if value is None:
             return default

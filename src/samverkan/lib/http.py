@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from allauth.core.exceptions import ImmediateHttpResponse
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -14,6 +16,14 @@ if TYPE_CHECKING:
     from samverkan.accounts.models import User
 
 Rule = Callable[[Any], bool]
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user; an anonymous visitor is sent to the login page instead."""
+    user = request.user
+    if not user.is_authenticated:
+        raise ImmediateHttpResponse(redirect_to_login(request.get_full_path()))
+    return user
 
 
 def require_visible(rule: Rule, user: User | AnonymousUser) -> None:

@@ -21,7 +21,7 @@ def roles_of(user: User | AnonymousUser) -> frozenset[str]:
         cached = frozenset(
             user.memberships.filter(agency__is_active=True).values_list("role", flat=True)
         )
-        user._samverkan_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_samverkan_roles", cached)  # noqa: B010 - a per-request cache
     return cached
 
 

@@ -148,10 +148,8 @@ def group_member_add(
         raise ValidationError(_("The user is not a member of that agency."))
     if agency.municipality_id is not None and agency.municipality_id != group.municipality_id:
         raise ValidationError(_("The agency belongs to another municipality."))
-    if (
-        agency.police_area_id is not None
-        and not agency.police_area.municipalities.filter(pk=group.municipality_id).exists()
-    ):
+    area = agency.police_area
+    if area is not None and not area.municipalities.filter(pk=group.municipality_id).exists():
         raise ValidationError(_("The police area does not serve the group's municipality."))
     with transaction.atomic():
         member, created = GroupMembership.objects.get_or_create(

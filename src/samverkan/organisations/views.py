@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from samverkan.lib.http import require_visible
+from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations import services
 from samverkan.organisations.forms import AgencyEditForm, AgencyForm, GroupForm, GroupMemberForm
 from samverkan.organisations.models import (
@@ -24,23 +24,26 @@ from samverkan.organisations.selectors import agency_get, agency_list, group_lis
 
 @require_GET
 def agency_list_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
-    agencies = agency_list(viewer=request.user).annotate(member_count=Count("memberships"))  # type: ignore[arg-type]
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
+    agencies = agency_list(viewer=user).annotate(member_count=Count("memberships"))
     return render(request, "organisations/agency_list.html", {"agencies": agencies})
 
 
 @require_http_methods(["GET", "POST"])
 def agency_create_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
     return _agency_create(request)
 
 
 @reauthentication_required
 def _agency_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     form = AgencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.agency_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.agency_create(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -51,19 +54,21 @@ def _agency_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def agency_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_view_organisations, request.user)
-    agency = agency_get(viewer=request.user, pk=pk)  # type: ignore[arg-type]
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_view_organisations, user)
+    agency = agency_get(viewer=user, pk=pk)
+    require_visible(can_manage_organisations, user)
     return _agency_edit(request, agency)
 
 
 @reauthentication_required
 def _agency_edit(request: HttpRequest, agency: Agency) -> HttpResponse:
+    user = acting_user(request)
     initial = {"name": agency.name, "sector": agency.sector, "is_active": agency.is_active}
     form = AgencyEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.agency_update(actor=request.user, agency=agency, **form.cleaned_data)  # type: ignore[arg-type]
+            services.agency_update(actor=user, agency=agency, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -74,8 +79,9 @@ def _agency_edit(request: HttpRequest, agency: Agency) -> HttpResponse:
 
 @require_GET
 def group_list_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
-    groups = group_list(viewer=request.user).prefetch_related(  # type: ignore[arg-type]
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
+    groups = group_list(viewer=user).prefetch_related(
         Prefetch(
             "members",
             queryset=GroupMembership.objects.select_related("user", "agency").order_by(
@@ -88,16 +94,18 @@ def group_list_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def group_create_view(request: HttpRequest) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
     return _group_create(request)
 
 
 @reauthentication_required
 def _group_create(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            group = services.group_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            group = services.group_create(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -107,8 +115,9 @@ def _group_create(request: HttpRequest) -> HttpResponse:
 
 
 def _group(request: HttpRequest, pk: int) -> CollaborationGroup:
+    user = acting_user(request)
     try:
-        return group_list(viewer=request.user).get(pk=pk)  # type: ignore[arg-type]
+        return group_list(viewer=user).get(pk=pk)
     except CollaborationGroup.DoesNotExist:
         raise Http404 from None
 
@@ -134,7 +143,8 @@ def _member_choices(group: CollaborationGroup) -> list[tuple[str, str]]:
 
 @require_GET
 def group_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
     group = _group(request, pk)
     members = group.members.select_related("user", "agency").order_by("user__username")
     form = GroupMemberForm(choices=_member_choices(group))
@@ -147,13 +157,15 @@ def group_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def group_member_add_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
     group = _group(request, pk)
     return _group_member_add(request, group)
 
 
 @reauthentication_required
 def _group_member_add(request: HttpRequest, group: CollaborationGroup) -> HttpResponse:
+    user = acting_user(request)
     form = GroupMemberForm(request.POST, choices=_member_choices(group))
     if form.is_valid():
         user_id, agency_id = (int(x) for x in form.cleaned_data["membership"].split(":"))
@@ -166,7 +178,7 @@ def _group_member_add(request: HttpRequest, group: CollaborationGroup) -> HttpRe
             raise Http404
         try:
             services.group_member_add(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=user,
                 group=group,
                 user=membership.user,
                 agency=membership.agency,
@@ -183,7 +195,8 @@ def _group_member_add(request: HttpRequest, group: CollaborationGroup) -> HttpRe
 
 @require_POST
 def group_member_remove_view(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
-    require_visible(can_manage_organisations, request.user)
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
     group = _group(request, pk)
     try:
         member = group.members.get(pk=member_id)
@@ -194,6 +207,7 @@ def group_member_remove_view(request: HttpRequest, pk: int, member_id: int) -> H
 
 @reauthentication_required
 def _group_member_remove(request: HttpRequest, member: GroupMembership) -> HttpResponse:
-    services.group_member_remove(actor=request.user, member=member)  # type: ignore[arg-type]
+    user = acting_user(request)
+    services.group_member_remove(actor=user, member=member)
     messages.success(request, _("The member has been removed."))
     return redirect("organisations:group_detail", pk=member.group_id)

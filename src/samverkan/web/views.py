@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from samverkan.accounts.rules import can_manage_users, can_view_users
 from samverkan.audit.rules import can_view_audit_log
+from samverkan.lib.http import acting_user
 from samverkan.organisations.models import Role
 from samverkan.organisations.rules import can_manage_organisations, roles_of
 from samverkan.organisations.selectors import groups_of, memberships_of
@@ -15,13 +16,13 @@ from samverkan.organisations.selectors import groups_of, memberships_of
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The public landing page, or the signed-in user's start page for their roles."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return render(request, "web/public_home.html")
+    user = acting_user(request)
     roles = roles_of(user)
     context = {
-        "memberships": list(memberships_of(user=user)),  # type: ignore[arg-type]
-        "group_memberships": list(groups_of(user=user)),  # type: ignore[arg-type]
+        "memberships": list(memberships_of(user=user)),
+        "group_memberships": list(groups_of(user=user)),
         "roles": roles,
         "is_practitioner": Role.PRACTITIONER in roles,
         "is_coordinator": Role.COORDINATOR in roles,
