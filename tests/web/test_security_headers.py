@@ -58,3 +58,20 @@ def test_health(client, db):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_not_found_page_uses_the_layout_and_reveals_nothing(client, db):
+    response = client.get("/admin/users/12345/")
+    assert response.status_code in (302, 404)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"skip-link" in response.content
+    assert b"Traceback" not in response.content
+
+
+def test_server_error_page_is_static_and_bilingual(client, db):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Ett fel uppstod" in html
+    assert "An error occurred" in html

@@ -57,8 +57,10 @@ def event_list_view(request: HttpRequest) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("page", None)
+    # With htmx the filter and page links swap only the results; without it, the whole page.
+    template = "audit/_event_results.html" if request.htmx else "audit/event_list.html"  # type: ignore[attr-defined]
     return render(
         request,
-        "audit/event_list.html",
+        template,
         {"form": form, "page": page, "query": query.urlencode()},
     )
