@@ -199,9 +199,12 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.get_int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
-# Per-account lockout is django-axes' job (below); allauth keeps only its per-address limit,
-# which slows password spraying across many accounts from one place.
-ACCOUNT_RATE_LIMITS = {"login_failed": env.get_str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip")}
+# Password lockout per account is django-axes' job (below, 5 failures). allauth's limit is set
+# above that so axes decides for passwords, while the same allauth limit still caps guessing of
+# second-factor codes per account (10 per 15 minutes) and attempts per address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.get_str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip,10/15m/key")
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Samverkan] "
 MFA_ADAPTER = "samverkan.accounts.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]

@@ -186,3 +186,16 @@ def test_public_sign_up_is_closed(client, db):
 
     assert not User.objects.filter(username="x").exists()
     assert response.status_code in (200, 403)
+
+
+def test_second_factor_guessing_is_rate_limited(client, personas):
+    user = personas.practitioner
+    password_step(client, "anna")
+    right = totp_code(user.totp_secret)
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+    for _ in range(10):
+        client.post(MFA, {"code": wrong})
+    # Now even the right code is refused: the limit, not the code, decides.
+    response = client.post(MFA, {"code": right})
+    assert not is_logged_in(client)
+    assert response.status_code in (200, 429)
