@@ -7,7 +7,9 @@ import secrets
 
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.tokens import default_token_generator
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from samverkan.accounts.models import User
@@ -92,3 +94,11 @@ def assert_trio(
     if read_only is not None:
         assert call(read_only, method).status_code == 403, f"read-only user changed {url}"
     assert call(allowed, wrong_method).status_code == 405, f"{wrong_method} accepted on {url}"
+
+
+def count_queries(client: Client, url: str) -> int:
+    """Queries for one GET of ``url``; pin list pages with it (DESIGN §5)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(ctx.captured_queries)

@@ -6,15 +6,13 @@ import re
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from samverkan.accounts.models import User
 from samverkan.audit.models import AuditEvent
 from samverkan.organisations.models import Membership, Role
-from tests.helpers import PASSWORD, assert_trio, make_user
+from tests.helpers import PASSWORD, assert_trio, count_queries, make_user
 
 
 def test_user_list_trio(client_for, personas):
@@ -177,9 +175,7 @@ def test_user_list_query_count_does_not_grow(client_for, personas, world):
     url = reverse("accounts:user_list")
 
     def count() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert admin.get(url).status_code == 200
-        return len(ctx.captured_queries)
+        return count_queries(admin, url)
 
     count()  # the first request of a session writes the session; measure from the second
     before = count()
@@ -211,3 +207,30 @@ def test_detail_of_missing_user_is_404(client_for, personas):
         client_for(personas.admin).get(reverse("accounts:user_detail", args=[99999])).status_code
         == 404
     )
+
+
+def test_resend_invitation(client_for, personas, world, django_capture_on_commit_callbacks):
+    from samverkan.accounts.services import user_invite
+
+    invited = user_invite(
+        actor=None,
+        username="vantar",
+        email="vantar@test.invalid",
+        first_name="V",
+        last_name="Antar",
+        agency=world.avesta_school,
+        role=Role.PRACTITIONER,
+        send=False,
+    )
+    url = reverse("accounts:user_resend", args=[invited.pk])
+    assert client_for(personas.auditor).post(url).status_code == 403
+    admin = client_for(personas.admin)
+    assert admin.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.post(url).status_code == 302
+    assert [m.to for m in mail.outbox] == [["vantar@test.invalid"]]
+    assert AuditEvent.objects.filter(action="user.invitation_resent", actor=personas.admin).exists()
+    # Someone who has set a password gets no new invitation.
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(reverse("accounts:user_resend", args=[personas.colleague.pk]))
+    assert len(mail.outbox) == 1

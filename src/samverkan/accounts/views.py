@@ -33,6 +33,16 @@ def _active_agencies():  # type: ignore[no-untyped-def]
     return Agency.objects.filter(is_active=True).select_related("municipality", "police_area")
 
 
+def _to_manage(request: HttpRequest, pk: int) -> tuple[User, User]:
+    """The acting administrator and the account they act on: 404 for those who may not see the
+    account, 403 for those who see it but may not change it (auditors)."""
+    user = acting_user(request)
+    require_visible(can_view_users, user)
+    subject = user_get(viewer=user, pk=pk)
+    require_allowed(can_manage_users, user)
+    return user, subject
+
+
 @require_GET
 def user_list_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
@@ -87,10 +97,7 @@ def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = acting_user(request)
-    require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    require_allowed(can_manage_users, user)
+    _actor, subject = _to_manage(request, pk)
     return _user_edit(request, subject)
 
 
@@ -116,10 +123,7 @@ def _user_edit(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def membership_add_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = acting_user(request)
-    require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    require_allowed(can_manage_users, user)
+    _actor, subject = _to_manage(request, pk)
     return _membership_add(request, subject)
 
 
@@ -141,10 +145,7 @@ def _membership_add(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def membership_remove_view(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
-    user = acting_user(request)
-    require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    require_allowed(can_manage_users, user)
+    _actor, subject = _to_manage(request, pk)
     try:
         membership = subject.memberships.get(pk=membership_id)
     except Membership.DoesNotExist:
@@ -162,10 +163,7 @@ def _membership_remove(request: HttpRequest, subject: User, membership: Membersh
 
 @require_POST
 def user_set_active_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = acting_user(request)
-    require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    require_allowed(can_manage_users, user)
+    _actor, subject = _to_manage(request, pk)
     return _user_set_active(request, subject)
 
 
@@ -189,12 +187,9 @@ def _user_set_active(request: HttpRequest, subject: User) -> HttpResponse:
 
 @require_POST
 def user_resend_invitation_view(request: HttpRequest, pk: int) -> HttpResponse:
-    user = acting_user(request)
-    require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    require_allowed(can_manage_users, user)
+    actor, subject = _to_manage(request, pk)
     try:
-        services.user_resend_invitation(actor=user, user=subject)
+        services.user_resend_invitation(actor=actor, user=subject)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
