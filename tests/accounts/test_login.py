@@ -199,3 +199,19 @@ def test_second_factor_guessing_is_rate_limited(client, personas):
     response = client.post(MFA, {"code": right})
     assert not is_logged_in(client)
     assert response.status_code in (200, 429)
+
+
+def test_recovery_codes_right_after_enrolment_need_no_second_password(client, world):
+    from samverkan.organisations.models import Role
+
+    make_user("nyanstalld", world.avesta_school, Role.PRACTITIONER, mfa=False)
+    with time_machine.travel("2026-03-01 10:00", tick=False) as traveller:
+        password_step(client, "nyanstalld")
+        secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+        client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+        assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+        # Later the same page asks for the password again, as every sensitive page does.
+        traveller.shift(settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 60)
+        response = client.get(reverse("mfa_view_recovery_codes"))
+        assert response.status_code == 302
+        assert reverse("account_reauthenticate") in response["Location"]

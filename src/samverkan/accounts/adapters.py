@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from samverkan.accounts.mfa import SECOND_FACTORS, has_second_factor
 from samverkan.lib import crypto
@@ -20,21 +23,23 @@ class AccountAdapter(DefaultAccountAdapter):
         return False
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
-        """Enrolling the first second factor needs no second password prompt.
+        """No second password prompt while setting up the first second factor.
 
-        An account without a factor can do nothing but enrol (MfaRequiredMiddleware), and it
-        has just proved its password at login; asking again protects nothing. Every other
-        sensitive action, including changing an existing factor, asks for re-authentication.
+        An account without a factor can do nothing but enrol (MfaRequiredMiddleware) and has
+        just proved its password at login; asking again protects nothing. The same holds for
+        viewing the recovery codes right after that first factor was added (within the
+        re-authentication window). Every other sensitive action asks again.
         """
         request = context.request
         user = getattr(request, "user", None)
-        if (
-            app == "allauth.mfa"
-            and user is not None
-            and user.is_authenticated
-            and not has_second_factor(user)
-        ):
-            return False
+        if app == "allauth.mfa" and user is not None and user.is_authenticated:
+            if not has_second_factor(user):
+                return False
+            window = timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
+            factors = Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS)
+            recent = factors.filter(created_at__gte=timezone.now() - window)
+            if factors.count() == 1 and recent.exists():
+                return False
         required: bool = super().is_reauthentication_required(app=app, **kwargs)
         return required
 
