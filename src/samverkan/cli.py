@@ -17,14 +17,17 @@ from samverkan.lib.env import ConfigError
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samverkan.settings")
+    # Files the application creates (SQLite database, generated keys, checkpoints) are readable
+    # by its own account alone.
+    os.umask(0o077)
     try:
         import django
         from django.core.management import execute_from_command_line
 
         django.setup()
+        ctx = context.RequestContext(request_id=context.new_request_id(), source="cli")
+        with context.bound(ctx):
+            execute_from_command_line(["samverkan", *args])
     except ConfigError as exc:
         print(f"samverkan: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    ctx = context.RequestContext(request_id=context.new_request_id(), source="cli")
-    with context.bound(ctx):
-        execute_from_command_line(["samverkan", *args])

@@ -32,6 +32,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SAMVERKAN_ENV = env.get_choice("SAMVERKAN_ENV", ("development", "production"), "development")
 PRODUCTION = SAMVERKAN_ENV == "production"
 DATA_DIR = Path(env.get_str("SAMVERKAN_DATA_DIR", "./var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def _secret(name: str, filename: str, generate: str) -> str:
@@ -56,6 +57,12 @@ ENCRYPTION_KEYS: dict[str, bytes] = parse_encryption_keys(
     "SAMVERKAN_ENCRYPTION_KEYS",
     _secret("SAMVERKAN_ENCRYPTION_KEYS", "encryption_keys", new_encryption_keys()),
 )
+# The key of the keyed hash that makes identity numbers searchable without decrypting them.
+# It is never rotated (every stored hash would have to be recomputed from the decrypted
+# numbers); keep it with the other keys, apart from backups.
+SEARCH_KEY: bytes = parse_audit_key(
+    "SAMVERKAN_SEARCH_KEY", _secret("SAMVERKAN_SEARCH_KEY", "search_key", new_audit_key())
+)
 
 DEBUG = env.get_bool("SAMVERKAN_DEBUG", False)
 if DEBUG and PRODUCTION:
@@ -68,6 +75,18 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ConfigError("SAMVERKAN_ALLOWED_HOSTS must be set when SAMVERKAN_ENV=production")
 CSRF_TRUSTED_ORIGINS = env.get_list("SAMVERKAN_CSRF_TRUSTED_ORIGINS", [])
 BASE_URL = env.get_str("SAMVERKAN_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not BASE_URL.startswith("https://"):
+    raise ConfigError("SAMVERKAN_BASE_URL must be the site's https:// address in production")
+
+# How many reverse proxies stand in front of the application. With 1 (a TLS proxy), the
+# client's address is the last one in X-Forwarded-For; with 0 it is the socket's peer. The
+# audit log, the lockout and the rate limits all use this one answer.
+PROXY_COUNT = env.get_int("SAMVERKAN_PROXY_COUNT", 1 if PRODUCTION else 0, maximum=5)
+ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -87,6 +106,7 @@ INSTALLED_APPS = [
     "samverkan.audit",
     "samverkan.api",
     "samverkan.web",
+    "samverkan.cases",
 ]
 
 MIDDLEWARE = [
@@ -326,7 +346,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.get_str("SAMVERKAN_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env.get_choice(
+            "SAMVERKAN_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO"
+        ),
+    },
     "loggers": {
         # Django's request logger writes the full path of failing requests; keep it to warnings
         # from our own code instead.

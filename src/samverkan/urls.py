@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", include("samverkan.organisations.urls")),
     path("audit/", include("samverkan.audit.urls")),
+    path("cases/", include("samverkan.cases.urls")),
     path("account/tokens/", include("samverkan.api.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -234,3 +234,11 @@ def test_resend_invitation(client_for, personas, world, django_capture_on_commit
     with django_capture_on_commit_callbacks(execute=True):
         admin.post(reverse("accounts:user_resend", args=[personas.colleague.pk]))
     assert len(mail.outbox) == 1
+
+
+def test_reading_the_directory_is_audited(client_for, personas):
+    client_for(personas.auditor).get(reverse("accounts:user_list"))
+    client_for(personas.auditor).get(reverse("accounts:user_detail", args=[personas.colleague.pk]))
+    assert AuditEvent.objects.filter(action="user.list_viewed", actor=personas.auditor).exists()
+    viewed = AuditEvent.objects.get(action="user.viewed", actor=personas.auditor)
+    assert viewed.object_id == str(personas.colleague.pk)

@@ -215,3 +215,11 @@ def test_recovery_codes_right_after_enrolment_need_no_second_password(client, wo
         response = client.get(reverse("mfa_view_recovery_codes"))
         assert response.status_code == 302
         assert reverse("account_reauthenticate") in response["Location"]
+
+
+def test_lockout_records_keep_no_typed_name(client, db):
+    from axes.models import AccessAttempt
+
+    password_step(client, "19121212-1212", "whatever password")
+    stored = " ".join(AccessAttempt.objects.values_list("username", flat=True))
+    assert "1212" not in stored

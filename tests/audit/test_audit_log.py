@@ -73,6 +73,21 @@ class TestChain:
         with pytest.raises(AuditDetailError), transaction.atomic():
             audit_record(action="test.event", details={"Free Text": "x"})
 
+    def test_many_events_in_one_call_chain_in_order(self):
+        from samverkan.audit.services import Subject, audit_record_many
+
+        before = last_seq()
+        with transaction.atomic():
+            events = audit_record_many(
+                action="test.bulk",
+                subjects=[Subject("cases.entry", str(i), 7) for i in range(30)],
+            )
+        assert [e.seq for e in events] == list(range(before + 1, before + 31))
+        assert all(e.case_id == 7 for e in events)
+        assert audit_verify().ok
+        with transaction.atomic():
+            assert audit_record_many(action="test.bulk", subjects=[]) == []
+
     def test_action_names_are_checked(self):
         with pytest.raises(ValueError, match=r"noun\.verb"), transaction.atomic():
             audit_record(action="Logged in!")

@@ -39,7 +39,9 @@ def production_env(tmp_path) -> dict[str, str]:
         "SAMVERKAN_SECRET_KEY": secrets.token_urlsafe(64),
         "SAMVERKAN_AUDIT_KEY_FILE": str(key_file),
         "SAMVERKAN_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SAMVERKAN_SEARCH_KEY": secrets.token_hex(32),
         "SAMVERKAN_ALLOWED_HOSTS": "samverkan.example.se",
+        "SAMVERKAN_BASE_URL": "https://samverkan.example.se",
     }
 
 
@@ -49,7 +51,9 @@ def production_env(tmp_path) -> dict[str, str]:
         "SAMVERKAN_SECRET_KEY",
         "SAMVERKAN_AUDIT_KEY_FILE",
         "SAMVERKAN_ENCRYPTION_KEYS",
+        "SAMVERKAN_SEARCH_KEY",
         "SAMVERKAN_ALLOWED_HOSTS",
+        "SAMVERKAN_BASE_URL",
     ],
 )
 def test_production_refuses_to_start_without_a_secret(tmp_path, missing):
@@ -93,7 +97,7 @@ def test_development_generates_keys_once(tmp_path):
     first = run_cli("check", env={}, tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
     keys = {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
-    assert set(keys) == {"secret_key", "audit_key", "encryption_keys"}
+    assert set(keys) == {"secret_key", "audit_key", "encryption_keys", "search_key"}
     run_cli("check", env={}, tmp_path=tmp_path)
     assert keys == {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
 
@@ -107,3 +111,20 @@ def test_argon2_is_the_password_hasher():
     import samverkan.settings as real
 
     assert real.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_bad_log_level_and_port_are_one_line_errors(tmp_path):
+    result = run_cli("check", env={"SAMVERKAN_LOG_LEVEL": "LOUD"}, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "SAMVERKAN_LOG_LEVEL must be one of" in result.stderr
+    result = run_cli("demo", "--no-serve", env={"PORT": "eighty"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "PORT must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_folder_is_private(tmp_path):
+    data = tmp_path / "fresh"
+    result = run_cli("check", env={"SAMVERKAN_DATA_DIR": str(data)}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert oct(data.stat().st_mode & 0o777) == "0o700"

@@ -75,3 +75,13 @@ def test_server_error_page_is_static_and_bilingual(client, db):
     html = render_to_string("500.html")
     assert "Ett fel uppstod" in html
     assert "An error occurred" in html
+
+
+def test_client_address_behind_proxies():
+    from samverkan.lib.context import client_ip
+
+    meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9, 198.51.100.7"}
+    assert client_ip(meta, 0) == "10.0.0.2"
+    assert client_ip(meta, 1) == "198.51.100.7"
+    assert client_ip(meta, 2) == "203.0.113.9"
+    assert client_ip({"REMOTE_ADDR": "10.0.0.2"}, 1) == "10.0.0.2"

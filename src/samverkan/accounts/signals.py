@@ -57,7 +57,9 @@ def _login_failed(
 
 @receiver(user_locked_out)
 def _locked_out(sender: Any, request: Any, username: Any, ip_address: Any, **kwargs: Any) -> None:
-    user = _user_named(username)
+    # axes passes its hashed key (accounts/lockout.py); the account comes from the form.
+    typed = request.POST.get("login") if request is not None else None
+    user = _user_named(typed)
     with transaction.atomic():
         audit_record(
             action="auth.locked_out",

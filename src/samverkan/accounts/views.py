@@ -4,6 +4,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
@@ -16,6 +17,7 @@ from samverkan.accounts.forms import InviteForm, MembershipForm, SetPasswordForm
 from samverkan.accounts.models import User
 from samverkan.accounts.rules import can_manage_users, can_view_users
 from samverkan.accounts.selectors import user_get, user_list
+from samverkan.audit.services import audit_record
 from samverkan.lib.http import acting_user, require_allowed, require_visible
 from samverkan.organisations.models import Agency, Membership
 from samverkan.organisations.services import membership_add, membership_remove
@@ -48,6 +50,8 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     require_visible(can_view_users, user)
     users = user_list(viewer=user)
+    with transaction.atomic():
+        audit_record(action="user.list_viewed", actor=user, object_type="accounts.user")
     return render(
         request,
         "accounts/user_list.html",
@@ -83,6 +87,8 @@ def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     require_visible(can_view_users, user)
     subject = user_get(viewer=user, pk=pk)
+    with transaction.atomic():
+        audit_record(action="user.viewed", actor=user, obj=subject)
     return render(
         request,
         "accounts/user_detail.html",

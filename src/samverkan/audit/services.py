@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -43,6 +44,15 @@ def _check_details(details: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+@dataclass(frozen=True)
+class Subject:
+    """One object an event is about, for ``audit_record_many``."""
+
+    object_type: str
+    object_id: str
+    case_id: int | None = None
+
+
 def audit_record(
     *,
     action: str,
@@ -62,56 +72,92 @@ def audit_record(
     rolls back together with the action it describes. Locking the chain head row serialises
     concurrent writers (PostgreSQL row lock; SQLite's write lock, taken at BEGIN IMMEDIATE).
     """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    return audit_record_many(
+        action=action,
+        actor=actor,
+        agency=agency,
+        subjects=[Subject(object_type, str(object_id), case_id)],
+        legal_basis=legal_basis,
+        outcome=outcome,
+        details=details,
+    )[0]
+
+
+def audit_record_many(
+    *,
+    action: str,
+    subjects: Sequence[Subject],
+    actor: User | None = None,
+    agency: Agency | None = None,
+    legal_basis: str = "",
+    outcome: str = Outcome.ALLOWED,
+    details: Mapping[str, Any] | None = None,
+) -> list[AuditEvent]:
+    """One event per subject (say, each journal entry shown on a page), chained in order.
+
+    A fixed number of queries however many subjects: the head is locked once and the events
+    are inserted together, so a page that shows fifty entries costs what a page with one does.
+    """
     if not _ACTION.match(action):
         raise ValueError(f"audit action {action!r} must look like 'noun.verb'")
     if outcome not in Outcome.values:
         raise ValueError(f"audit outcome {outcome!r} is not one of {Outcome.values}")
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
+    if not subjects:
+        return []
     ctx = context.current()
     clean_details = _check_details(details or {})
+    actor_id = actor.pk if actor is not None and actor.pk is not None else None
+    now = timezone.now()
     with transaction.atomic():
         # The migration creates the head row; get_or_create only matters for an emptied test
         # database. Were events left without a head, the insert below collides and fails.
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        record = EventRecord(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            action=action,
-            outcome=str(outcome),
-            actor_id=actor.pk if actor is not None and actor.pk is not None else None,
-            agency_id=agency.pk if agency is not None else None,
-            object_type=object_type,
-            object_id=str(object_id),
-            case_id=case_id,
-            legal_basis=legal_basis,
-            request_id=ctx.request_id,
-            source=ctx.source,
-            ip=ctx.ip,
-            details=clean_details,
-            prev_hash=head.hash,
-        )
-        digest = compute_hash(record, settings.AUDIT_KEY)
-        event = AuditEvent.objects.create(
-            seq=record.seq,
-            occurred_at=record.occurred_at,
-            actor_id=record.actor_id,
-            agency_id=record.agency_id,
-            action=record.action,
-            object_type=record.object_type,
-            object_id=record.object_id,
-            case_id=record.case_id,
-            legal_basis=record.legal_basis,
-            outcome=record.outcome,
-            request_id=record.request_id,
-            source=record.source,
-            ip=record.ip,
-            details=record.details,
-            prev_hash=record.prev_hash,
-            hash=digest,
-        )
-        head.seq = record.seq
-        head.hash = digest
+        events: list[AuditEvent] = []
+        seq, prev_hash = head.seq, head.hash
+        for subject in subjects:
+            seq += 1
+            record = EventRecord(
+                seq=seq,
+                occurred_at=now,
+                action=action,
+                outcome=str(outcome),
+                actor_id=actor_id,
+                agency_id=agency.pk if agency is not None else None,
+                object_type=subject.object_type,
+                object_id=subject.object_id,
+                case_id=subject.case_id,
+                legal_basis=legal_basis,
+                request_id=ctx.request_id,
+                source=ctx.source,
+                ip=ctx.ip,
+                details=clean_details,
+                prev_hash=prev_hash,
+            )
+            prev_hash = compute_hash(record, settings.AUDIT_KEY)
+            events.append(
+                AuditEvent(
+                    seq=record.seq,
+                    occurred_at=record.occurred_at,
+                    actor_id=record.actor_id,
+                    agency_id=record.agency_id,
+                    action=record.action,
+                    object_type=record.object_type,
+                    object_id=record.object_id,
+                    case_id=record.case_id,
+                    legal_basis=record.legal_basis,
+                    outcome=record.outcome,
+                    request_id=record.request_id,
+                    source=record.source,
+                    ip=record.ip,
+                    details=record.details,
+                    prev_hash=record.prev_hash,
+                    hash=prev_hash,
+                )
+            )
+        AuditEvent.objects.bulk_create(events)
+        head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
-    return event
+    return events

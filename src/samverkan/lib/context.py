@@ -41,3 +41,14 @@ def bound(ctx: RequestContext) -> Iterator[RequestContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def client_ip(meta: dict[str, str], proxy_count: int) -> str | None:
+    """The client's address: the socket peer, or with ``proxy_count`` trusted proxies in front,
+    the address the outermost of them saw (counted from the right of X-Forwarded-For)."""
+    if proxy_count <= 0:
+        return meta.get("REMOTE_ADDR") or None
+    hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) >= proxy_count:
+        return hops[-proxy_count]
+    return meta.get("REMOTE_ADDR") or None

@@ -102,7 +102,7 @@ class Env:
 
 
 def parse_audit_key(name: str, value: str) -> bytes:
-    """The audit HMAC key: hex, at least 32 bytes."""
+    """An HMAC key (audit chain, search hash): hex, at least 32 bytes."""
     try:
         key = bytes.fromhex(value.strip())
     except ValueError:

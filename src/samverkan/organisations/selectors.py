@@ -26,7 +26,8 @@ def agency_get(*, viewer: User, pk: int) -> Agency:
 
 
 def memberships_of(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related(
+    """The user's roles in active agencies (a deactivated agency gives no role)."""
+    return Membership.objects.filter(user=user, agency__is_active=True).select_related(
         "agency", "agency__municipality", "agency__police_area"
     )
 

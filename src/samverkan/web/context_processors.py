@@ -17,6 +17,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[tuple[str, Any]] = []
     if user is not None and user.is_authenticated and roles_of(user):
         items.append((reverse("web:home"), _("Start")))
+        if roles_of(user) & {"practitioner", "coordinator"}:
+            items.append((reverse("cases:list"), _("Cases")))
         if can_view_users(user):
             items.append((reverse("accounts:user_list"), _("Users")))
         if can_manage_organisations(user):

@@ -31,7 +31,7 @@ class RequestContextMiddleware:
         ctx = context.RequestContext(
             request_id=context.new_request_id(),
             source=source,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=context.client_ip(request.META, settings.PROXY_COUNT),
         )
         with context.bound(ctx):
             response = self.get_response(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from samverkan import demo
 from samverkan.lib.totp import totp_code
+from samverkan.web.management.commands.serve import default_port
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Load the data, do not serve.")
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--port", type=int, default=default_port())
         sub = parser.add_subparsers(dest="subcommand")
         totp = sub.add_parser("totp", help="Print the current TOTP code of a demo account.")
         totp.add_argument("username")

@@ -10,6 +10,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
+from samverkan.lib.env import Env
+
 # The path without the query string: a query could carry search terms, and logs must never
 # hold personal data.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
@@ -43,12 +45,17 @@ def serve(*, host: str, port: int, workers: int) -> None:
     ).run()
 
 
+def default_port() -> int:
+    """``PORT`` from the environment, checked like every other setting."""
+    return Env(os.environ).get_int("PORT", 8000, minimum=1, maximum=65535)
+
+
 class Command(BaseCommand):
     help = "Serve Samverkan with gunicorn."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--port", type=int, default=default_port())
         parser.add_argument("--workers", type=int, default=2)
 
     def handle(self, *args: Any, **options: Any) -> None:

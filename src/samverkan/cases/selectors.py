@@ -1,0 +1,353 @@
+"""Every read of case data for a user. Each one asks ``cases.policy`` and audits what it shows.
+
+An object the viewer may not see answers 404, exactly like a missing one (DESIGN rule 7). The
+listing functions run a fixed number of queries whatever the number of rows, audit included.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from samverkan.accounts.models import User
+from samverkan.audit.models import Outcome
+from samverkan.audit.services import Subject, audit_record, audit_record_many
+from samverkan.cases import rules
+from samverkan.cases.models import Case, CaseTeamMember, ConcernReport, Entry, EntryVersion, Youth
+from samverkan.cases.policy import (
+    Decision,
+    Grant,
+    Viewer,
+    entry_decision,
+    identity_decision,
+    identity_shared_with_team,
+)
+from samverkan.organisations.models import Agency, CollaborationGroup
+
+
+def grants_for(case: Case, at: datetime) -> list[Grant]:
+    """What lets information cross between agencies on this case. Nothing yet: consent and
+    statutory disclosure (the consent issue) will supply grants here, and only here."""
+    return []
+
+
+def _case_queryset() -> QuerySet[Case]:
+    return Case.objects.select_related(
+        "youth", "group", "group__municipality", "raising_agency", "raised_by"
+    )
+
+
+@dataclass
+class CaseAccess:
+    """A case as one viewer may see it, with the decisions already taken."""
+
+    case: Case
+    user: User
+    viewer: Viewer
+    identity: Decision
+    grants: list[Grant]
+    at: datetime
+    pseudonymous_team: bool
+
+    @property
+    def my_agencies(self) -> list[Agency]:
+        """The agencies the viewer sits on this case's team for."""
+        return [
+            m.agency
+            for m in self.case.team.all()
+            if m.user_id == self.user.pk and m.removed_at is None
+        ]
+
+    @property
+    def youth_label(self) -> str:
+        return self.case.youth.name if self.identity else self.case.youth.pseudonym
+
+    @property
+    def identity_number(self) -> str:
+        """The formatted number, only when identity may be shown; empty otherwise."""
+        if not self.identity:
+            return ""
+        digits = self.case.youth.identity_number
+        return f"{digits[:8]}-{digits[8:]}"
+
+
+def _access(viewer: User, case: Case, agencies: frozenset[int]) -> CaseAccess:
+    now = timezone.now()
+    grants = grants_for(case, now)
+    view = Viewer(user_id=viewer.pk, agency_ids=agencies)
+    team = {m.agency_id for m in case.team.all() if m.removed_at is None}
+    return CaseAccess(
+        case=case,
+        user=viewer,
+        viewer=view,
+        identity=identity_decision(
+            view, raising_agency_id=case.raising_agency_id, at=now, grants=grants
+        ),
+        grants=grants,
+        at=now,
+        pseudonymous_team=not identity_shared_with_team(
+            team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=now, grants=grants
+        ),
+    )
+
+
+def case_open(*, viewer: User, pk: int) -> CaseAccess:
+    """A case for a member of its team; 404 for everyone else. The read is audited, and so is a
+    refused attempt on a case that exists (log review looks for those)."""
+    case = (
+        _case_queryset()
+        .prefetch_related(
+            Prefetch("team", queryset=CaseTeamMember.objects.select_related("user", "agency"))
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    agencies = frozenset(
+        m.agency_id for m in case.team.all() if m.user_id == viewer.pk and m.removed_at is None
+    )
+    with transaction.atomic():
+        if not agencies or not viewer.is_active:
+            audit_record(
+                action="case.view_denied",
+                actor=viewer,
+                obj=case,
+                case_id=case.pk,
+                outcome=Outcome.DENIED,
+            )
+        else:
+            access = _access(viewer, case, agencies)
+            audit_record(
+                action="case.viewed",
+                actor=viewer,
+                obj=case,
+                case_id=case.pk,
+                legal_basis=access.identity.basis,
+                details={"identity_shown": access.identity.allowed},
+            )
+            return access
+    raise Http404
+
+
+@dataclass
+class EntryView:
+    entry: Entry
+    current: EntryVersion
+    basis: str
+
+    @property
+    def text(self) -> str:
+        return self.current.text
+
+
+@dataclass
+class EntryListing:
+    visible: list[EntryView]
+    hidden: list[tuple[Agency, int]] = field(default_factory=list)
+
+
+def entry_listing(access: CaseAccess) -> EntryListing:
+    """The journal as the viewer may see it, and what is withheld, counted per agency."""
+    entries = (
+        Entry.objects.filter(case=access.case)
+        .select_related("agency", "category", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=EntryVersion.objects.select_related("author").order_by("number"),
+            )
+        )
+    )
+    visible: list[EntryView] = []
+    hidden: Counter[int] = Counter()
+    agencies: dict[int, Agency] = {}
+    for entry in entries:
+        decision = entry_decision(
+            access.viewer,
+            entry_id=entry.pk,
+            entry_agency_id=entry.agency_id,
+            category_id=entry.category_id,
+            at=access.at,
+            grants=access.grants,
+        )
+        if decision:
+            versions = list(entry.versions.all())
+            visible.append(EntryView(entry=entry, current=versions[-1], basis=decision.basis))
+        else:
+            hidden[entry.agency_id] += 1
+            agencies[entry.agency_id] = entry.agency
+    with transaction.atomic():
+        audit_record_many(
+            action="entry.viewed",
+            actor=access.user,
+            subjects=[Subject("cases.entry", str(v.entry.pk), access.case.pk) for v in visible],
+            details={"bases": sorted({v.basis for v in visible})},
+        )
+    return EntryListing(
+        visible=visible,
+        hidden=[(agencies[agency_id], count) for agency_id, count in sorted(hidden.items())],
+    )
+
+
+def entry_history(access: CaseAccess, entry_pk: int) -> EntryView | None:
+    """One entry with all its versions, if the viewer may see it; None otherwise (a 404)."""
+    entry = (
+        Entry.objects.filter(case=access.case, pk=entry_pk)
+        .select_related("agency", "category", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=EntryVersion.objects.select_related("author").order_by("number"),
+            )
+        )
+        .first()
+    )
+    if entry is None:
+        return None
+    decision = entry_decision(
+        access.viewer,
+        entry_id=entry.pk,
+        entry_agency_id=entry.agency_id,
+        category_id=entry.category_id,
+        at=access.at,
+        grants=access.grants,
+    )
+    if not decision:
+        return None
+    versions = list(entry.versions.all())
+    with transaction.atomic():
+        audit_record(
+            action="entry.history_viewed",
+            actor=access.user,
+            obj=entry,
+            case_id=access.case.pk,
+            legal_basis=decision.basis,
+        )
+    return EntryView(entry=entry, current=versions[-1], basis=decision.basis)
+
+
+def concern_reports(access: CaseAccess) -> list[ConcernReport]:
+    """Reports of concern are visible to social services on the team and to the reporter's
+    own agency."""
+    reports = ConcernReport.objects.filter(case=access.case).select_related(
+        "agency", "reported_by", "acknowledged_by"
+    )
+    social = rules.can_acknowledge_concern_ids(access.viewer.agency_ids)
+    return [r for r in reports if social or r.agency_id in access.viewer.agency_ids]
+
+
+@dataclass
+class CaseRow:
+    """A line of a case list: the label the viewer may see, never content."""
+
+    case: Case
+    label: str
+    identity_shown: bool
+    days_open: int
+
+
+def _days_open(case: Case, now: datetime) -> int:
+    end = case.closed_at or now
+    return (end - case.raised_at).days
+
+
+def my_cases(*, viewer: User) -> list[CaseRow]:
+    """Cases the viewer sits on the team of, labelled by name only where identity may be shown."""
+    now = timezone.now()
+    memberships = (
+        CaseTeamMember.objects.filter(user=viewer, removed_at__isnull=True)
+        .select_related("case", "case__youth", "case__group", "case__raising_agency")
+        .order_by("-case__raised_at")
+    )
+    by_case: dict[int, tuple[Case, set[int]]] = {}
+    for member in memberships:
+        by_case.setdefault(member.case_id, (member.case, set()))[1].add(member.agency_id)
+    rows: list[CaseRow] = []
+    shown: list[Subject] = []
+    for case, agencies in by_case.values():
+        decision = identity_decision(
+            Viewer(user_id=viewer.pk, agency_ids=frozenset(agencies)),
+            raising_agency_id=case.raising_agency_id,
+            at=now,
+            grants=grants_for(case, now),
+        )
+        rows.append(
+            CaseRow(
+                case=case,
+                label=case.youth.name if decision else case.youth.pseudonym,
+                identity_shown=decision.allowed,
+                days_open=_days_open(case, now),
+            )
+        )
+        if decision:
+            shown.append(Subject("cases.case", str(case.pk), case.pk))
+    with transaction.atomic():
+        audit_record_many(action="case.listed", actor=viewer, subjects=shown)
+    return rows
+
+
+def group_for_coordinator(*, viewer: User, pk: int) -> CollaborationGroup:
+    group = CollaborationGroup.objects.select_related("municipality").filter(pk=pk).first()
+    if group is None or not rules.is_coordinator(viewer, group):
+        raise Http404
+    return group
+
+
+def case_index(*, viewer: User, group: CollaborationGroup) -> list[CaseRow]:
+    """The coordinator's index: pseudonym, status, days open, team size. No content."""
+    if not rules.is_coordinator(viewer, group):
+        raise Http404
+    now = timezone.now()
+    cases = list(
+        _case_queryset()
+        .filter(group=group)
+        .prefetch_related(
+            Prefetch("team", queryset=CaseTeamMember.objects.filter(removed_at__isnull=True))
+        )
+        .order_by("status", "-raised_at")
+    )
+    with transaction.atomic():
+        audit_record_many(
+            action="case_index.viewed",
+            actor=viewer,
+            subjects=[Subject("cases.case", str(c.pk), c.pk) for c in cases],
+            details={"group_id": group.pk},
+        )
+    return [
+        CaseRow(case=c, label=c.youth.pseudonym, identity_shown=False, days_open=_days_open(c, now))
+        for c in cases
+    ]
+
+
+def case_card(*, viewer: User, pk: int) -> Case:
+    """The case without content (pseudonym, status, team) for its coordinator and team."""
+    case = (
+        _case_queryset()
+        .prefetch_related(
+            Prefetch(
+                "team",
+                queryset=CaseTeamMember.objects.filter(removed_at__isnull=True).select_related(
+                    "user", "agency"
+                ),
+            )
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None or not rules.can_see_case_card(viewer, case):
+        raise Http404
+    with transaction.atomic():
+        audit_record(action="case.card_viewed", actor=viewer, obj=case, case_id=case.pk)
+    return case
+
+
+def youth_of(access: CaseAccess) -> Youth | None:
+    """The youth's record with identity, only for a viewer the policy lets see it."""
+    return access.case.youth if access.identity else None

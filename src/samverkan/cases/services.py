@@ -1,0 +1,417 @@
+"""Every write to cases. Each function runs in one transaction and audits inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from samverkan.accounts.models import User
+from samverkan.audit.services import audit_record
+from samverkan.cases import rules
+from samverkan.cases.models import (
+    TRANSITIONS,
+    Case,
+    CaseTeamMember,
+    ClosureReason,
+    ConcernReport,
+    Entry,
+    EntryVersion,
+    Factor,
+    FactorKind,
+    Guardian,
+    GuardianLink,
+    InformationCategory,
+    PseudonymCounter,
+    Status,
+    Youth,
+)
+from samverkan.cases.policy import identity_shared_with_team
+from samverkan.cases.screening import screen
+from samverkan.lib import personnummer
+from samverkan.lib.fields import search_hash
+from samverkan.organisations.models import (
+    Agency,
+    CollaborationGroup,
+    GroupMembership,
+    Membership,
+    Municipality,
+    Role,
+    Sector,
+)
+
+_TRANSLITERATE = str.maketrans("ÅÄÖÉÜåäöéü", "AAOEUaaoeu")
+
+
+def _pseudonym_prefix(municipality: Municipality) -> str:
+    letters = [c for c in municipality.name.translate(_TRANSLITERATE).upper() if c.isalpha()]
+    return "".join(letters[:3]).ljust(3, "X")
+
+
+def _next_pseudonym(municipality: Municipality, year: int) -> str:
+    counter, _ = PseudonymCounter.objects.select_for_update().get_or_create(
+        municipality=municipality, year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{_pseudonym_prefix(municipality)}-{year}-{counter.last:04d}"
+
+
+def _parse_number(raw: str, field: str) -> personnummer.IdentityNumber:
+    try:
+        return personnummer.parse(raw, today=timezone.localdate())
+    except personnummer.IdentityNumberError as exc:
+        raise ValidationError({field: [exc.message]}) from None
+
+
+def youth_register(
+    *,
+    actor: User,
+    municipality: Municipality,
+    identity_number: str,
+    name: str,
+    gender: str = "",
+) -> Youth:
+    """The youth with this number, registered now if new. An existing record is reused as it is:
+    whether a youth is already known is itself confidential, so nothing here reveals it."""
+    number = _parse_number(identity_number, "identity_number")
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": [_("Enter the youth's name.")]})
+    digest = search_hash("youth", number.digits)
+    with transaction.atomic():
+        existing = Youth.objects.select_for_update().filter(identity_number_hash=digest).first()
+        if existing is not None:
+            return existing
+        youth = Youth(
+            municipality=municipality,
+            identity_number_hash=digest,
+            birth_date=number.birth_date,
+            is_coordination_number=number.is_coordination_number,
+            gender=gender,
+            pseudonym=_next_pseudonym(municipality, timezone.localdate().year),
+        )
+        youth.identity_number = number.digits
+        youth.name = name
+        youth.save()
+        audit_record(action="youth.registered", actor=actor, obj=youth)
+    return youth
+
+
+def youth_find(*, actor: User, identity_number: str) -> Youth | None:
+    """Exact-number lookup through the keyed hash; never decrypts to search. Audited."""
+    number = _parse_number(identity_number, "identity_number")
+    with transaction.atomic():
+        youth = Youth.objects.filter(
+            identity_number_hash=search_hash("youth", number.digits)
+        ).first()
+        audit_record(
+            action="youth.searched",
+            actor=actor,
+            object_type="cases.youth",
+            object_id=str(youth.pk) if youth else "",
+            details={"found": youth is not None},
+        )
+    return youth
+
+
+def guardian_add(
+    *,
+    actor: User,
+    case: Case,
+    name: str,
+    has_custody: bool,
+    identity_number: str = "",
+    email: str = "",
+) -> Guardian:
+    """Only a team member for the raising agency, who knows the youth's identity, adds guardians."""
+    if not rules.may_write_for(actor, case, case.raising_agency_id):
+        raise ValidationError(_("Only the raising agency's team members record guardians."))
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": [_("Enter the guardian's name.")]})
+    with transaction.atomic():
+        guardian = None
+        digits = ""
+        if identity_number.strip():
+            digits = _parse_number(identity_number, "identity_number").digits
+            guardian = Guardian.objects.filter(
+                identity_number_hash=search_hash("guardian", digits)
+            ).first()
+        if guardian is None:
+            guardian = Guardian(
+                identity_number_hash=search_hash("guardian", digits) if digits else None
+            )
+            guardian.name = name
+            guardian.identity_number = digits
+            guardian.email = email.strip()
+            guardian.save()
+        link, created = GuardianLink.objects.get_or_create(
+            youth=case.youth, guardian=guardian, defaults={"has_custody": has_custody}
+        )
+        if not created and link.has_custody != has_custody:
+            link.has_custody = has_custody
+            link.save(update_fields=["has_custody"])
+        audit_record(
+            action="guardian.linked",
+            actor=actor,
+            obj=guardian,
+            case_id=case.pk,
+            details={"has_custody": has_custody},
+        )
+    return guardian
+
+
+def _names_for(case: Case) -> list[str]:
+    youth = case.youth
+    guardians = Guardian.objects.filter(youth_links__youth=youth)
+    return [youth.name, *(g.name for g in guardians)]
+
+
+def _screen_if_pseudonymous(case: Case, text: str, field: str) -> None:
+    team = set(case.team.filter(removed_at__isnull=True).values_list("agency_id", flat=True))
+    if not identity_shared_with_team(
+        team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=timezone.now()
+    ):
+        screen(text, names=_names_for(case), field=field)
+
+
+@dataclass(frozen=True)
+class RaisedCase:
+    case: Case
+    warnings: list[str]
+
+
+def _factors(codes: Sequence[str], kind: FactorKind) -> list[Factor]:
+    found = list(Factor.objects.filter(code__in=codes, kind=kind, is_active=True))
+    if len(found) != len(set(codes)):
+        raise ValidationError(_("Unknown factor."))
+    return found
+
+
+def case_raise(
+    *,
+    actor: User,
+    group: CollaborationGroup,
+    agency: Agency,
+    identity_number: str,
+    name: str,
+    gender: str,
+    reason: str,
+    risk_factors: Sequence[str] = (),
+    protective_factors: Sequence[str] = (),
+) -> RaisedCase:
+    if agency not in rules.raising_agencies(actor, group):
+        raise ValidationError(_("You cannot raise a case for that agency in this group."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Describe why the case is raised.")]})
+    risks = _factors(risk_factors, FactorKind.RISK)
+    protections = _factors(protective_factors, FactorKind.PROTECTIVE)
+    with transaction.atomic():
+        youth = youth_register(
+            actor=actor,
+            municipality=group.municipality,
+            identity_number=identity_number,
+            name=name,
+            gender=gender,
+        )
+        # The reason is read by every agency on the team, and the case starts pseudonymous.
+        screen(reason, names=[name, youth.name], field="reason")
+        case = Case(youth=youth, group=group, raising_agency=agency, raised_by=actor)
+        case.reason = reason
+        case.save()
+        case.risk_factors.set(risks)
+        case.protective_factors.set(protections)
+        CaseTeamMember.objects.create(case=case, user=actor, agency=agency, added_by=actor)
+        audit_record(
+            action="case.raised",
+            actor=actor,
+            agency=agency,
+            obj=case,
+            case_id=case.pk,
+            details={"group_id": group.pk},
+        )
+    warnings: list[str] = []
+    age = youth.age_on(timezone.localdate())
+    if not group.min_age <= age <= group.max_age:
+        warnings.append(
+            _("The youth is %(age)d, outside the group's target ages %(min)d–%(max)d.")
+            % {"age": age, "min": group.min_age, "max": group.max_age}
+        )
+    return RaisedCase(case=case, warnings=warnings)
+
+
+def case_transition(
+    *,
+    actor: User,
+    case: Case,
+    to: Status | str,
+    closure_reason: str = "",
+    closure_outcome: str = "",
+) -> Case:
+    if not (rules.is_on_team(actor, case) or rules.is_coordinator(actor, case.group)):
+        raise ValidationError(_("Only the case team and the coordinator change a case's status."))
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if to not in TRANSITIONS.get(locked.status, frozenset()):
+            raise ValidationError(
+                _("A case cannot go from “%(from)s” to “%(to)s”.")
+                % {
+                    "from": Status(locked.status).label,
+                    "to": Status(to).label if to in Status.values else to,
+                }
+            )
+        now = timezone.now()
+        if to == Status.CLOSED:
+            if closure_reason not in ClosureReason.values:
+                raise ValidationError({"closure_reason": [_("Choose why the case is closed.")]})
+            if not closure_outcome.strip():
+                raise ValidationError({"closure_outcome": [_("Describe the outcome.")]})
+            _screen_if_pseudonymous(locked, closure_outcome, "closure_outcome")
+            locked.closed_at = now
+            locked.closure_reason = closure_reason
+            locked.closure_outcome = closure_outcome.strip()
+        previous = locked.status
+        locked.status = to
+        locked.status_changed_at = now
+        locked.save()
+        audit_record(
+            action="case.status_changed",
+            actor=actor,
+            obj=locked,
+            case_id=locked.pk,
+            details={"from": previous, "to": str(to)},
+        )
+    return locked
+
+
+def team_add(*, actor: User, case: Case, user: User, agency: Agency) -> CaseTeamMember:
+    if not rules.can_manage_team(actor, case):
+        raise ValidationError(_("Only the group's coordinator assigns the case team."))
+    if not Membership.objects.filter(user=user, agency=agency, role=Role.PRACTITIONER).exists():
+        raise ValidationError(_("The person is not a practitioner at that agency."))
+    if not GroupMembership.objects.filter(group=case.group, user=user, agency=agency).exists():
+        raise ValidationError(_("The person does not sit in the group for that agency."))
+    with transaction.atomic():
+        if case.team.filter(user=user, agency=agency, removed_at__isnull=True).exists():
+            raise ValidationError(_("The person is already on the team for that agency."))
+        member = CaseTeamMember.objects.create(case=case, user=user, agency=agency, added_by=actor)
+        audit_record(
+            action="case_team.added",
+            actor=actor,
+            agency=agency,
+            obj=member,
+            case_id=case.pk,
+            details={"user_id": user.pk},
+        )
+    return member
+
+
+def team_remove(*, actor: User, member: CaseTeamMember) -> None:
+    if not rules.can_manage_team(actor, member.case):
+        raise ValidationError(_("Only the group's coordinator changes the case team."))
+    with transaction.atomic():
+        member.removed_at = timezone.now()
+        member.save(update_fields=["removed_at"])
+        audit_record(
+            action="case_team.removed",
+            actor=actor,
+            agency=member.agency,
+            obj=member,
+            case_id=member.case_id,
+            details={"user_id": member.user_id},
+        )
+
+
+def entry_add(
+    *, actor: User, case: Case, agency: Agency, category: InformationCategory, text: str
+) -> Entry:
+    if not rules.may_write_for(actor, case, agency.pk):
+        raise ValidationError(_("You can write only for an agency you sit on the team for."))
+    if category.sector not in (agency.sector, Sector.OTHER) or not category.is_active:
+        raise ValidationError({"category": [_("That category does not belong to your sector.")]})
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write the entry.")]})
+    with transaction.atomic():
+        _screen_if_pseudonymous(case, text, "text")
+        entry = Entry.objects.create(case=case, agency=agency, category=category, created_by=actor)
+        version = EntryVersion(entry=entry, number=1, author=actor)
+        version.text = text
+        version.save()
+        audit_record(action="entry.created", actor=actor, agency=agency, obj=entry, case_id=case.pk)
+    return entry
+
+
+def entry_correct(*, actor: User, entry: Entry, text: str) -> EntryVersion:
+    """A correction is a new version; earlier versions stay, readable in the entry's history."""
+    case = entry.case
+    if not rules.may_write_for(actor, case, entry.agency_id):
+        raise ValidationError(_("You can correct only your own agency's entries."))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write the entry.")]})
+    with transaction.atomic():
+        locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        _screen_if_pseudonymous(case, text, "text")
+        locked.version_count += 1
+        locked.save(update_fields=["version_count"])
+        version = EntryVersion(entry=locked, number=locked.version_count, author=actor)
+        version.text = text
+        version.save()
+        audit_record(
+            action="entry.corrected",
+            actor=actor,
+            agency=locked.agency,
+            obj=locked,
+            case_id=case.pk,
+            details={"version": version.number},
+        )
+    return version
+
+
+def concern_report_add(
+    *, actor: User, case: Case, agency: Agency, reported_on: date
+) -> ConcernReport:
+    if not rules.may_write_for(actor, case, agency.pk):
+        raise ValidationError(_("You can record only for an agency you sit on the team for."))
+    if reported_on > timezone.localdate():
+        raise ValidationError({"reported_on": [_("The date cannot be in the future.")]})
+    with transaction.atomic():
+        report = ConcernReport.objects.create(
+            case=case, agency=agency, reported_by=actor, reported_on=reported_on
+        )
+        audit_record(
+            action="concern_report.recorded",
+            actor=actor,
+            agency=agency,
+            obj=report,
+            case_id=case.pk,
+        )
+    return report
+
+
+def concern_report_acknowledge(*, actor: User, report: ConcernReport) -> ConcernReport:
+    if not rules.can_acknowledge_concern(actor, report.case):
+        raise ValidationError(
+            _("Only social services on the team acknowledge a report of concern.")
+        )
+    with transaction.atomic():
+        locked = ConcernReport.objects.select_for_update().get(pk=report.pk)
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at = timezone.now()
+            locked.acknowledged_by = actor
+            locked.save(update_fields=["acknowledged_at", "acknowledged_by"])
+            audit_record(
+                action="concern_report.acknowledged",
+                actor=actor,
+                obj=locked,
+                case_id=locked.case_id,
+            )
+    return locked

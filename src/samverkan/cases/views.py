@@ -1,0 +1,398 @@
+"""Case pages. Every read goes through ``cases.selectors``; every write through
+``cases.services``. Identity numbers travel only in POST bodies, never in a URL."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from samverkan.accounts.models import User
+from samverkan.cases import rules, selectors, services
+from samverkan.cases.forms import (
+    ConcernForm,
+    CorrectEntryForm,
+    EntryForm,
+    FindYouthForm,
+    GuardianForm,
+    RaiseCaseForm,
+    StatusForm,
+    TeamAddForm,
+)
+from samverkan.cases.models import TRANSITIONS, InformationCategory
+from samverkan.lib.http import acting_user
+from samverkan.organisations.models import (
+    Agency,
+    CollaborationGroup,
+    GroupMembership,
+    GroupRole,
+    Membership,
+    Role,
+    Sector,
+)
+
+
+def _add_errors(form: object, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            target = name if name in form.fields else None  # type: ignore[attr-defined]
+            form.add_error(target, errors)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
+
+
+def _raise_choices(user: User) -> list[tuple[str, str]]:
+    choices = []
+    memberships = GroupMembership.objects.filter(user=user).select_related("group", "agency")
+    for gm in memberships:
+        if gm.agency in rules.raising_agencies(user, gm.group):
+            choices.append((f"{gm.group_id}:{gm.agency_id}", f"{gm.group.name} – {gm.agency.name}"))
+    return choices
+
+
+@require_GET
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    coordinated = CollaborationGroup.objects.filter(
+        members__user=user, members__role=GroupRole.COORDINATOR
+    ).distinct()
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "rows": selectors.my_cases(viewer=user),
+            "coordinated": coordinated,
+            "can_raise": bool(_raise_choices(user)),
+            "find_form": FindYouthForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_raise_view(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    choices = _raise_choices(user)
+    if not choices:
+        raise Http404
+    form = RaiseCaseForm(request.POST or None, group_agencies=choices)
+    if request.method == "POST" and form.is_valid():
+        group_id, agency_id = (int(x) for x in form.cleaned_data["group_agency"].split(":"))
+        try:
+            raised = services.case_raise(
+                actor=user,
+                group=CollaborationGroup.objects.get(pk=group_id),
+                agency=Agency.objects.get(pk=agency_id),
+                identity_number=form.cleaned_data["identity_number"],
+                name=form.cleaned_data["name"],
+                gender=form.cleaned_data["gender"],
+                reason=form.cleaned_data["reason"],
+                risk_factors=form.cleaned_data["risk_factors"],
+                protective_factors=form.cleaned_data["protective_factors"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            for warning in raised.warnings:
+                messages.warning(request, warning)
+            messages.success(request, _("The case has been raised."))
+            return redirect("cases:detail", pk=raised.case.pk)
+    return render(request, "cases/case_raise.html", {"form": form})
+
+
+@require_POST
+def youth_find_view(request: HttpRequest) -> HttpResponse:
+    """Exact-number search, by POST so the number never enters a URL or an access log."""
+    user = acting_user(request)
+    form = FindYouthForm(request.POST)
+    rows: list[selectors.CaseRow] = []
+    searched = False
+    if form.is_valid():
+        try:
+            youth = services.youth_find(
+                actor=user, identity_number=form.cleaned_data["identity_number"]
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            searched = True
+            if youth is not None:
+                rows = [r for r in selectors.my_cases(viewer=user) if r.case.youth_id == youth.pk]
+    return render(
+        request, "cases/youth_find.html", {"find_form": form, "rows": rows, "searched": searched}
+    )
+
+
+def _categories_for(agencies: list[Agency]) -> list[tuple[int, str]]:
+    sectors = {a.sector for a in agencies} | {Sector.OTHER}
+    return [
+        (c.pk, f"{c.get_sector_display()}: {c.label}")
+        for c in InformationCategory.objects.filter(sector__in=sectors, is_active=True)
+    ]
+
+
+def _case_page(
+    request: HttpRequest,
+    access: selectors.CaseAccess,
+    *,
+    entry_form: EntryForm | None = None,
+    status_form: StatusForm | None = None,
+    guardian_form: GuardianForm | None = None,
+    concern_form: ConcernForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    case = access.case
+    my_agencies = access.my_agencies
+    agency_choices = [(a.pk, a.name) for a in my_agencies]
+    listing = selectors.entry_listing(access)
+    guardians = []
+    youth = selectors.youth_of(access)
+    if youth is not None:
+        guardians = list(youth.guardian_links.select_related("guardian"))
+    context = {
+        "access": access,
+        "case": case,
+        "listing": listing,
+        "team": [m for m in case.team.all() if m.removed_at is None],
+        "risk_factors": list(case.risk_factors.all()),
+        "protective_factors": list(case.protective_factors.all()),
+        "guardians": guardians,
+        "concerns": selectors.concern_reports(access),
+        "can_acknowledge": rules.can_acknowledge_concern_ids(access.viewer.agency_ids),
+        "is_coordinator": rules.is_coordinator(access.user, case.group),
+        "next_statuses": sorted(TRANSITIONS[case.status]),
+        "entry_form": entry_form
+        or EntryForm(agencies=agency_choices, categories=_categories_for(my_agencies)),
+        "status_form": status_form or StatusForm(),
+        "guardian_form": guardian_form or GuardianForm(),
+        "concern_form": concern_form or ConcernForm(agencies=agency_choices),
+        "may_add_guardians": case.is_open and case.raising_agency_id in access.viewer.agency_ids,
+    }
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@require_GET
+def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    access = selectors.case_open(viewer=acting_user(request), pk=pk)
+    return _case_page(request, access)
+
+
+@require_POST
+def entry_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    if not access.case.is_open:
+        raise PermissionDenied
+    my_agencies = access.my_agencies
+    form = EntryForm(
+        request.POST,
+        agencies=[(a.pk, a.name) for a in my_agencies],
+        categories=_categories_for(my_agencies),
+    )
+    if form.is_valid():
+        try:
+            services.entry_add(
+                actor=user,
+                case=access.case,
+                agency=Agency.objects.get(pk=form.cleaned_data["agency"]),
+                category=InformationCategory.objects.get(pk=form.cleaned_data["category"]),
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The entry has been saved."))
+            return redirect("cases:detail", pk=pk)
+    return _case_page(request, access, entry_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    view = selectors.entry_history(access, entry_pk)
+    if view is None:
+        raise Http404
+    may_correct = access.case.is_open and view.entry.agency_id in access.viewer.agency_ids
+    form = CorrectEntryForm(request.POST or None, initial={"text": view.text})
+    if request.method == "POST":
+        if not may_correct:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.entry_correct(actor=user, entry=view.entry, text=form.cleaned_data["text"])
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, _("The correction has been saved as a new version."))
+                return redirect("cases:entry", pk=pk, entry_pk=entry_pk)
+    return render(
+        request,
+        "cases/entry_detail.html",
+        {
+            "access": access,
+            "view": view,
+            "versions": list(view.entry.versions.all()),
+            "form": form,
+            "may_correct": may_correct,
+        },
+    )
+
+
+@require_POST
+def case_status_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_transition(actor=user, case=access.case, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The status has been changed."))
+            return redirect("cases:detail", pk=pk)
+    return _case_page(request, access, status_form=form, status=400)
+
+
+@require_POST
+def guardian_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    if not (access.case.is_open and access.case.raising_agency_id in access.viewer.agency_ids):
+        raise PermissionDenied
+    form = GuardianForm(request.POST)
+    if form.is_valid():
+        try:
+            services.guardian_add(actor=user, case=access.case, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The guardian has been recorded."))
+            return redirect("cases:detail", pk=pk)
+    return _case_page(request, access, guardian_form=form, status=400)
+
+
+@require_POST
+def concern_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    if not access.case.is_open:
+        raise PermissionDenied
+    agencies = [(a.pk, a.name) for a in access.my_agencies]
+    form = ConcernForm(request.POST, agencies=agencies)
+    if form.is_valid():
+        try:
+            services.concern_report_add(
+                actor=user,
+                case=access.case,
+                agency=Agency.objects.get(pk=form.cleaned_data["agency"]),
+                reported_on=form.cleaned_data["reported_on"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The report of concern has been recorded."))
+            return redirect("cases:detail", pk=pk)
+    return _case_page(request, access, concern_form=form, status=400)
+
+
+@require_POST
+def concern_acknowledge_view(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse:
+    user = acting_user(request)
+    access = selectors.case_open(viewer=user, pk=pk)
+    report = next((r for r in selectors.concern_reports(access) if r.pk == report_pk), None)
+    if report is None:
+        raise Http404
+    if not rules.can_acknowledge_concern_ids(access.viewer.agency_ids):
+        raise PermissionDenied
+    services.concern_report_acknowledge(actor=user, report=report)
+    messages.success(request, _("The report of concern has been acknowledged."))
+    return redirect("cases:detail", pk=pk)
+
+
+def _team_choices(case: object) -> list[tuple[str, str]]:
+    group = case.group  # type: ignore[attr-defined]
+    practitioners = set(
+        Membership.objects.filter(role=Role.PRACTITIONER).values_list("user_id", "agency_id")
+    )
+    choices = []
+    for gm in GroupMembership.objects.filter(group=group, user__is_active=True).select_related(
+        "user", "agency"
+    ):
+        if (gm.user_id, gm.agency_id) in practitioners:
+            name = gm.user.get_full_name() or gm.user.username
+            choices.append((f"{gm.user_id}:{gm.agency_id}", f"{name} – {gm.agency.name}"))
+    return choices
+
+
+@require_GET
+def case_team_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case card: pseudonym, status and team, without content. For coordinator and team."""
+    user = acting_user(request)
+    case = selectors.case_card(viewer=user, pk=pk)
+    return render(
+        request,
+        "cases/case_team.html",
+        {
+            "case": case,
+            "team": list(case.team.all()),
+            "can_manage": rules.can_manage_team(user, case),
+            "form": TeamAddForm(choices=_team_choices(case)),
+            "on_team": rules.is_on_team(user, case),
+        },
+    )
+
+
+@require_POST
+def team_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    case = selectors.case_card(viewer=user, pk=pk)
+    if not rules.can_manage_team(user, case):
+        raise PermissionDenied
+    form = TeamAddForm(request.POST, choices=_team_choices(case))
+    if form.is_valid():
+        user_id, agency_id = (int(x) for x in form.cleaned_data["member"].split(":"))
+        try:
+            services.team_add(
+                actor=user,
+                case=case,
+                user=Membership.objects.get(
+                    user_id=user_id, agency_id=agency_id, role=Role.PRACTITIONER
+                ).user,
+                agency=Agency.objects.get(pk=agency_id),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The practitioner has been added to the team."))
+    else:
+        messages.error(request, _("Choose a practitioner."))
+    return redirect("cases:team", pk=pk)
+
+
+@require_POST
+def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    user = acting_user(request)
+    case = selectors.case_card(viewer=user, pk=pk)
+    member = next((m for m in case.team.all() if m.pk == member_pk), None)
+    if member is None:
+        raise Http404
+    if not rules.can_manage_team(user, case):
+        raise PermissionDenied
+    services.team_remove(actor=user, member=member)
+    messages.success(request, _("The practitioner has left the team."))
+    return redirect("cases:team", pk=pk)
+
+
+@require_GET
+def group_index_view(request: HttpRequest, group_pk: int) -> HttpResponse:
+    user = acting_user(request)
+    group = selectors.group_for_coordinator(viewer=user, pk=group_pk)
+    return render(
+        request,
+        "cases/case_index.html",
+        {"group": group, "rows": selectors.case_index(viewer=user, group=group)},
+    )
