@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "samverkan.api",
     "samverkan.web",
     "samverkan.cases",
+    "samverkan.meetings",
+    "samverkan.plans",
 ]
 
 MIDDLEWARE = [
