@@ -29,6 +29,16 @@ api = NinjaAPI(
 )
 
 
+def _register_routers() -> None:
+    # Imported here, after ``api`` exists, because the routers' modules import this one's
+    # schemas and helpers.
+    from samverkan.cases.api import router as cases_router
+    from samverkan.meetings.api import router as meetings_router
+
+    api.add_router("/cases", cases_router)
+    api.add_router("/meetings", meetings_router)
+
+
 class AgencyOut(Schema):
     id: int
     name: str
@@ -119,3 +129,6 @@ def revoke_token(request: HttpRequest, token_id: int) -> TokenOut:
     require_scope(request, Scope.WRITE)
     revoked = token_revoke(actor=user, token=token)
     return TokenOut.model_validate(revoked, from_attributes=True)
+
+
+_register_routers()

@@ -167,18 +167,20 @@ def guardian_add(
     return guardian
 
 
-def _names_for(case: Case) -> list[str]:
+def names_for_screening(case: Case) -> list[str]:
+    """The names free text about this case must not contain while it is pseudonymous."""
     youth = case.youth
     guardians = Guardian.objects.filter(youth_links__youth=youth)
     return [youth.name, *(g.name for g in guardians)]
 
 
-def _screen_if_pseudonymous(case: Case, text: str, field: str) -> None:
+def screen_if_pseudonymous(case: Case, text: str, field: str) -> None:
+    """Refuse text naming the youth unless every agency on the team may know who it is."""
     team = set(case.team.filter(removed_at__isnull=True).values_list("agency_id", flat=True))
     if not identity_shared_with_team(
         team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=timezone.now()
     ):
-        screen(text, names=_names_for(case), field=field)
+        screen(text, names=names_for_screening(case), field=field)
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def case_transition(
                 raise ValidationError({"closure_reason": [_("Choose why the case is closed.")]})
             if not closure_outcome.strip():
                 raise ValidationError({"closure_outcome": [_("Describe the outcome.")]})
-            _screen_if_pseudonymous(locked, closure_outcome, "closure_outcome")
+            screen_if_pseudonymous(locked, closure_outcome, "closure_outcome")
             locked.closed_at = now
             locked.closure_reason = closure_reason
             locked.closure_outcome = closure_outcome.strip()
@@ -340,7 +342,7 @@ def entry_add(
     if not text:
         raise ValidationError({"text": [_("Write the entry.")]})
     with transaction.atomic():
-        _screen_if_pseudonymous(case, text, "text")
+        screen_if_pseudonymous(case, text, "text")
         entry = Entry.objects.create(case=case, agency=agency, category=category, created_by=actor)
         version = EntryVersion(entry=entry, number=1, author=actor)
         version.text = text
@@ -359,7 +361,7 @@ def entry_correct(*, actor: User, entry: Entry, text: str) -> EntryVersion:
         raise ValidationError({"text": [_("Write the entry.")]})
     with transaction.atomic():
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
-        _screen_if_pseudonymous(case, text, "text")
+        screen_if_pseudonymous(case, text, "text")
         locked.version_count += 1
         locked.save(update_fields=["version_count"])
         version = EntryVersion(entry=locked, number=locked.version_count, author=actor)
