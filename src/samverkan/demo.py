@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
@@ -21,7 +22,22 @@ from django.db import transaction
 
 from samverkan.accounts.models import User
 from samverkan.accounts.services import user_accept_invitation, user_invite
-from samverkan.organisations.models import Agency, GroupRole, Municipality, Role, Sector
+from samverkan.cases.models import InformationCategory, Status
+from samverkan.cases.services import (
+    case_raise,
+    case_transition,
+    concern_report_add,
+    entry_add,
+    team_add,
+)
+from samverkan.organisations.models import (
+    Agency,
+    CollaborationGroup,
+    GroupRole,
+    Municipality,
+    Role,
+    Sector,
+)
 from samverkan.organisations.services import (
     agency_create,
     group_create,
@@ -90,6 +106,14 @@ ACCOUNTS = (
         "dso", "Lena", "Viklund", Role.AUDITOR, "ave-dpo", "data-protection officer, log review"
     ),
     DemoAccount("admin", "Anders", "Falk", Role.ADMINISTRATOR, "ave-it", "system administrator"),
+    DemoAccount(
+        "hedemora",
+        "Nora",
+        "Lund",
+        Role.COORDINATOR,
+        "hed-social",
+        "SSPF coordinator and social worker, Hedemora",
+    ),
 )
 
 
@@ -182,6 +206,188 @@ def load() -> None:
         )
     # One person serving two municipalities: the kommunpolis sits in Hedemora's group too.
     group_member_add(actor=None, group=hed_group, user=users["polis"], agency=agencies["police"])
+    membership_add(
+        actor=None, user=users["hedemora"], agency=agencies["hed-social"], role=Role.PRACTITIONER
+    )
+    group_member_add(
+        actor=None,
+        group=hed_group,
+        user=users["hedemora"],
+        agency=agencies["hed-social"],
+        role=GroupRole.COORDINATOR,
+    )
+    _load_cases(users, agencies, ave_group, hed_group)
+
+
+def fictional_identity_number(born: date, serial: int) -> str:
+    """A number valid in form (date and check digit) for a fictional person."""
+    body = f"{born:%y%m%d}{serial:03d}"
+    total = 0
+    for index, char in enumerate(body):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return f"{born:%Y%m%d}-{serial:03d}{(10 - total % 10) % 10}"
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    raiser: str
+    agency_key: str
+    group: str
+    born: date
+    serial: int
+    name: str
+    gender: str
+    reason: str
+    risks: tuple[str, ...]
+    protections: tuple[str, ...]
+    team: tuple[tuple[str, str], ...]
+    path: tuple[Status, ...]
+    entries: tuple[tuple[str, str, str, str], ...]  # username, agency key, category code, text
+
+
+# Fictional youths; every status of the lifecycle occurs. Texts name nobody: the cases are
+# pseudonymous for the other agencies on their teams.
+CASES = (
+    DemoCase(
+        "skola",
+        "ave-school",
+        "ave",
+        date(2012, 4, 17),
+        482,
+        "Elias Demosson",
+        "M",
+        "Hög frånvaro sedan höstlovet, nya umgängen utanför skolan.",
+        ("high_absence", "destructive_peers"),
+        ("leisure_activity",),
+        (("socialtjanst", "ave-social"), ("polis", "police")),
+        (Status.AWAITING_CONSENT, Status.MAPPING),
+        (
+            ("skola", "ave-school", "attendance", "Frånvaro 35 % i oktober, mest måndagar."),
+            ("polis", "police", "incidents", "Påträffad i centrum sent en vardagskväll."),
+            (
+                "socialtjanst",
+                "ave-social",
+                "assessment",
+                "Vårdnadshavare kontaktade, vill samarbeta.",
+            ),
+        ),
+    ),
+    DemoCase(
+        "socialtjanst",
+        "ave-social",
+        "ave",
+        date(2010, 9, 3),
+        213,
+        "Saga Exempelsdotter",
+        "F",
+        "Oro för alkohol och för äldre kamrater.",
+        ("substance_use", "unsafe_environments"),
+        ("supportive_adult",),
+        (("skola", "ave-school"), ("fritid", "ave-leisure")),
+        (Status.AWAITING_CONSENT,),
+        (("socialtjanst", "ave-social", "assessment", "Första samtal med familjen bokat."),),
+    ),
+    DemoCase(
+        "polis",
+        "police",
+        "ave",
+        date(2011, 1, 26),
+        655,
+        "Noah Provare",
+        "M",
+        "Misstänkt för snatteri vid två tillfällen.",
+        ("suspected_crime", "norm_breaking"),
+        (),
+        (("skola", "ave-school"),),
+        (),
+        (("polis", "police", "incidents", "Två anmälningar om snatteri i september."),),
+    ),
+    DemoCase(
+        "fritid",
+        "ave-leisure",
+        "ave",
+        date(2013, 6, 9),
+        307,
+        "Alva Fiktiv",
+        "F",
+        "Har slutat komma till fritidsgården, tecken på rekrytering.",
+        ("gang_recruitment", "no_leisure"),
+        ("prosocial_peers",),
+        (("socialtjanst", "ave-social"), ("skola", "ave-school")),
+        (Status.AWAITING_CONSENT, Status.MAPPING, Status.CLOSED),
+        (("fritid", "ave-leisure", "participation", "Har inte varit på gården sedan augusti."),),
+    ),
+    DemoCase(
+        "polis",
+        "police",
+        "hed",
+        date(2009, 11, 30),
+        741,
+        "Liam Påhittad",
+        "M",
+        "Upprepade konflikter och misstänkt narkotikainnehav.",
+        ("substance_use", "aggressive_behaviour"),
+        ("family_cooperation",),
+        (("hedemora", "hed-social"),),
+        (Status.AWAITING_CONSENT,),
+        (("polis", "police", "concerns", "Orosanmälan gjord till socialtjänsten."),),
+    ),
+)
+
+
+def _load_cases(
+    users: dict[str, User],
+    agencies: dict[str, Agency],
+    ave_group: CollaborationGroup,
+    hed_group: CollaborationGroup,
+) -> None:
+    groups = {"ave": ave_group, "hed": hed_group}
+    coordinators = {"ave": users["samordnare"], "hed": users["hedemora"]}
+    for demo_case in CASES:
+        raised = case_raise(
+            actor=users[demo_case.raiser],
+            group=groups[demo_case.group],
+            agency=agencies[demo_case.agency_key],
+            identity_number=fictional_identity_number(demo_case.born, demo_case.serial),
+            name=demo_case.name,
+            gender=demo_case.gender,
+            reason=demo_case.reason,
+            risk_factors=demo_case.risks,
+            protective_factors=demo_case.protections,
+        )
+        case = raised.case
+        for username, agency_key in demo_case.team:
+            team_add(
+                actor=coordinators[demo_case.group],
+                case=case,
+                user=users[username],
+                agency=agencies[agency_key],
+            )
+        for username, agency_key, category, text in demo_case.entries:
+            agency = agencies[agency_key]
+            entry_add(
+                actor=users[username],
+                case=case,
+                agency=agency,
+                category=InformationCategory.objects.get(sector=agency.sector, code=category),
+                text=text,
+            )
+        for status in demo_case.path:
+            extra = {}
+            if status == Status.CLOSED:
+                extra = {
+                    "closure_reason": "other_support",
+                    "closure_outcome": "Tar del av en fotbollsförening och har stöd i skolan.",
+                }
+            case = case_transition(actor=users[demo_case.raiser], case=case, to=status, **extra)
+        if demo_case.group == "hed":
+            concern_report_add(
+                actor=users[demo_case.raiser],
+                case=case,
+                agency=agencies[demo_case.agency_key],
+                reported_on=date(2026, 10, 12),
+            )
 
 
 def totp_secret(username: str) -> str:
