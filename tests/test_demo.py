@@ -28,7 +28,16 @@ def test_demo_cases_span_both_municipalities_and_many_statuses(db):
     cases = Case.objects.select_related("group__municipality")
     assert {c.group.municipality.code for c in cases} == {"2084", "2083"}
     statuses = {c.status for c in cases}
-    assert {Status.RAISED, Status.AWAITING_CONSENT, Status.MAPPING, Status.CLOSED} <= statuses
+    assert statuses == set(Status.values)
+
+
+def test_demo_has_a_meeting_with_an_action_for_the_school(db):
+    from samverkan.meetings.models import Action
+
+    demo.load()
+    action = Action.objects.get()
+    assert action.responsible_user is not None
+    assert action.responsible_user.username == "skola"
 
 
 def test_demo_identity_numbers_are_valid_in_form(db):

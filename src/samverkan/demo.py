@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
@@ -19,16 +19,23 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.utils import timezone
 
 from samverkan.accounts.models import User
 from samverkan.accounts.services import user_accept_invitation, user_invite
-from samverkan.cases.models import InformationCategory, Status
+from samverkan.cases.models import Case, InformationCategory, Status
 from samverkan.cases.services import (
     case_raise,
     case_transition,
     concern_report_add,
     entry_add,
     team_add,
+)
+from samverkan.meetings.services import (
+    action_create,
+    agenda_item_add,
+    meeting_schedule,
+    minutes_record,
 )
 from samverkan.organisations.models import (
     Agency,
@@ -46,6 +53,8 @@ from samverkan.organisations.services import (
     municipality_create,
     police_area_create,
 )
+from samverkan.plans.models import InterventionKind, InterventionStatus
+from samverkan.plans.services import follow_up_add, goal_add, intervention_add, plan_create
 
 DEMO_PASSWORD = "Samverkan-demo-2026"  # noqa: S105 - printed to the person running the demo
 
@@ -217,6 +226,7 @@ def load() -> None:
         role=GroupRole.COORDINATOR,
     )
     _load_cases(users, agencies, ave_group, hed_group)
+    _load_meeting(users, agencies, ave_group)
 
 
 def fictional_identity_number(born: date, serial: int) -> str:
@@ -244,6 +254,7 @@ class DemoCase:
     team: tuple[tuple[str, str], ...]
     path: tuple[Status, ...]
     entries: tuple[tuple[str, str, str, str], ...]  # username, agency key, category code, text
+    plan_goal: str = ""  # an action plan with this goal is made before the plan becomes active
 
 
 # Fictional youths; every status of the lifecycle occurs. Texts name nobody: the cases are
@@ -333,7 +344,96 @@ CASES = (
         (Status.AWAITING_CONSENT,),
         (("polis", "police", "concerns", "Orosanmälan gjord till socialtjänsten."),),
     ),
+    DemoCase(
+        "socialtjanst",
+        "ave-social",
+        "ave",
+        date(2012, 12, 1),
+        118,
+        "Ella Uppdiktad",
+        "F",
+        "Konflikter hemma och i skolan, vill själv ha hjälp.",
+        ("aggressive_behaviour",),
+        ("family_cooperation", "school_engagement"),
+        (("skola", "ave-school"),),
+        (Status.AWAITING_CONSENT, Status.MAPPING, Status.ACTIVE_PLAN),
+        (("socialtjanst", "ave-social", "interventions", "Familjestöd beviljat från november."),),
+        plan_goal="Går i skolan alla dagar och har en trygg vuxen att prata med.",
+    ),
+    DemoCase(
+        "skola",
+        "ave-school",
+        "ave",
+        date(2011, 8, 22),
+        574,
+        "Hugo Låtsasson",
+        "M",
+        "Skolk och oro för kamratgänget.",
+        ("high_absence", "destructive_peers"),
+        ("leisure_activity",),
+        (("fritid", "ave-leisure"),),
+        (Status.AWAITING_CONSENT, Status.MAPPING, Status.ACTIVE_PLAN, Status.FOLLOW_UP),
+        (("skola", "ave-school", "attendance", "Närvaron har ökat till 90 %."),),
+        plan_goal="Närvaro över 90 % under vårterminen.",
+    ),
 )
+
+
+def _make_plan(
+    users: dict[str, User], agencies: dict[str, Agency], demo_case: DemoCase, case: Case
+) -> None:
+    raiser = users[demo_case.raiser]
+    plan = plan_create(actor=raiser, case=case)
+    goal_add(actor=raiser, plan=plan, text=demo_case.plan_goal)
+    kind = {
+        "ave-school": InterventionKind.SCHOOL_SUPPORT,
+        "ave-social": InterventionKind.FAMILY_SUPPORT,
+    }.get(demo_case.agency_key, InterventionKind.OTHER)
+    intervention_add(
+        actor=raiser,
+        plan=plan,
+        agency=agencies[demo_case.agency_key],
+        kind=kind,
+        responsible=raiser,
+        start_date=timezone.localdate(),
+        status=InterventionStatus.ONGOING,
+        description="" if kind != InterventionKind.OTHER else "Stödsamtal varannan vecka.",
+    )
+    follow_up_add(actor=raiser, plan=plan, on=timezone.localdate() + timedelta(days=42))
+
+
+def _load_meeting(
+    users: dict[str, User], agencies: dict[str, Agency], group: CollaborationGroup
+) -> None:
+    """Next week's meeting of the Avesta group, with one case on the agenda and a decision."""
+    coordinator = users["samordnare"]
+    start = (timezone.localtime() + timedelta(days=7)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    meeting = meeting_schedule(
+        actor=coordinator,
+        group=group,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1, minutes=30),
+        location="Kommunhuset, rum Dalälven",
+    )
+    case = Case.objects.filter(group=group, status=Status.MAPPING).order_by("pk").first()
+    if case is None:
+        return
+    item = agenda_item_add(actor=coordinator, meeting=meeting, case=case)
+    minutes_record(
+        actor=coordinator,
+        item=item,
+        minutes="Skolan och polisen delar bilden av ökad frånvaro. Samtycke inväntas.",
+    )
+    action_create(
+        actor=coordinator,
+        item=item,
+        text="Boka samtal med vårdnadshavarna om samtycke.",
+        responsible_agency=agencies["ave-school"],
+        responsible_user=users["skola"],
+        due_date=start.date() + timedelta(days=7),
+    )
 
 
 def _load_cases(
@@ -374,6 +474,8 @@ def _load_cases(
                 text=text,
             )
         for status in demo_case.path:
+            if status == Status.ACTIVE_PLAN:
+                _make_plan(users, agencies, demo_case, case)
             extra = {}
             if status == Status.CLOSED:
                 extra = {

@@ -79,14 +79,10 @@ if PRODUCTION and not BASE_URL.startswith("https://"):
     raise ConfigError("SAMVERKAN_BASE_URL must be the site's https:// address in production")
 
 # How many reverse proxies stand in front of the application. With 1 (a TLS proxy), the
-# client's address is the last one in X-Forwarded-For; with 0 it is the socket's peer. The
-# audit log, the lockout and the rate limits all use this one answer.
+# client's address is the last one in X-Forwarded-For; with 0 it is the socket's peer.
+# RequestContextMiddleware puts that one answer in REMOTE_ADDR, so the audit log, the lockout
+# and allauth's rate limits all see the same address.
 PROXY_COUNT = env.get_int("SAMVERKAN_PROXY_COUNT", 1 if PRODUCTION else 0, maximum=5)
-ALLAUTH_TRUSTED_PROXY_COUNT = PROXY_COUNT
-AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
-)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -359,5 +355,8 @@ LOGGING = {
         # from our own code instead.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint narrates every PDF step at INFO; only its problems belong in the log.
+        "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

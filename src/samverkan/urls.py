@@ -10,6 +10,8 @@ urlpatterns = [
     path("admin/", include("samverkan.organisations.urls")),
     path("audit/", include("samverkan.audit.urls")),
     path("cases/", include("samverkan.cases.urls")),
+    path("cases/", include("samverkan.plans.urls")),
+    path("meetings/", include("samverkan.meetings.urls")),
     path("account/tokens/", include("samverkan.api.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -51,6 +51,7 @@ class Subject:
     object_type: str
     object_id: str
     case_id: int | None = None
+    legal_basis: str = ""  # overrides the call's basis: each entry read can rest on its own
 
 
 def audit_record(
@@ -129,7 +130,7 @@ def audit_record_many(
                 object_type=subject.object_type,
                 object_id=subject.object_id,
                 case_id=subject.case_id,
-                legal_basis=legal_basis,
+                legal_basis=subject.legal_basis or legal_basis,
                 request_id=ctx.request_id,
                 source=ctx.source,
                 ip=ctx.ip,

@@ -6,7 +6,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from samverkan.cases.models import ClosureReason, Factor, FactorKind, Gender, Status
+from samverkan.cases.models import (
+    TRANSITIONS,
+    ClosureReason,
+    Factor,
+    FactorKind,
+    Gender,
+    Status,
+)
 
 
 class RaiseCaseForm(forms.Form):
@@ -66,6 +73,14 @@ class CorrectEntryForm(forms.Form):
 
 class StatusForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+
+    def __init__(self, *args: Any, current: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = TRANSITIONS[current]
+        self.fields["to"].choices = [  # type: ignore[attr-defined]
+            (value, label) for value, label in Status.choices if value in allowed
+        ]
+
     closure_reason = forms.ChoiceField(
         label=_("Reason for closing"),
         choices=[("", "–"), *ClosureReason.choices],

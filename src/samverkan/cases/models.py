@@ -58,21 +58,23 @@ class Youth(models.Model):
 
 
 class PseudonymCounter(models.Model):
-    """The last number handed out per municipality and year; locked while numbering."""
+    """The last number handed out per pseudonym prefix and year; locked while numbering.
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    Keyed by the prefix, not the municipality: two municipalities can share a prefix (Sala and
+    Salem are both SAL) and must then share the numbering, or pseudonyms would collide.
+    """
+
+    prefix = models.CharField(max_length=8)
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["municipality", "year"], name="pseudonym_counter_unique"
-            )
+            models.UniqueConstraint(fields=["prefix", "year"], name="pseudonym_counter_prefix_year")
         ]
 
     def __str__(self) -> str:
-        return f"{self.municipality_id}/{self.year}: {self.last}"
+        return f"{self.prefix}/{self.year}: {self.last}"
 
 
 class Guardian(models.Model):
@@ -96,13 +98,17 @@ class Guardian(models.Model):
 
 
 class GuardianLink(models.Model):
+    """A guardian as recorded on one case. Recorded per case, not per youth: what one agency
+    learnt about a family must not surface on another agency's case without consent."""
+
     youth = models.ForeignKey(Youth, on_delete=models.CASCADE, related_name="guardian_links")
+    case = models.ForeignKey("Case", on_delete=models.CASCADE, related_name="guardian_links")
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="youth_links")
     has_custody = models.BooleanField(_("has custody"), default=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["youth", "guardian"], name="guardian_link_unique")
+            models.UniqueConstraint(fields=["case", "guardian"], name="guardian_link_per_case")
         ]
 
     def __str__(self) -> str:

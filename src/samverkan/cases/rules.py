@@ -22,15 +22,35 @@ if TYPE_CHECKING:
     from samverkan.organisations.models import CollaborationGroup
 
 
-def team_agency_ids(user: User | AnonymousUser, case: Case) -> frozenset[int]:
-    """The agencies the user sits on this case's team for; empty when not on the team."""
+def practising_agency_ids(user: User | AnonymousUser) -> frozenset[int]:
+    """Active agencies the user is a practitioner of now, cached on the user for the request.
+
+    A seat on a case team counts only while this holds: someone who changes jobs, or whose
+    agency is closed, loses the case when the membership goes, not when someone remembers to
+    take them off every team.
+    """
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    return frozenset(
-        case.team.filter(user_id=user.pk, removed_at__isnull=True).values_list(
-            "agency_id", flat=True
+    cached: frozenset[int] | None = getattr(user, "_samverkan_practising", None)
+    if cached is None:
+        cached = frozenset(
+            Membership.objects.filter(
+                user_id=user.pk, role=Role.PRACTITIONER, agency__is_active=True
+            ).values_list("agency_id", flat=True)
         )
+        setattr(user, "_samverkan_practising", cached)  # noqa: B010 - a per-request cache
+    return cached
+
+
+def team_agency_ids(user: User | AnonymousUser, case: Case) -> frozenset[int]:
+    """The agencies the user sits on this case's team for; empty when not on the team."""
+    practising = practising_agency_ids(user)
+    if not practising or user.pk is None:
+        return frozenset()
+    seats = case.team.filter(user_id=user.pk, removed_at__isnull=True).values_list(
+        "agency_id", flat=True
     )
+    return frozenset(seats) & practising
 
 
 def is_on_team(user: User | AnonymousUser, case: Case) -> bool:

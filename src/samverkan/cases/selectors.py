@@ -57,11 +57,13 @@ class CaseAccess:
 
     @property
     def my_agencies(self) -> list[Agency]:
-        """The agencies the viewer sits on this case's team for."""
+        """The agencies the viewer sits on this case's team for (and still practises at)."""
         return [
             m.agency
             for m in self.case.team.all()
-            if m.user_id == self.user.pk and m.removed_at is None
+            if m.user_id == self.user.pk
+            and m.removed_at is None
+            and m.agency_id in self.viewer.agency_ids
         ]
 
     @property
@@ -112,7 +114,7 @@ def case_open(*, viewer: User, pk: int) -> CaseAccess:
         raise Http404
     agencies = frozenset(
         m.agency_id for m in case.team.all() if m.user_id == viewer.pk and m.removed_at is None
-    )
+    ) & rules.practising_agency_ids(viewer)
     with transaction.atomic():
         if not agencies or not viewer.is_active:
             audit_record(
@@ -187,8 +189,10 @@ def entry_listing(access: CaseAccess) -> EntryListing:
         audit_record_many(
             action="entry.viewed",
             actor=access.user,
-            subjects=[Subject("cases.entry", str(v.entry.pk), access.case.pk) for v in visible],
-            details={"bases": sorted({v.basis for v in visible})},
+            subjects=[
+                Subject("cases.entry", str(v.entry.pk), access.case.pk, legal_basis=v.basis)
+                for v in visible
+            ],
         )
     return EntryListing(
         visible=visible,
@@ -266,9 +270,11 @@ def my_cases(*, viewer: User) -> list[CaseRow]:
         .select_related("case", "case__youth", "case__group", "case__raising_agency")
         .order_by("-case__raised_at")
     )
+    practising = rules.practising_agency_ids(viewer)
     by_case: dict[int, tuple[Case, set[int]]] = {}
     for member in memberships:
-        by_case.setdefault(member.case_id, (member.case, set()))[1].add(member.agency_id)
+        if member.agency_id in practising:
+            by_case.setdefault(member.case_id, (member.case, set()))[1].add(member.agency_id)
     rows: list[CaseRow] = []
     shown: list[Subject] = []
     for case, agencies in by_case.values():

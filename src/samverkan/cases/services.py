@@ -44,6 +44,7 @@ from samverkan.organisations.models import (
     Role,
     Sector,
 )
+from samverkan.plans.models import Goal
 
 _TRANSLITERATE = str.maketrans("ÅÄÖÉÜåäöéü", "AAOEUaaoeu")
 
@@ -54,12 +55,13 @@ def _pseudonym_prefix(municipality: Municipality) -> str:
 
 
 def _next_pseudonym(municipality: Municipality, year: int) -> str:
+    prefix = _pseudonym_prefix(municipality)
     counter, _ = PseudonymCounter.objects.select_for_update().get_or_create(
-        municipality=municipality, year=year
+        prefix=prefix, year=year
     )
     counter.last += 1
     counter.save(update_fields=["last"])
-    return f"{_pseudonym_prefix(municipality)}-{year}-{counter.last:04d}"
+    return f"{prefix}-{year}-{counter.last:04d}"
 
 
 def _parse_number(raw: str, field: str) -> personnummer.IdentityNumber:
@@ -77,8 +79,9 @@ def youth_register(
     name: str,
     gender: str = "",
 ) -> Youth:
-    """The youth with this number, registered now if new. An existing record is reused as it is:
-    whether a youth is already known is itself confidential, so nothing here reveals it."""
+    """The youth with this number, registered now if new. An existing record is reused as it is,
+    with its stored name and pseudonym (docs/security.md says what that tells a second raising
+    agency). Nothing the earlier cases hold (entries, guardians) comes with it."""
     number = _parse_number(identity_number, "identity_number")
     name = " ".join(name.split())
     if not name:
@@ -152,7 +155,9 @@ def guardian_add(
             guardian.email = email.strip()
             guardian.save()
         link, created = GuardianLink.objects.get_or_create(
-            youth=case.youth, guardian=guardian, defaults={"has_custody": has_custody}
+            case=case,
+            guardian=guardian,
+            defaults={"youth": case.youth, "has_custody": has_custody},
         )
         if not created and link.has_custody != has_custody:
             link.has_custody = has_custody
@@ -169,9 +174,10 @@ def guardian_add(
 
 def names_for_screening(case: Case) -> list[str]:
     """The names free text about this case must not contain while it is pseudonymous."""
-    youth = case.youth
-    guardians = Guardian.objects.filter(youth_links__youth=youth)
-    return [youth.name, *(g.name for g in guardians)]
+    # Only this case's guardians: a refusal naming another case's guardian would tell the
+    # writer who that agency had recorded.
+    guardians = Guardian.objects.filter(youth_links__case=case)
+    return [case.youth.name, *(g.name for g in guardians)]
 
 
 def screen_if_pseudonymous(case: Case, text: str, field: str) -> None:
@@ -269,6 +275,10 @@ def case_transition(
                     "to": Status(to).label if to in Status.values else to,
                 }
             )
+        if to == Status.ACTIVE_PLAN and not Goal.objects.filter(plan__case=locked).exists():
+            raise ValidationError(
+                {"to": [_("A case moves to “Active plan” only when its action plan has a goal.")]}
+            )
         now = timezone.now()
         if to == Status.CLOSED:
             if closure_reason not in ClosureReason.values:
@@ -296,6 +306,8 @@ def case_transition(
 def team_add(*, actor: User, case: Case, user: User, agency: Agency) -> CaseTeamMember:
     if not rules.can_manage_team(actor, case):
         raise ValidationError(_("Only the group's coordinator assigns the case team."))
+    if not case.is_open:
+        raise ValidationError(_("A closed case keeps the team it had."))
     if not Membership.objects.filter(user=user, agency=agency, role=Role.PRACTITIONER).exists():
         raise ValidationError(_("The person is not a practitioner at that agency."))
     if not GroupMembership.objects.filter(group=case.group, user=user, agency=agency).exists():
@@ -318,6 +330,8 @@ def team_add(*, actor: User, case: Case, user: User, agency: Agency) -> CaseTeam
 def team_remove(*, actor: User, member: CaseTeamMember) -> None:
     if not rules.can_manage_team(actor, member.case):
         raise ValidationError(_("Only the group's coordinator changes the case team."))
+    if not member.case.is_open:
+        raise ValidationError(_("A closed case keeps the team it had."))
     with transaction.atomic():
         member.removed_at = timezone.now()
         member.save(update_fields=["removed_at"])

@@ -150,7 +150,7 @@ def _case_page(
     guardians = []
     youth = selectors.youth_of(access)
     if youth is not None:
-        guardians = list(youth.guardian_links.select_related("guardian"))
+        guardians = list(case.guardian_links.select_related("guardian"))
     context = {
         "access": access,
         "case": case,
@@ -165,7 +165,7 @@ def _case_page(
         "next_statuses": sorted(TRANSITIONS[case.status]),
         "entry_form": entry_form
         or EntryForm(agencies=agency_choices, categories=_categories_for(my_agencies)),
-        "status_form": status_form or StatusForm(),
+        "status_form": status_form or StatusForm(current=case.status),
         "guardian_form": guardian_form or GuardianForm(),
         "concern_form": concern_form or ConcernForm(agencies=agency_choices),
         "may_add_guardians": case.is_open and case.raising_agency_id in access.viewer.agency_ids,
@@ -245,7 +245,7 @@ def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
 def case_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     access = selectors.case_open(viewer=user, pk=pk)
-    form = StatusForm(request.POST)
+    form = StatusForm(request.POST, current=access.case.status)
     if form.is_valid():
         try:
             services.case_transition(actor=user, case=access.case, **form.cleaned_data)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from samverkan.accounts.rules import can_view_users
 from samverkan.audit.rules import can_view_audit_log
+from samverkan.meetings.rules import sits_in_any_group
 from samverkan.organisations.rules import can_manage_organisations, roles_of
 
 
@@ -19,6 +20,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("web:home"), _("Start")))
         if roles_of(user) & {"practitioner", "coordinator"}:
             items.append((reverse("cases:list"), _("Cases")))
+        if sits_in_any_group(user):
+            items.append((reverse("meetings:list"), _("Meetings")))
         if can_view_users(user):
             items.append((reverse("accounts:user_list"), _("Users")))
         if can_manage_organisations(user):

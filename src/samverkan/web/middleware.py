@@ -28,11 +28,11 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         source = "api" if request.path.startswith("/api/") else "web"
-        ctx = context.RequestContext(
-            request_id=context.new_request_id(),
-            source=source,
-            ip=context.client_ip(request.META, settings.PROXY_COUNT),
-        )
+        ip = context.client_ip(request.META, settings.PROXY_COUNT)
+        # Everything after this middleware (allauth's rate limits, django-axes) reads the
+        # client's address from REMOTE_ADDR; behind trusted proxies that is the proxy's.
+        request.META["REMOTE_ADDR"] = ip or ""
+        ctx = context.RequestContext(request_id=context.new_request_id(), source=source, ip=ip)
         with context.bound(ctx):
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from samverkan.accounts.rules import can_manage_users, can_view_users
 from samverkan.audit.rules import can_view_audit_log
 from samverkan.lib.http import acting_user
+from samverkan.meetings.selectors import actions_for
 from samverkan.organisations.models import Role
 from samverkan.organisations.rules import can_manage_organisations, roles_of
 from samverkan.organisations.selectors import groups_of, memberships_of
@@ -31,6 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_auditor": can_view_audit_log(user),
         "is_administrator": can_manage_users(user) or can_manage_organisations(user),
         "can_view_users": can_view_users(user),
+        # Open actions from meetings, labelled by pseudonym; reading them is audited.
+        "my_actions": actions_for(viewer=user),
     }
     return render(request, "web/home.html", context)
 
