@@ -112,8 +112,10 @@ def personas(world: World) -> Personas:
 def client_for(client: Client):
     """``client_for(user)``: a fresh logged-in client (or anonymous for None)."""
 
-    def make(user: User | None, *, reauth: bool = False) -> Client:
-        c = Client()
+    def make(user: User | None, *, reauth: bool = False, language: str = "en") -> Client:
+        # English pages by default, so assertions read the source strings; pass
+        # language="sv" to see what a Swedish user sees (the application's default).
+        c = Client(HTTP_ACCEPT_LANGUAGE=language)
         if user is not None:
             login(c, user)
             if reauth:
@@ -161,3 +163,17 @@ def _audit_append_only(request: pytest.FixtureRequest):
             else:
                 for statement in _APPEND_ONLY.SQLITE_REVERSE:
                     cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(request: pytest.FixtureRequest):
+    """Service and form messages in English, so tests read the source strings; the Swedish
+    catalogue is tested on its own (tests/web/test_translations.py) and in the browser tests,
+    which keep the application's own language handling."""
+    if request.node.get_closest_marker("e2e") or "tests/e2e/" in str(request.node.path):
+        yield
+        return
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -279,15 +279,16 @@ def test_agency_action_is_closed_by_a_practitioner_sitting_for_that_agency(
     # A police officer who does not sit in the group cannot.
     stranger = make_user("polis2", world.police, Role.PRACTITIONER)
     assert not rules.may_mark_done(stranger, action)
-    # Someone sitting for the police who is not a practitioner there cannot either.
+    # Someone who is not a practitioner there cannot even take a seat for the police.
     editor = make_user("polis3", world.police, Role.AGREEMENT_EDITOR)
-    group_member_add(
-        actor=None,
-        group=world.avesta_group,
-        user=editor,
-        agency=world.police,
-        role=GroupRole.MEMBER,
-    )
+    with pytest.raises(ValidationError):
+        group_member_add(
+            actor=None,
+            group=world.avesta_group,
+            user=editor,
+            agency=world.police,
+            role=GroupRole.MEMBER,
+        )
     assert not rules.may_mark_done(editor, action)
     assert action_update(actor=personas.police, action=action, status="done").status == "done"
 

@@ -4,6 +4,7 @@ the youth only for a viewer who may know who it is, audited."""
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,27 @@ from pypdf import PdfReader
 from samverkan.audit.models import AuditEvent
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.plans.conftest import GOAL_TEXT
+
+
+def _pango_missing() -> str:
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as exc:  # WeasyPrint needs the system's Pango library
+        return str(exc).splitlines()[0]
+    return ""
+
+
+# Like the browser tests: without Pango these skip on a developer's machine, and fail where
+# SAMVERKAN_REQUIRE_PDF=1 (CI), so that CI cannot pass by skipping them.
+_MISSING = _pango_missing()
+if _MISSING:
+    if os.environ.get("SAMVERKAN_REQUIRE_PDF", "") not in ("", "0"):
+        pytest.fail(
+            f"SAMVERKAN_REQUIRE_PDF=1 but WeasyPrint cannot load: {_MISSING}", pytrace=False
+        )
+    pytestmark = pytest.mark.skip(
+        reason=f"PDF tests skipped: WeasyPrint cannot load ({_MISSING}); install libpango-1.0-0"
+    )
 
 
 def pdf_text(content: bytes) -> str:
@@ -141,3 +163,21 @@ def test_no_plan_no_pdf(client_for, personas, case_world):
         reverse("plans:pdf", args=[case_world.case.pk])
     )
     assert response.status_code == 404
+
+
+def test_without_pango_the_export_says_so_instead_of_failing(
+    client_for, personas, plan_world, monkeypatch
+):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    response = client_for(personas.practitioner).get(url(plan_world))
+    assert response.status_code == 503
+    assert b"Pango" in response.content

@@ -14,14 +14,12 @@ from django.utils import timezone
 from samverkan.audit.chain import EventRecord, compute_hash
 from samverkan.audit.models import AuditEvent, ChainHead, Outcome
 from samverkan.lib import context
+from samverkan.lib.personnummer import looks_like_identity_number
 
 if TYPE_CHECKING:
     from samverkan.accounts.models import User
     from samverkan.organisations.models import Agency
 
-# Ten or twelve digits with an optional separator: anything shaped like a personnummer or
-# samordningsnummer. Audit details are structured facts, so such a value is always a bug.
-_IDENTITY_NUMBER = re.compile(r"(?<!\d)(\d{2})?\d{6}[-+]?\d{4}(?!\d)")
 _ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -38,7 +36,7 @@ def _check_details(details: Mapping[str, Any]) -> dict[str, Any]:
         for item in values:
             if isinstance(item, float) or not isinstance(item, str | int | bool | type(None)):
                 raise AuditDetailError(f"audit detail {key!r} must be text, whole numbers or flags")
-            if isinstance(item, str) and _IDENTITY_NUMBER.search(item):
+            if isinstance(item, str) and looks_like_identity_number(item):
                 raise AuditDetailError(f"audit detail {key!r} looks like an identity number")
         clean[key] = value
     return clean

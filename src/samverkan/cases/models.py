@@ -78,16 +78,18 @@ class PseudonymCounter(models.Model):
 
 
 class Guardian(models.Model):
+    """A guardian's identity: the person behind the case links, found by their number.
+
+    Only the number lives here. The name and e-mail address are what each case's agency wrote
+    down (``GuardianLink``), so one agency never reads what another recorded about a family.
+    """
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    name_enc = models.TextField()
     identity_number_enc = models.TextField(blank=True)
     identity_number_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    email_enc = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    name: Encrypted[Guardian] = Encrypted("name_enc")
     identity_number: Encrypted[Guardian] = Encrypted("identity_number_enc", optional=True)
-    email: Encrypted[Guardian] = Encrypted("email_enc", optional=True)
 
     class Meta:
         verbose_name = _("guardian")
@@ -98,13 +100,22 @@ class Guardian(models.Model):
 
 
 class GuardianLink(models.Model):
-    """A guardian as recorded on one case. Recorded per case, not per youth: what one agency
-    learnt about a family must not surface on another agency's case without consent."""
+    """A guardian as recorded on one case, with the name and address that case's agency wrote.
 
+    Per case, not per youth: what one agency learnt about a family must not surface on another
+    agency's case without consent.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     youth = models.ForeignKey(Youth, on_delete=models.CASCADE, related_name="guardian_links")
     case = models.ForeignKey("Case", on_delete=models.CASCADE, related_name="guardian_links")
     guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="youth_links")
     has_custody = models.BooleanField(_("has custody"), default=True)
+    name_enc = models.TextField()
+    email_enc = models.TextField(blank=True)
+
+    name: Encrypted[GuardianLink] = Encrypted("name_enc")
+    email: Encrypted[GuardianLink] = Encrypted("email_enc", optional=True)
 
     class Meta:
         constraints = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -316,6 +316,13 @@ def case_index(*, viewer: User, group: CollaborationGroup) -> list[CaseRow]:
         .filter(group=group)
         .prefetch_related(
             Prefetch("team", queryset=CaseTeamMember.objects.filter(removed_at__isnull=True))
+        )
+        # The next meeting that has the case on its agenda: the coordinator's "next step".
+        .annotate(
+            next_meeting=Min(
+                "agenda_items__meeting__starts_at",
+                filter=Q(agenda_items__meeting__starts_at__gte=now),
+            )
         )
         .order_by("status", "-raised_at")
     )

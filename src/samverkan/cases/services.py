@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
+from samverkan.audit.models import Outcome
 from samverkan.audit.services import audit_record
 from samverkan.cases import rules
 from samverkan.cases.models import (
@@ -31,7 +32,7 @@ from samverkan.cases.models import (
     Status,
     Youth,
 )
-from samverkan.cases.policy import identity_shared_with_team
+from samverkan.cases.policy import Viewer, identity_decision, identity_shared_with_team
 from samverkan.cases.screening import screen
 from samverkan.lib import personnummer
 from samverkan.lib.fields import search_hash
@@ -150,22 +151,19 @@ def guardian_add(
             guardian = Guardian(
                 identity_number_hash=search_hash("guardian", digits) if digits else None
             )
-            guardian.name = name
             guardian.identity_number = digits
-            guardian.email = email.strip()
             guardian.save()
-        link, created = GuardianLink.objects.get_or_create(
-            case=case,
-            guardian=guardian,
-            defaults={"youth": case.youth, "has_custody": has_custody},
-        )
-        if not created and link.has_custody != has_custody:
-            link.has_custody = has_custody
-            link.save(update_fields=["has_custody"])
+        link = GuardianLink.objects.filter(case=case, guardian=guardian).first()
+        if link is None:
+            link = GuardianLink(case=case, guardian=guardian, youth=case.youth)
+        link.has_custody = has_custody
+        link.name = name
+        link.email = email.strip()
+        link.save()
         audit_record(
             action="guardian.linked",
             actor=actor,
-            obj=guardian,
+            obj=link,
             case_id=case.pk,
             details={"has_custody": has_custody},
         )
@@ -176,17 +174,54 @@ def names_for_screening(case: Case) -> list[str]:
     """The names free text about this case must not contain while it is pseudonymous."""
     # Only this case's guardians: a refusal naming another case's guardian would tell the
     # writer who that agency had recorded.
-    guardians = Guardian.objects.filter(youth_links__case=case)
-    return [case.youth.name, *(g.name for g in guardians)]
+    links = GuardianLink.objects.filter(case=case)
+    return [case.youth.name, *(link.name for link in links)]
 
 
-def screen_if_pseudonymous(case: Case, text: str, field: str) -> None:
-    """Refuse text naming the youth unless every agency on the team may know who it is."""
+def _writer_knows_identity(actor: User, case: Case) -> bool:
+    viewer = Viewer(user_id=actor.pk, agency_ids=rules.team_agency_ids(actor, case))
+    return identity_decision(
+        viewer, raising_agency_id=case.raising_agency_id, at=timezone.now()
+    ).allowed
+
+
+def screen_case_text(*, actor: User, case: Case, text: str, field: str) -> None:
+    """Refuse text that names the youth, for text every agency on the team or in the group
+    reads (the case's reason and outcome, plans, minutes, decisions).
+
+    Always, not only while the team is pseudonymous: an agency that joins later reads what was
+    written before. A refusal is audited (log review looks for repeated ones), so call this
+    before the service's own transaction, or the event would roll back with the write.
+    """
+    try:
+        screen(
+            text,
+            names=names_for_screening(case),
+            field=field,
+            specific=_writer_knows_identity(actor, case),
+        )
+    except ValidationError:
+        with transaction.atomic():
+            audit_record(
+                action="screening.refused",
+                actor=actor,
+                obj=case,
+                case_id=case.pk,
+                outcome=Outcome.DENIED,
+                details={"field": field},
+            )
+        raise
+
+
+def screen_if_pseudonymous(*, actor: User, case: Case, text: str, field: str) -> None:
+    """Journal entries: screened while anyone on the team knows the youth only by pseudonym.
+    An entry is read by its own agency until consent covers another, and consent then covers
+    the identity too."""
     team = set(case.team.filter(removed_at__isnull=True).values_list("agency_id", flat=True))
     if not identity_shared_with_team(
         team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=timezone.now()
     ):
-        screen(text, names=names_for_screening(case), field=field)
+        screen_case_text(actor=actor, case=case, text=text, field=field)
 
 
 @dataclass(frozen=True)
@@ -221,6 +256,16 @@ def case_raise(
         raise ValidationError({"reason": [_("Describe why the case is raised.")]})
     risks = _factors(risk_factors, FactorKind.RISK)
     protections = _factors(protective_factors, FactorKind.PROTECTIVE)
+    # The reason is read by every agency on the team, and the case starts pseudonymous. The
+    # raiser knows who the youth is, so the refusal may say why.
+    number = _parse_number(identity_number, "identity_number")
+    known = Youth.objects.filter(identity_number_hash=search_hash("youth", number.digits)).first()
+    screen(
+        reason,
+        names=[name, *([known.name] if known else [])],
+        field="reason",
+        specific=True,
+    )
     with transaction.atomic():
         youth = youth_register(
             actor=actor,
@@ -229,8 +274,6 @@ def case_raise(
             name=name,
             gender=gender,
         )
-        # The reason is read by every agency on the team, and the case starts pseudonymous.
-        screen(reason, names=[name, youth.name], field="reason")
         case = Case(youth=youth, group=group, raising_agency=agency, raised_by=actor)
         case.reason = reason
         case.save()
@@ -265,6 +308,8 @@ def case_transition(
 ) -> Case:
     if not (rules.is_on_team(actor, case) or rules.is_coordinator(actor, case.group)):
         raise ValidationError(_("Only the case team and the coordinator change a case's status."))
+    if to == Status.CLOSED and closure_outcome.strip():
+        screen_case_text(actor=actor, case=case, text=closure_outcome, field="closure_outcome")
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if to not in TRANSITIONS.get(locked.status, frozenset()):
@@ -285,7 +330,6 @@ def case_transition(
                 raise ValidationError({"closure_reason": [_("Choose why the case is closed.")]})
             if not closure_outcome.strip():
                 raise ValidationError({"closure_outcome": [_("Describe the outcome.")]})
-            screen_if_pseudonymous(locked, closure_outcome, "closure_outcome")
             locked.closed_at = now
             locked.closure_reason = closure_reason
             locked.closure_outcome = closure_outcome.strip()
@@ -307,7 +351,7 @@ def team_add(*, actor: User, case: Case, user: User, agency: Agency) -> CaseTeam
     if not rules.can_manage_team(actor, case):
         raise ValidationError(_("Only the group's coordinator assigns the case team."))
     if not case.is_open:
-        raise ValidationError(_("A closed case keeps the team it had."))
+        raise ValidationError(_("The team of a closed case cannot be changed."))
     if not Membership.objects.filter(user=user, agency=agency, role=Role.PRACTITIONER).exists():
         raise ValidationError(_("The person is not a practitioner at that agency."))
     if not GroupMembership.objects.filter(group=case.group, user=user, agency=agency).exists():
@@ -331,7 +375,7 @@ def team_remove(*, actor: User, member: CaseTeamMember) -> None:
     if not rules.can_manage_team(actor, member.case):
         raise ValidationError(_("Only the group's coordinator changes the case team."))
     if not member.case.is_open:
-        raise ValidationError(_("A closed case keeps the team it had."))
+        raise ValidationError(_("The team of a closed case cannot be changed."))
     with transaction.atomic():
         member.removed_at = timezone.now()
         member.save(update_fields=["removed_at"])
@@ -355,8 +399,8 @@ def entry_add(
     text = text.strip()
     if not text:
         raise ValidationError({"text": [_("Write the entry.")]})
+    screen_if_pseudonymous(actor=actor, case=case, text=text, field="text")
     with transaction.atomic():
-        screen_if_pseudonymous(case, text, "text")
         entry = Entry.objects.create(case=case, agency=agency, category=category, created_by=actor)
         version = EntryVersion(entry=entry, number=1, author=actor)
         version.text = text
@@ -373,9 +417,9 @@ def entry_correct(*, actor: User, entry: Entry, text: str) -> EntryVersion:
     text = text.strip()
     if not text:
         raise ValidationError({"text": [_("Write the entry.")]})
+    screen_if_pseudonymous(actor=actor, case=case, text=text, field="text")
     with transaction.atomic():
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
-        screen_if_pseudonymous(case, text, "text")
         locked.version_count += 1
         locked.save(update_fields=["version_count"])
         version = EntryVersion(entry=locked, number=locked.version_count, author=actor)

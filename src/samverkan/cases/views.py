@@ -382,8 +382,12 @@ def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
         raise Http404
     if not rules.can_manage_team(user, case):
         raise PermissionDenied
-    services.team_remove(actor=user, member=member)
-    messages.success(request, _("The practitioner has left the team."))
+    try:
+        services.team_remove(actor=user, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The practitioner has been removed from the team."))
     return redirect("cases:team", pk=pk)
 
 

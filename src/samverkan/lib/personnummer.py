@@ -11,6 +11,7 @@ Error messages never repeat the number: they end up on screens and in logs.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -89,9 +90,23 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+# Twelve or ten digits, the date's parts and the last four possibly split by spaces or dashes
+# (ÅÅÅÅ-MM-DD-NNNN, ÅÅ MM DD-NN NN). Phone numbers of that shape are caught too; they identify
+# a family just as well.
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<!\d)(?:\d{2}[ -]?)?\d{2}[ -]?\d{2}[ -]?\d{2}\s?[-+]?\s?\d{2}[ -]?\d{2}(?!\d)"
+)
+
+
+def normalise(text: str) -> str:
+    """Compatibility forms folded, every kind of dash made '-', every space made ' '."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(
+        "-" if unicodedata.category(ch) == "Pd" or ch == "\u2212" else " " if ch.isspace() else ch
+        for ch in folded
+    )
+
+
 def looks_like_identity_number(text: str) -> bool:
-    """Whether free text contains something shaped like an identity number (screening)."""
-    return bool(IDENTITY_NUMBER_IN_TEXT.search(text))
-
-
-IDENTITY_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(?:\d{2})?\d{6}\s?[-+]?\s?\d{4}(?!\d)")
+    """Whether free text holds something shaped like an identity number, however written."""
+    return bool(_NUMBER_IN_TEXT.search(normalise(text)))

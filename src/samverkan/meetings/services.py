@@ -21,8 +21,7 @@ from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
-from samverkan.cases.screening import screen
-from samverkan.cases.services import names_for_screening
+from samverkan.cases.services import screen_case_text
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.meetings import rules
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting
@@ -179,10 +178,12 @@ def attendance_record(
 def minutes_record(*, actor: User, item: AgendaItem, minutes: str) -> AgendaItem:
     """The minutes of one agenda item; recording again replaces them and is audited again."""
     _require_coordinator(actor, item.meeting.group)
+    if not item.case.is_open:
+        raise ValidationError({"minutes": [_("The case is closed: its minutes cannot change.")]})
     minutes = minutes.strip()
     if not minutes:
         raise ValidationError({"minutes": [_("Write the minutes.")]})
-    screen(minutes, names=names_for_screening(item.case), field="minutes")
+    screen_case_text(actor=actor, case=item.case, text=minutes, field="minutes")
     with transaction.atomic():
         locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
         locked.minutes = minutes
@@ -228,7 +229,7 @@ def action_create(
         )
     if due_date < timezone.localdate(meeting.starts_at):
         raise ValidationError({"due_date": [_("The due date cannot be before the meeting.")]})
-    screen(text, names=names_for_screening(item.case), field="text")
+    screen_case_text(actor=actor, case=item.case, text=text, field="text")
     with transaction.atomic():
         action = Action(
             agenda_item=item,

@@ -180,6 +180,31 @@ class GroupRole(models.TextChoices):
     MEMBER = "member", _("Member")
 
 
+SEAT_ROLES = ("practitioner", "coordinator")
+
+
+class SeatManager(models.Manager["GroupMembership"]):
+    """Only seats that still stand: an active person, an active agency, and a practitioner or
+    coordinator membership of that agency behind the seat.
+
+    The default manager, so that every query about who sits in a group (meeting access, case
+    teams, actions) sees a seat vanish the moment the job behind it ends, without each caller
+    remembering to check. ``GroupMembership.all_seats`` sees every row.
+    """
+
+    def get_queryset(self) -> models.QuerySet[GroupMembership]:
+        backing = Membership.objects.filter(
+            user_id=models.OuterRef("user_id"),
+            agency_id=models.OuterRef("agency_id"),
+            role__in=SEAT_ROLES,
+        )
+        return (
+            super()
+            .get_queryset()
+            .filter(models.Exists(backing), user__is_active=True, agency__is_active=True)
+        )
+
+
 class GroupMembership(models.Model):
     """A person sits in a group on behalf of one of their agencies."""
 
@@ -200,7 +225,11 @@ class GroupMembership(models.Model):
         _("role"), max_length=20, choices=GroupRole.choices, default=GroupRole.MEMBER
     )
 
+    all_seats = models.Manager()
+    objects = SeatManager()
+
     class Meta:
+        default_manager_name = "objects"
         verbose_name = _("group membership")
         verbose_name_plural = _("group memberships")
         constraints = [

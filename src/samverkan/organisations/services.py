@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from samverkan.audit.services import audit_record
 from samverkan.organisations.models import (
+    SEAT_ROLES,
     Agency,
     CollaborationGroup,
     GroupMembership,
@@ -110,6 +111,8 @@ def membership_add(
 
 
 def membership_remove(*, actor: User, membership: Membership) -> None:
+    """Remove a role; a group seat that no longer has a practitioner or coordinator role of its
+    agency behind it goes too, so nobody keeps a seat after changing jobs."""
     with transaction.atomic():
         audit_record(
             action="membership.removed",
@@ -119,6 +122,14 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
             details={"user_id": membership.user_id, "role": membership.role},
         )
         membership.delete()
+        still_backed = Membership.objects.filter(
+            user_id=membership.user_id, agency_id=membership.agency_id, role__in=SEAT_ROLES
+        ).exists()
+        if not still_backed:
+            for seat in GroupMembership.all_seats.filter(
+                user_id=membership.user_id, agency_id=membership.agency_id
+            ).select_related("group", "agency"):
+                group_member_remove(actor=actor, member=seat)
 
 
 def group_create(
@@ -144,15 +155,17 @@ def group_member_add(
 ) -> GroupMembership:
     """A person sits in a group for an agency they belong to; the agency may serve several
     municipalities (a police area), but a municipal agency must be the group's own."""
-    if not Membership.objects.filter(user=user, agency=agency).exists():
-        raise ValidationError(_("The user is not a member of that agency."))
+    if not Membership.objects.filter(user=user, agency=agency, role__in=SEAT_ROLES).exists():
+        raise ValidationError(
+            _("Only a practitioner or coordinator of the agency can sit in the group for it.")
+        )
     if agency.municipality_id is not None and agency.municipality_id != group.municipality_id:
         raise ValidationError(_("The agency belongs to another municipality."))
     area = agency.police_area
     if area is not None and not area.municipalities.filter(pk=group.municipality_id).exists():
         raise ValidationError(_("The police area does not serve the group's municipality."))
     with transaction.atomic():
-        member, created = GroupMembership.objects.get_or_create(
+        member, created = GroupMembership.all_seats.get_or_create(
             group=group, user=user, agency=agency, defaults={"role": role}
         )
         if not created:

@@ -8,18 +8,13 @@ here (headings, intervention kinds and statuses included); the template only loo
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import weasyprint
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from samverkan.plans.models import InterventionKind, InterventionStatus
 from samverkan.plans.selectors import FamilyPlan
-
-# WeasyPrint narrates every layout step at INFO, which would drown the service log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -134,17 +129,13 @@ FAMILY_TEXT: dict[str, dict[str, Any]] = {
 FILENAME_STEM = {"sv": "handlingsplan", "en": "action-plan"}
 
 
-class _NoFetching(weasyprint.URLFetcher):
-    """The document is made from the template alone: nothing is loaded from a URL or a file, so
-    no text in a plan can make the server fetch anything."""
-
-    def fetch(self, url: str, headers: object = None) -> weasyprint.urls.URLFetcherResponse:
-        raise ValueError(f"the family plan loads no resources ({url[:40]})")
-
-
 def filename(family: FamilyPlan, language: str) -> str:
     """Named by pseudonym: the file name shows in download lists and mail attachments."""
     return f"{FILENAME_STEM[language]}-{family.pseudonym}.pdf"
+
+
+class PdfUnavailableError(Exception):
+    """WeasyPrint cannot run on this server (the Pango library is missing)."""
 
 
 def render(family: FamilyPlan, language: str) -> bytes:
@@ -163,9 +154,23 @@ def render(family: FamilyPlan, language: str) -> bytes:
     with translation.override(language):
         html = render_to_string("plans/family_plan_pdf.html", context)
         css = render_to_string("plans/family_plan_pdf.css", context)
-    document = weasyprint.HTML(string=html, base_url="about:blank", url_fetcher=_NoFetching())
+    # Imported here, not at the top: WeasyPrint needs the system's Pango library, and without it
+    # only the PDF export should fail, not every page of the application.
+    try:
+        import weasyprint
+    except OSError as exc:
+        raise PdfUnavailableError(str(exc).splitlines()[0]) from None
+
+    class NoFetching(weasyprint.URLFetcher):
+        """Made from the template alone: nothing is loaded from a URL or a file, so no text in a
+        plan can make the server fetch anything."""
+
+        def fetch(self, url: str, headers: object = None) -> weasyprint.urls.URLFetcherResponse:
+            raise ValueError(f"the family plan loads no resources ({url[:40]})")
+
+    document = weasyprint.HTML(string=html, base_url="about:blank", url_fetcher=NoFetching())
     pdf: bytes = document.write_pdf(
-        stylesheets=[weasyprint.CSS(string=css, url_fetcher=_NoFetching())],
+        stylesheets=[weasyprint.CSS(string=css, url_fetcher=NoFetching())],
         pdf_tags=True,  # tagged PDF: screen readers follow headings, lists and tables
     )
     return pdf

@@ -20,7 +20,7 @@ from samverkan.audit.models import Outcome
 from samverkan.audit.services import audit_record, audit_record_many
 from samverkan.cases.models import Case
 from samverkan.cases.selectors import CaseAccess
-from samverkan.cases.services import screen_if_pseudonymous
+from samverkan.cases.services import screen_case_text
 from samverkan.organisations.models import Agency
 from samverkan.plans import pdf, rules, selectors
 from samverkan.plans.models import (
@@ -69,8 +69,8 @@ def goal_add(*, actor: User, plan: ActionPlan, text: str) -> Goal:
     case = plan.case
     _require_plan_editor(actor, case)
     text = _clean_text(text, "text", required=True, empty_message=_("Write the goal."))
+    screen_case_text(actor=actor, case=case, text=text, field="text")
     with transaction.atomic():
-        screen_if_pseudonymous(case, text, "text")
         ActionPlan.objects.select_for_update().filter(pk=plan.pk).first()
         last = Goal.objects.filter(plan=plan).aggregate(last=Max("order"))["last"]
         goal = Goal(plan=plan, order=(last or 0) + 1, created_by=actor)
@@ -84,8 +84,8 @@ def goal_update(*, actor: User, goal: Goal, text: str, achieved: bool) -> Goal:
     case = goal.plan.case
     _require_plan_editor(actor, case)
     text = _clean_text(text, "text", required=True, empty_message=_("Write the goal."))
+    screen_case_text(actor=actor, case=case, text=text, field="text")
     with transaction.atomic():
-        screen_if_pseudonymous(case, text, "text")
         locked = Goal.objects.select_for_update().get(pk=goal.pk)
         changed_text = locked.text != text
         if changed_text:
@@ -164,9 +164,9 @@ def intervention_add(
         required=kind == InterventionKind.OTHER,
         empty_message=_("Describe the intervention."),
     )
+    if description:
+        screen_case_text(actor=actor, case=case, text=description, field="description")
     with transaction.atomic():
-        if description:
-            screen_if_pseudonymous(case, description, "description")
         intervention = Intervention(
             plan=plan,
             agency=agency,
@@ -221,16 +221,16 @@ def intervention_update(
         empty_message=_("Describe the intervention."),
     )
     outcome = _clean_text(outcome, "outcome", required=False)
+    problems: dict[str, list[str]] = {}
+    for field, text in (("description", description), ("outcome", outcome)):
+        try:
+            if text:
+                screen_case_text(actor=actor, case=case, text=text, field=field)
+        except ValidationError as exc:
+            problems.update(exc.message_dict)
+    if problems:
+        raise ValidationError(problems)
     with transaction.atomic():
-        problems: dict[str, list[str]] = {}
-        for field, text in (("description", description), ("outcome", outcome)):
-            try:
-                if text:
-                    screen_if_pseudonymous(case, text, field)
-            except ValidationError as exc:
-                problems.update(exc.message_dict)
-        if problems:
-            raise ValidationError(problems)
         locked = Intervention.objects.select_for_update().get(pk=intervention.pk)
         previous_status = locked.status
         locked.responsible_user = responsible

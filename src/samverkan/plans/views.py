@@ -321,6 +321,11 @@ def plan_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
             {"access": access, "message": " ".join(exc.messages)},
             status=400,
         )
+    except pdf.PdfUnavailableError:
+        message = _("This server cannot make PDF files: ask the administrator to install Pango.")
+        return render(
+            request, "plans/pdf_refused.html", {"access": access, "message": message}, status=503
+        )
     if exported is None:
         raise Http404
     response = HttpResponse(exported.content, content_type="application/pdf")
