@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from samverkan.lib.fields import Encrypted
 from samverkan.organisations.models import Agency, CollaborationGroup, Municipality, Sector
@@ -23,7 +24,7 @@ from samverkan.organisations.models import Agency, CollaborationGroup, Municipal
 class Gender(models.TextChoices):
     GIRL = "F", _("Girl")
     BOY = "M", _("Boy")
-    OTHER = "X", _("Other")
+    OTHER = "X", pgettext_lazy("gender", "Other")
     UNKNOWN = "", _("Not stated")
 
 

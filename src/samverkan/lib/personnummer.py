@@ -48,7 +48,7 @@ def parse(raw: str, *, today: date) -> IdentityNumber:
     match = _PATTERN.match(text)
     if match is None:
         raise IdentityNumberError(
-            _("Write the number as 10 or 12 digits, for example ÅÅMMDD-NNNN or ÅÅÅÅMMDDNNNN.")
+            _("Write the number as 10 or 12 digits, for example YYMMDD-NNNN or YYYYMMDDNNNN.")
         )
     century, yymmdd, separator, tail = match.groups()
     day = int(yymmdd[4:6])
