@@ -14,6 +14,7 @@ from samverkan.cases.models import (
     Gender,
     Status,
 )
+from samverkan.organisations.models import Sector
 
 
 class RaiseCaseForm(forms.Form):
@@ -132,3 +133,15 @@ class FindYouthForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
+
+
+class FactorForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=FactorKind.choices)
+    label_sv = forms.CharField(label=_("Label in Swedish"), max_length=120)
+    label_en = forms.CharField(label=_("Label in English"), max_length=120)
+
+
+class CategoryForm(forms.Form):
+    sector = forms.ChoiceField(label=_("Sector"), choices=Sector.choices)
+    label_sv = forms.CharField(label=_("Label in Swedish"), max_length=120)
+    label_en = forms.CharField(label=_("Label in English"), max_length=120)

@@ -23,4 +23,7 @@ urlpatterns = [
     path("<int:pk>/team/add/", views.team_add_view, name="team_add"),
     path("<int:pk>/team/<int:member_pk>/remove/", views.team_remove_view, name="team_remove"),
     path("groups/<int:group_pk>/", views.group_index_view, name="group_index"),
+    path("lists/", views.lists_view, name="lists"),
+    path("lists/<str:kind>/add/", views.list_add_view, name="list_add"),
+    path("lists/<str:kind>/<int:pk>/toggle/", views.list_toggle_view, name="list_toggle"),
 ]

@@ -11,19 +11,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.accounts.models import User
-from samverkan.cases import rules, selectors, services
+from samverkan.cases import lists, rules, selectors, services
 from samverkan.cases.forms import (
+    CategoryForm,
     ConcernForm,
     CorrectEntryForm,
     EntryForm,
+    FactorForm,
     FindYouthForm,
     GuardianForm,
     RaiseCaseForm,
     StatusForm,
     TeamAddForm,
 )
-from samverkan.cases.models import TRANSITIONS, InformationCategory
-from samverkan.lib.http import acting_user
+from samverkan.cases.models import TRANSITIONS, Factor, InformationCategory
+from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import (
     Agency,
     CollaborationGroup,
@@ -33,6 +35,7 @@ from samverkan.organisations.models import (
     Role,
     Sector,
 )
+from samverkan.organisations.rules import can_manage_organisations
 
 
 def _add_errors(form: object, exc: ValidationError) -> None:
@@ -400,3 +403,57 @@ def group_index_view(request: HttpRequest, group_pk: int) -> HttpResponse:
         "cases/case_index.html",
         {"group": group, "rows": selectors.case_index(viewer=user, group=group)},
     )
+
+
+@require_GET
+def lists_view(request: HttpRequest) -> HttpResponse:
+    """The factor and category lists, for administrators."""
+    require_visible(can_manage_organisations, acting_user(request))
+    return render(
+        request,
+        "cases/lists.html",
+        {
+            "factors": Factor.objects.all(),
+            "categories": InformationCategory.objects.all(),
+            "factor_form": FactorForm(),
+            "category_form": CategoryForm(),
+        },
+    )
+
+
+@require_POST
+def list_add_view(request: HttpRequest, kind: str) -> HttpResponse:
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
+    if kind not in ("factor", "category"):
+        raise Http404
+    form: FactorForm | CategoryForm
+    form = FactorForm(request.POST) if kind == "factor" else CategoryForm(request.POST)
+    if form.is_valid():
+        try:
+            if isinstance(form, FactorForm):
+                lists.factor_add(actor=user, **form.cleaned_data)
+            else:
+                lists.category_add(actor=user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The list has been updated."))
+    else:
+        messages.error(request, _("Fill in every field."))
+    return redirect("cases:lists")
+
+
+@require_POST
+def list_toggle_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    require_visible(can_manage_organisations, user)
+    if kind not in ("factor", "category"):
+        raise Http404
+    model = Factor if kind == "factor" else InformationCategory
+    entry = model.objects.filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    lists.list_entry_set_active(actor=user, entry=entry, active=not entry.is_active)
+    messages.success(request, _("The list has been updated."))
+    return redirect("cases:lists")
