@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "samverkan.cases",
     "samverkan.meetings",
     "samverkan.plans",
+    "samverkan.indicators",
+    "samverkan.promises",
 ]
 
 MIDDLEWARE = [
