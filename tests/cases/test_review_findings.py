@@ -194,3 +194,44 @@ def test_guardian_details_stay_with_the_case_that_recorded_them(
     assert "Socialnotering" in page
     assert "Skolnotering" not in page
     assert "skolan-vet" not in page
+
+
+def test_closed_case_team_and_minutes_stay_as_they_were(client_for, personas, world, case_world):
+    from samverkan.cases.models import Status
+    from samverkan.cases.services import case_transition
+
+    meeting = _meeting_with_minutes(personas, world, case_world.case)
+    item = meeting.agenda.get()
+    case_transition(
+        actor=personas.practitioner,
+        case=case_world.case,
+        to=Status.CLOSED,
+        closure_reason="moved",
+        closure_outcome="Flyttade.",
+    )
+    member = case_world.case.team.get(user=personas.police)
+    response = client_for(personas.coordinator).post(
+        reverse("cases:team_remove", args=[case_world.case.pk, member.pk])
+    )
+    assert response.status_code == 302  # a message, not a 500
+    member.refresh_from_db()
+    assert member.removed_at is None
+    with pytest.raises(ValidationError):
+        minutes_record(actor=personas.coordinator, item=item, minutes="Ändrat i efterhand")
+
+
+def test_raising_does_not_reveal_a_stored_name(personas, case_world, world):
+    """Screening the reason checks only the name the raiser typed, so a refusal cannot tell
+    whether the youth is registered under another name."""
+    from samverkan.cases.services import case_raise
+
+    raised = case_raise(
+        actor=personas.other_agency,
+        group=world.avesta_group,
+        agency=world.avesta_social,
+        identity_number="20120315-1236",
+        name="Annat Namn",
+        gender="",
+        reason="Testberg nämns här",  # the stored surname, unknown to this raiser
+    )
+    assert raised.case.pk

@@ -256,16 +256,11 @@ def case_raise(
         raise ValidationError({"reason": [_("Describe why the case is raised.")]})
     risks = _factors(risk_factors, FactorKind.RISK)
     protections = _factors(protective_factors, FactorKind.PROTECTIVE)
-    # The reason is read by every agency on the team, and the case starts pseudonymous. The
-    # raiser knows who the youth is, so the refusal may say why.
-    number = _parse_number(identity_number, "identity_number")
-    known = Youth.objects.filter(identity_number_hash=search_hash("youth", number.digits)).first()
-    screen(
-        reason,
-        names=[name, *([known.name] if known else [])],
-        field="reason",
-        specific=True,
-    )
+    # The reason is read by every agency on the team, and the case starts pseudonymous. Only
+    # the name the raiser typed is checked: checking a stored name too would tell them whether
+    # the youth is already registered. The raiser knows who it is, so the refusal says why.
+    _parse_number(identity_number, "identity_number")
+    screen(reason, names=[name], field="reason", specific=True)
     with transaction.atomic():
         youth = youth_register(
             actor=actor,
