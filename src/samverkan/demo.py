@@ -31,6 +31,7 @@ from samverkan.cases.services import (
     entry_add,
     team_add,
 )
+from samverkan.indicators import demo as indicators_demo
 from samverkan.meetings.services import (
     action_create,
     agenda_item_add,
@@ -55,6 +56,7 @@ from samverkan.organisations.services import (
 )
 from samverkan.plans.models import InterventionKind, InterventionStatus
 from samverkan.plans.services import follow_up_add, goal_add, intervention_add, plan_create
+from samverkan.promises import demo as promises_demo
 
 DEMO_PASSWORD = "Samverkan-demo-2026"  # noqa: S105 - printed to the person running the demo
 
@@ -227,6 +229,10 @@ def load() -> None:
     )
     _load_cases(users, agencies, ave_group, hed_group)
     _load_meeting(users, agencies, ave_group)
+    # The 2019 citizen promise of the article, its successor agreement and a situation-picture
+    # series the successor's commitments follow.
+    series = indicators_demo.load(avesta=avesta, editor=users["avtal"])
+    promises_demo.load(avesta=avesta, police_area=lpo, editor=users["avtal"], indicators=[series])
 
 
 def fictional_identity_number(born: date, serial: int) -> str:

@@ -34,9 +34,12 @@ def _register_routers() -> None:
     # schemas and helpers.
     from samverkan.cases.api import router as cases_router
     from samverkan.meetings.api import router as meetings_router
+    from samverkan.promises.api import agreements_router, promises_router
 
     api.add_router("/cases", cases_router)
     api.add_router("/meetings", meetings_router)
+    api.add_router("/promises", promises_router)  # anonymous: published agreements only
+    api.add_router("/agreements", agreements_router)
 
 
 class AgencyOut(Schema):

@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from samverkan.accounts.rules import can_view_users
 from samverkan.audit.rules import can_view_audit_log
+from samverkan.indicators.rules import can_view_indicators
 from samverkan.meetings.rules import sits_in_any_group
 from samverkan.organisations.rules import can_manage_organisations, roles_of
+from samverkan.promises.rules import can_view_agreements
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -22,6 +24,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((reverse("cases:list"), _("Cases")))
         if sits_in_any_group(user):
             items.append((reverse("meetings:list"), _("Meetings")))
+        if can_view_agreements(user):
+            items.append((reverse("promises:list"), _("Agreements")))
+        if can_view_indicators(user):
+            items.append((reverse("indicators:list"), _("Indicators")))
         if can_view_users(user):
             items.append((reverse("accounts:user_list"), _("Users")))
         if can_manage_organisations(user):

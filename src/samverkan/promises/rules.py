@@ -1,0 +1,60 @@
+"""Who may read and change agreements. Shared by views, the API, selectors and templates.
+
+An agreement editor (Role.AGREEMENT_EDITOR) in an agency of a municipality, or of a police
+area serving it, reads and changes that municipality's agreements; a council member reads them.
+Everyone else meets them only through the published-only selectors, like the public.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from samverkan.organisations.models import Municipality, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from samverkan.accounts.models import User
+    from samverkan.promises.models import Agreement
+
+
+def _municipality_ids(user: User | AnonymousUser, role: Role) -> frozenset[int]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    attr = f"_samverkan_agreement_{role}"
+    cached: frozenset[int] | None = getattr(user, attr, None)
+    if cached is None:
+        held = {"memberships__user": user, "memberships__role": role, "is_active": True}
+        direct = Q(**{f"agencies__{k}": v for k, v in held.items()})
+        via_police = Q(**{f"police_areas__agencies__{k}": v for k, v in held.items()})
+        cached = frozenset(
+            Municipality.objects.filter(direct | via_police).values_list("pk", flat=True)
+        )
+        setattr(user, attr, cached)  # a per-request cache, like organisations.rules.roles_of
+    return cached
+
+
+def editor_municipality_ids(user: User | AnonymousUser) -> frozenset[int]:
+    return _municipality_ids(user, Role.AGREEMENT_EDITOR)
+
+
+def reader_municipality_ids(user: User | AnonymousUser) -> frozenset[int]:
+    return editor_municipality_ids(user) | _municipality_ids(user, Role.COUNCIL_MEMBER)
+
+
+def can_view_agreements(user: User | AnonymousUser) -> bool:
+    return bool(reader_municipality_ids(user))
+
+
+def can_create_agreements(user: User | AnonymousUser) -> bool:
+    return bool(editor_municipality_ids(user))
+
+
+def can_read_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool:
+    return agreement.municipality_id in reader_municipality_ids(user)
+
+
+def can_edit_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool:
+    return agreement.municipality_id in editor_municipality_ids(user)

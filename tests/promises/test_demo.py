@@ -1,0 +1,45 @@
+"""The demo's Avesta promise and its successor (promises.demo.load)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from samverkan.promises import demo, selectors
+
+
+def test_demo_loads_the_avesta_promise_and_its_successor(world, personas):
+    loaded = demo.load(
+        avesta=world.avesta_school.municipality,
+        police_area=world.police.police_area,
+        editor=personas.agreement_editor,
+    )
+    promise = selectors.promise_public_detail(loaded.promise.pk)
+    a = promise.agreement
+    assert (a.kind, a.status, a.published) == ("promise", "assessed", True)
+    assert (a.period_start, a.period_end) == (date(2019, 3, 22), date(2020, 12, 31))
+    assert a.focus_area == "Narkotikaanvändning bland unga"
+    assert {(s.title, s.signed_on) for s in promise.signatories} == {
+        ("Lokalpolisområdeschef", date(2019, 3, 22)),
+        ("Kommunalråd", date(2019, 3, 22)),
+    }
+    assert promise.fulfilment == "fulfilled"
+    assert any(
+        "samverkansgrupp mellan socialtjänst, skola och polis" in r.commitment.text
+        for r in promise.commitments
+    )
+    assert [s.pk for s in promise.successors] == [loaded.successor.pk]
+    assert [o.pk for o in promise.overlaps] == [loaded.successor.pk]
+
+    successor = selectors.promise_public_detail(loaded.successor.pk)
+    s = successor.agreement
+    assert (s.kind, s.status, s.published) == ("cooperation", "active", True)
+    assert successor.predecessor is not None
+    assert successor.predecessor.pk == a.pk
+    assert {g.heading for g in successor.groups} == {
+        "The police promise",
+        "The municipality promises",
+        "Joint",
+    }
+    assert s.period_start < a.period_end  # overlapping, as the article says
+    council = selectors.active_agreements(viewer=personas.council_member)
+    assert [d.agreement.pk for d in council] == [s.pk]
