@@ -177,3 +177,9 @@ def _english_messages(request: pytest.FixtureRequest):
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's client, asking for English like ``client_for`` does."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")

@@ -235,3 +235,35 @@ def test_django_uses_the_swedish_catalogue() -> None:
     with translation.override("en"):
         assert translation.gettext("Log in") == "Log in"
         assert translation.gettext("SSPF coordinator") == "SSPF coordinator"
+
+
+def test_every_message_in_the_source_is_in_the_catalogue(
+    entries: list[Entry], tmp_path: Path
+) -> None:
+    """A new English text without a Swedish entry would show in English on Swedish pages;
+    this extracts the messages afresh (as `make messages` does) and compares."""
+    if shutil.which("xgettext") is None:
+        pytest.skip("gettext's xgettext is not installed; the other checks still run")
+    package = Path(samverkan.__file__).resolve().parent
+    copy = tmp_path / "samverkan"
+    shutil.copytree(
+        package, copy, ignore=shutil.ignore_patterns("migrations", "locale", "__pycache__")
+    )
+    (copy / "locale").mkdir()
+    from django.core.management import call_command
+
+    previous = Path.cwd()
+    try:
+        import os
+
+        os.chdir(copy)
+        call_command("makemessages", locale=["sv"], no_location=True, verbosity=0)
+    finally:
+        os.chdir(previous)
+    fresh = parse_po((copy / "locale" / "sv" / "LC_MESSAGES" / "django.po").read_text("utf-8"))
+    assert len(fresh) > 100, "extraction found too few messages to be trusted"
+    committed = {(e.msgctxt, e.msgid) for e in entries if e.msgid}
+    missing = sorted(e.msgid for e in fresh if e.msgid and (e.msgctxt, e.msgid) not in committed)
+    assert not missing, "not in django.po (run `make messages` and translate):\n" + "\n".join(
+        missing[:40]
+    )

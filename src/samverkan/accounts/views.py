@@ -18,17 +18,10 @@ from samverkan.accounts.models import User
 from samverkan.accounts.rules import can_manage_users, can_view_users
 from samverkan.accounts.selectors import user_get, user_list
 from samverkan.audit.services import audit_record
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_allowed, require_visible
 from samverkan.organisations.models import Agency, Membership
 from samverkan.organisations.services import membership_add, membership_remove
-
-
-def _form_errors(form: object, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
 
 
 def _active_agencies():  # type: ignore[no-untyped-def]
@@ -75,7 +68,7 @@ def _user_invite(request: HttpRequest) -> HttpResponse:
         try:
             invited = services.user_invite(actor=user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The invitation has been sent."))
             return redirect("accounts:user_detail", pk=invited.pk)
@@ -120,7 +113,7 @@ def _user_edit(request: HttpRequest, subject: User) -> HttpResponse:
         try:
             services.user_update(actor=user, user=subject, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The account has been updated."))
             return redirect("accounts:user_detail", pk=subject.pk)

@@ -25,6 +25,7 @@ from samverkan.cases.forms import (
     TeamAddForm,
 )
 from samverkan.cases.models import TRANSITIONS, Factor, InformationCategory
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import (
     Agency,
@@ -36,15 +37,6 @@ from samverkan.organisations.models import (
     Sector,
 )
 from samverkan.organisations.rules import can_manage_organisations
-
-
-def _add_errors(form: object, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            target = name if name in form.fields else None  # type: ignore[attr-defined]
-            form.add_error(target, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
 
 
 def _raise_choices(user: User) -> list[tuple[str, str]]:
@@ -96,7 +88,7 @@ def case_raise_view(request: HttpRequest) -> HttpResponse:
                 protective_factors=form.cleaned_data["protective_factors"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             for warning in raised.warnings:
                 messages.warning(request, warning)
@@ -118,7 +110,7 @@ def youth_find_view(request: HttpRequest) -> HttpResponse:
                 actor=user, identity_number=form.cleaned_data["identity_number"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             searched = True
             if youth is not None:
@@ -204,7 +196,7 @@ def entry_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The entry has been saved."))
             return redirect("cases:detail", pk=pk)
@@ -227,7 +219,7 @@ def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
             try:
                 services.entry_correct(actor=user, entry=view.entry, text=form.cleaned_data["text"])
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("The correction has been saved as a new version."))
                 return redirect("cases:entry", pk=pk, entry_pk=entry_pk)
@@ -253,7 +245,7 @@ def case_status_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_transition(actor=user, case=access.case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The status has been changed."))
             return redirect("cases:detail", pk=pk)
@@ -271,7 +263,7 @@ def guardian_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.guardian_add(actor=user, case=access.case, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The guardian has been recorded."))
             return redirect("cases:detail", pk=pk)
@@ -295,7 +287,7 @@ def concern_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 reported_on=form.cleaned_data["reported_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The report of concern has been recorded."))
             return redirect("cases:detail", pk=pk)

@@ -17,15 +17,8 @@ from samverkan.indicators import rules, selectors, services
 from samverkan.indicators.charts import chart_alt_text, chart_csp, render_chart_svg, svg_response
 from samverkan.indicators.forms import ImportForm, IndicatorForm
 from samverkan.indicators.models import Indicator
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_allowed, require_visible
-
-
-def _add_errors(form: IndicatorForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _fields(form: IndicatorForm) -> dict[str, object]:
@@ -76,7 +69,7 @@ def indicator_create_view(request: HttpRequest) -> HttpResponse:
                 **_fields(form),  # type: ignore[arg-type]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The series has been created. Now import its values."))
             return redirect("indicators:import", pk=indicator.pk)
@@ -104,7 +97,7 @@ def indicator_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.indicator_update(actor=user, indicator=indicator, **_fields(form))  # type: ignore[arg-type]
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The series has been saved."))
             return redirect("indicators:detail", pk=indicator.pk)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from samverkan.accounts.models import User
 from samverkan.cases.models import Case
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.meetings import rules, selectors, services
 from samverkan.meetings.forms import (
@@ -35,17 +36,6 @@ from samverkan.organisations.models import Agency, GroupMembership
 
 # Service errors name model fields; the schedule form splits the times into date and time.
 _SCHEDULE_FIELDS = {"starts_at": "start_time", "ends_at": "end_time"}
-
-
-def _add_errors(
-    form: forms.Form, exc: ValidationError, aliases: Mapping[str, str] | None = None
-) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            name = (aliases or {}).get(name, name)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_GET
@@ -73,7 +63,7 @@ def meeting_schedule_view(request: HttpRequest) -> HttpResponse:
                 location=form.cleaned_data["location"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc, _SCHEDULE_FIELDS)
+            add_validation_errors(form, exc, _SCHEDULE_FIELDS)
         else:
             messages.success(request, _("The meeting has been scheduled."))
             return redirect("meetings:detail", pk=meeting.pk)
@@ -208,7 +198,7 @@ def agenda_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.agenda_item_add(actor=user, meeting=access.meeting, case=case)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The case has been added to the agenda."))
             return redirect("meetings:detail", pk=pk)
@@ -241,7 +231,7 @@ def attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.attendance_record(actor=user, meeting=access.meeting, marks=form.marks())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The attendance has been recorded."))
             return redirect("meetings:detail", pk=pk)
@@ -257,7 +247,7 @@ def minutes_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         try:
             services.minutes_record(actor=user, item=item, minutes=form.cleaned_data["minutes"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The minutes have been saved."))
             return redirect("meetings:detail", pk=pk)
@@ -283,7 +273,7 @@ def action_add_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
                 due_date=form.cleaned_data["due_date"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The decision has been recorded."))
             return redirect("meetings:detail", pk=pk)

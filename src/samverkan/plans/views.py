@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from samverkan.accounts.models import User
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.selectors import CaseAccess
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user
 from samverkan.plans import pdf, rules, selectors, services
 from samverkan.plans.forms import (
@@ -27,14 +27,6 @@ from samverkan.plans.forms import (
     InterventionForm,
 )
 from samverkan.plans.models import ActionPlan, Intervention
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _name(user: User) -> str:
@@ -128,7 +120,7 @@ def goal_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.goal_add(actor=user, plan=plan, text=form.cleaned_data["text"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The goal has been added."))
             return redirect("plans:detail", pk=pk)
@@ -158,7 +150,7 @@ def goal_detail_view(request: HttpRequest, pk: int, goal_pk: int) -> HttpRespons
                     achieved=form.cleaned_data["achieved"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("The goal has been saved."))
                 return redirect("plans:detail", pk=pk)
@@ -196,7 +188,7 @@ def intervention_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 description=data["description"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The intervention has been added."))
             return redirect("plans:detail", pk=pk)
@@ -253,7 +245,7 @@ def intervention_detail_view(request: HttpRequest, pk: int, intervention_pk: int
                     outcome=data["outcome"],
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 messages.success(request, _("The intervention has been saved."))
                 return redirect("plans:detail", pk=pk)
@@ -279,7 +271,7 @@ def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.follow_up_add(actor=user, plan=plan, on=form.cleaned_data["date"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             messages.success(request, _("The follow-up date has been added."))
             return redirect("plans:detail", pk=pk)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from samverkan.accounts.models import User
 from samverkan.indicators.models import Indicator
+from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import Municipality, PoliceArea
 from samverkan.promises import rules, selectors, services
@@ -39,14 +40,6 @@ from samverkan.promises.forms import (
     StatusForm,
 )
 from samverkan.promises.models import Agreement, Commitment
-
-
-def _add_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _police_areas(municipality_ids: set[int] | frozenset[int]) -> list[tuple[int, str]]:
@@ -177,7 +170,7 @@ def agreement_create_view(request: HttpRequest) -> HttpResponse:
                 cause_analysis=data["cause_analysis"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, agreement.pk, _("The agreement has been created as a draft."))
     return render(
@@ -229,7 +222,7 @@ def agreement_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 cause_analysis=data["cause_analysis"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The agreement has been saved."))
     return render(
@@ -272,7 +265,7 @@ def status_view(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, agreement=agreement, to=form.cleaned_data["to"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The status has been changed."))
     return _detail_page(request, user, pk, status=400, status_form=form)
@@ -291,7 +284,7 @@ def extend_view(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The agreement has been extended."))
     return _detail_page(request, user, pk, status=400, extend_form=form)
@@ -330,7 +323,7 @@ def links_view(request: HttpRequest, pk: int) -> HttpResponse:
                 overlaps=[candidates[i] for i in data["overlaps"]],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The links have been saved."))
     return _detail_page(request, user, pk, status=400, links_form=form)
@@ -344,7 +337,7 @@ def party_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.party_add(actor=user, agreement=agreement, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The party has been added."))
     return _detail_page(request, user, pk, status=400, party_form=form)
@@ -367,7 +360,7 @@ def signatory_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 place=data["place"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The signatory has been added."))
     return _detail_page(request, user, pk, status=400, signatory_form=form)
@@ -392,7 +385,7 @@ def commitment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 indicators=Indicator.objects.filter(pk__in=data.get("indicators", [])),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The commitment has been added."))
     return _detail_page(request, user, pk, status=400, commitment_form=form)
@@ -433,7 +426,7 @@ def commitment_view(request: HttpRequest, pk: int, commitment_pk: int) -> HttpRe
                     else None,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_validation_errors(form, exc)
             else:
                 return _done(request, pk, _("The commitment has been saved."))
     activities = list(commitment.activities.select_related("recorded_by"))
@@ -469,7 +462,7 @@ def activity_add_view(request: HttpRequest, pk: int, commitment_pk: int) -> Http
                 count=data["count"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The activity has been logged."))
     messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -495,7 +488,7 @@ def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The follow-up has been recorded."))
     return _detail_page(request, user, pk, status=400, follow_up_form=form)
@@ -517,7 +510,7 @@ def assessment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 assessed_on=data["assessed_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_validation_errors(form, exc)
         else:
             return _done(request, pk, _("The assessment has been recorded."))
     return _detail_page(request, user, pk, status=400, assessment_form=form)
