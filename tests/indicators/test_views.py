@@ -230,6 +230,8 @@ def test_replace_is_a_choice(client_for, personas: Personas, index_series: Indic
     accepted = c.post(url, {"file": _upload("period,value\n2019,1.5\n"), "replace": "on"})
     assert accepted.status_code == 302
     assert index_series.values.get(period_label="2019").value == Decimal("1.5")
+    page = c.get(accepted["Location"]).content.decode()
+    assert "Import done. New values: 0. Replaced values: 1." in page
 
 
 def test_upload_over_the_limit_is_refused(

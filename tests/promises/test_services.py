@@ -309,7 +309,7 @@ def test_links_show_on_both_sides_and_refuse_cycles(personas, promise_world):
     assert old.versions[0].action == "linked_from"
     with pytest.raises(ValidationError, match="succeed itself"):
         services.agreement_link(actor=editor, agreement=promise_world.promise, succeeds=successor)
-    with pytest.raises(ValidationError, match="only agreements you can read"):
+    with pytest.raises(ValidationError, match="only agreements you may edit"):
         services.agreement_link(actor=editor, agreement=successor, succeeds=promise_world.hedemora)
 
 

@@ -125,7 +125,7 @@ def indicator_import_view(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Imported %(created)d new values and replaced %(replaced)d.")
+                    _("Import done. New values: %(created)d. Replaced values: %(replaced)d.")
                     % {"created": result.created, "replaced": result.replaced},
                 )
                 return redirect("indicators:detail", pk=indicator.pk)

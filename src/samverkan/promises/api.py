@@ -24,7 +24,7 @@ from ninja.errors import HttpError
 from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
 from samverkan.api.models import Scope
-from samverkan.indicators.models import Indicator
+from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.organisations.models import Municipality, PoliceArea
 from samverkan.promises import rules, selectors, services
 from samverkan.promises.models import (
@@ -111,11 +111,24 @@ class FollowUpProgressOut(Schema):
     note: str
 
 
+class FollowUpIndicatorValueOut(Schema):
+    id: int
+    indicator_id: int
+    indicator: str
+    unit: str
+    period: str
+    value: str = Field(description='As a decimal string, e.g. "2.7".')
+
+
 class FollowUpOut(Schema):
     id: int
     date: date
     narrative: str
     progress: list[FollowUpProgressOut]
+    indicator_values: list[FollowUpIndicatorValueOut] = Field(
+        description="Indicator values the follow-up cites; on /promises only those of "
+        "published indicators."
+    )
 
 
 class ExtensionOut(Schema):
@@ -242,6 +255,10 @@ class FollowUpIn(Schema):
     date: date
     narrative: str
     progress: list[ProgressIn] = Field(default_factory=list)
+    indicator_value_ids: list[int] = Field(
+        default_factory=list,
+        description="Values of indicators linked to the agreement's commitments.",
+    )
 
 
 class AssessmentIn(Schema):
@@ -378,6 +395,17 @@ def _promise_out(detail: selectors.AgreementDetail) -> PromiseOut:
                         commitment_id=p.commitment_id, progress=p.progress, note=p.note
                     )
                     for p in f.progress.all()
+                ],
+                indicator_values=[
+                    FollowUpIndicatorValueOut(
+                        id=v.pk,
+                        indicator_id=v.indicator_id,
+                        indicator=str(v.indicator),
+                        unit=v.indicator.unit,
+                        period=v.period_label,
+                        value=str(v.display_value),
+                    )
+                    for v in f.indicator_values.all()
                 ],
             )
             for f in detail.follow_ups
@@ -635,13 +663,15 @@ def agreement_links(
     request: HttpRequest, agreement_id: int, payload: LinksIn
 ) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
-    readable = selectors.agreements_for(viewer=user)
+    editable = selectors.link_candidates(viewer=user, agreement=agreement)
     try:
         wanted = {i for i in (payload.succeeds_id, *payload.overlap_ids) if i is not None}
-        found = {a.pk: a for a in readable.filter(pk__in=wanted)}
+        found = {a.pk: a for a in editable.filter(pk__in=wanted)}
+        if agreement.pk in wanted:
+            raise ValidationError({"succeeds_id": [_("An agreement cannot be linked to itself.")]})
         if len(found) != len(wanted):
             raise ValidationError(
-                {"succeeds_id": [_("You can link only agreements you can read.")]}
+                {"succeeds_id": [_("You can link only agreements you may edit.")]}
             )
         services.agreement_link(
             actor=user,
@@ -778,6 +808,21 @@ def follow_up_create(
 ) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
+        # Looked up among the values the agreement may cite, so no other id is told apart.
+        wanted = set(payload.indicator_value_ids)
+        values = list(
+            IndicatorValue.objects.filter(
+                pk__in=wanted, indicator__commitments__agreement=agreement
+            ).distinct()
+        )
+        if len(values) != len(wanted):
+            raise ValidationError(
+                {
+                    "indicator_value_ids": [
+                        _("Cite only values of the indicators linked to the commitments.")
+                    ]
+                }
+            )
         services.follow_up_add(
             actor=user,
             agreement=agreement,
@@ -787,6 +832,7 @@ def follow_up_create(
                 p.commitment_id: services.ProgressEntry(progress=p.progress.value, note=p.note)
                 for p in payload.progress
             },
+            indicator_values=values,
         )
     except ValidationError as exc:
         return Status(400, _field_errors(exc))

@@ -171,8 +171,28 @@ class FollowUpForm(_Form):
     date = forms.DateField(label=_("Date"), initial=timezone.localdate, widget=_date_widget())
     narrative = forms.CharField(label=_("Follow-up"), widget=_textarea(5), help_text=_PUBLIC)
 
-    def __init__(self, *args: Any, commitments: list[tuple[int, str]], **kwargs: Any) -> None:
+    indicator_values = forms.TypedMultipleChoiceField(
+        label=_("Indicator values"),
+        coerce=int,
+        required=False,
+        help_text=_(
+            "Values of the indicators linked to the commitments that this follow-up cites. "
+            "The public sees only the values of published indicators."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        commitments: list[tuple[int, str]],
+        indicator_values: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if indicator_values:
+            self.fields["indicator_values"].choices = indicator_values  # type: ignore[attr-defined]
+        else:
+            del self.fields["indicator_values"]
         for pk, label in commitments:
             self.fields[f"progress_{pk}"] = forms.ChoiceField(
                 label=_("Progress: %(commitment)s") % {"commitment": label},

@@ -9,6 +9,8 @@ keep drafts and unpublished agreements away from everyone but their editors and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -16,6 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.organisations.models import Municipality, PoliceArea
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Kind(models.TextChoices):
@@ -228,6 +233,15 @@ class FollowUp(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="follow_ups")
     date = models.DateField(_("date"))
     narrative = models.TextField(_("narrative"))
+    # Values of the series linked to the agreement's commitments that the follow-up cites
+    # (``services.follow_up_add`` checks the link). A string reference, as for
+    # ``Commitment.indicators``; no reverse accessor, so the indicators app stays unaware.
+    indicator_values = models.ManyToManyField(
+        "indicators.IndicatorValue",
+        related_name="+",
+        blank=True,
+        verbose_name=_("indicator values"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -319,6 +333,26 @@ class Extension(models.Model):
         return f"extension {self.pk}"
 
 
+# What each ``AgreementVersion.action`` means, for the version history (``services._record``).
+ACTION_LABELS: dict[str, StrOrPromise] = {
+    "created": _("Created"),
+    "updated": _("Details changed"),
+    "status_changed": _("Status changed"),
+    "extended": _("Extended"),
+    "published": _("Published"),
+    "unpublished": _("Unpublished"),
+    "linked": _("Links to other agreements changed"),
+    "linked_from": _("Linked from another agreement"),
+    "party_added": _("Party added"),
+    "signatory_added": _("Signatory added"),
+    "commitment_added": _("Commitment added"),
+    "commitment_updated": _("Commitment changed"),
+    "activity_added": _("Activity logged"),
+    "follow_up_added": _("Follow-up recorded"),
+    "assessment_recorded": _("Assessment recorded"),
+}
+
+
 class AgreementVersion(models.Model):
     """The whole agreement as it stood after one change (``services._record``)."""
 
@@ -339,3 +373,8 @@ class AgreementVersion(models.Model):
 
     def __str__(self) -> str:
         return f"agreement {self.agreement_id} v{self.number}"
+
+    @property
+    def action_label(self) -> str:
+        """The change in words; an unknown code (from a later version) shows as it is."""
+        return str(ACTION_LABELS.get(self.action, self.action))

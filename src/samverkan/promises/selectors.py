@@ -156,16 +156,26 @@ class AgreementDetail:
         return self.fulfilment == Fulfilment.FULFILLED
 
 
-def _detail_queryset(*, public: bool) -> QuerySet[Agreement]:
-    linked = Agreement.objects.filter(published=True) if public else Agreement.objects.all()
-    indicators_qs = "indicators"
-    if public:
-        from samverkan.indicators.models import Indicator
+def _detail_queryset(
+    *, public: bool, readable: frozenset[int] = frozenset()
+) -> QuerySet[Agreement]:
+    """``public``: linked agreements and cited series only if published; otherwise linked
+    agreements only of the municipalities in ``readable`` (what the viewer may read)."""
+    from samverkan.indicators.models import Indicator, IndicatorValue
 
+    linked = (
+        Agreement.objects.filter(published=True)
+        if public
+        else Agreement.objects.filter(municipality_id__in=readable)
+    )
+    indicators_qs = "indicators"
+    values = IndicatorValue.objects.select_related("indicator").order_by(
+        "indicator__name", "indicator__area", "period_start"
+    )
+    if public:
         indicators_qs = Prefetch("indicators", queryset=Indicator.objects.filter(published=True))  # type: ignore[assignment]
-    return Agreement.objects.select_related(
-        "municipality", "police_area", "succeeds"
-    ).prefetch_related(
+        values = values.filter(indicator__published=True)
+    return Agreement.objects.select_related("municipality", "police_area").prefetch_related(
         Prefetch("parties", queryset=Party.objects.order_by("pk")),
         Prefetch("signatories", queryset=Signatory.objects.select_related("party")),
         Prefetch(
@@ -178,10 +188,14 @@ def _detail_queryset(*, public: bool) -> QuerySet[Agreement]:
         Prefetch(
             "follow_ups",
             queryset=FollowUp.objects.prefetch_related(
-                Prefetch("progress", queryset=FollowUpProgress.objects.select_related("commitment"))
+                Prefetch(
+                    "progress", queryset=FollowUpProgress.objects.select_related("commitment")
+                ),
+                Prefetch("indicator_values", queryset=values),
             ),
         ),
         "extensions",
+        Prefetch("succeeds", queryset=linked),
         Prefetch("successors", queryset=linked.order_by("period_start")),
         Prefetch("overlaps", queryset=linked.order_by("period_start")),
     )
@@ -209,10 +223,8 @@ def _build(
         key=lambda a: (a.date, a.pk),
         reverse=True,
     )
-    predecessor = agreement.succeeds
+    predecessor = agreement.succeeds  # prefetched from the linked agreements the viewer sees
     if public:
-        if predecessor is not None and not predecessor.published:
-            predecessor = None
         # Working notes behind the promise, not part of the published document. Blanked on
         # this unsaved instance so no public template or schema can show them by mistake.
         agreement.cause_analysis = ""
@@ -256,7 +268,9 @@ def agreement_open(*, viewer: User | AnonymousUser, pk: int) -> Agreement:
 
 def agreement_detail(*, viewer: User | AnonymousUser, pk: int) -> AgreementDetail:
     ids = rules.reader_municipality_ids(viewer)
-    agreement = _detail_queryset(public=False).filter(municipality_id__in=ids, pk=pk).first()
+    agreement = (
+        _detail_queryset(public=False, readable=ids).filter(municipality_id__in=ids, pk=pk).first()
+    )
     if agreement is None:
         raise Http404
     versions = list(
@@ -282,8 +296,14 @@ def agreement_version(*, viewer: User | AnonymousUser, pk: int, number: int) -> 
 
 
 def link_candidates(*, viewer: User | AnonymousUser, agreement: Agreement) -> QuerySet[Agreement]:
-    """Agreements this one may succeed or overlap: the viewer's own, this one excluded."""
-    return agreements_for(viewer=viewer).exclude(pk=agreement.pk).order_by("-period_start")
+    """Agreements this one may succeed or overlap: those the viewer may edit, this one excluded
+    (a link changes both agreements)."""
+    return (
+        Agreement.objects.filter(municipality_id__in=rules.editor_municipality_ids(viewer))
+        .select_related("municipality", "police_area")
+        .exclude(pk=agreement.pk)
+        .order_by("-period_start")
+    )
 
 
 def active_agreements(
@@ -291,7 +311,9 @@ def active_agreements(
 ) -> list[AgreementDetail]:
     """Every running (active or extended) agreement the viewer reads, for the council report."""
     ids = rules.reader_municipality_ids(viewer)
-    qs = _detail_queryset(public=False).filter(municipality_id__in=ids, status__in=RUNNING)
+    qs = _detail_queryset(public=False, readable=ids).filter(
+        municipality_id__in=ids, status__in=RUNNING
+    )
     if municipality is not None:
         qs = qs.filter(municipality=municipality)
     return [

@@ -13,6 +13,13 @@ Decisions (DESIGN §3, issue 5):
 - An assessed agreement is closed: content no longer changes; its parties may still revise
   their own assessment, and it may be published or unpublished and linked to others.
 - Assessments are recorded by an editor on behalf of one of the agreement's own parties.
+- Activities, follow-ups, signatures and assessments are never dated in the future.
+- Text the public will read (commitments, activities, follow-ups and their progress notes,
+  assessments, extension reasons) is refused when it holds something shaped like an identity
+  number (``lib.personnummer.looks_like_identity_number``).
+- A follow-up cites values only of the series linked to the agreement's commitments.
+- Links join agreements the actor may edit, both of them; a link to an agreement the actor
+  cannot edit (so cannot see on the page) is kept as it is when they save theirs.
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
-from samverkan.indicators.models import Indicator
+from samverkan.indicators.models import Indicator, IndicatorValue
+from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.organisations.models import Municipality, PoliceArea
 from samverkan.promises import rules
 from samverkan.promises.models import (
@@ -81,6 +89,29 @@ def _text(value: str, field: str, *, required: bool, message: str = "") -> str:
         raise ValidationError(
             {field: [_("Keep it shorter than %(max)d characters.") % {"max": MAX_TEXT}]}
         )
+    return value
+
+
+def _public_text(value: str, field: str, *, required: bool, message: str = "") -> str:
+    """``_text`` for text the public will read: refused when it holds an identity number."""
+    value = _text(value, field, required=required, message=message)
+    if looks_like_identity_number(value):
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "This text is published: remove what looks like a personal identity "
+                        "number. Write about the work, never about a person."
+                    )
+                ]
+            }
+        )
+    return value
+
+
+def _not_future(value: date, field: str) -> date:
+    if value > timezone.localdate():
+        raise ValidationError({field: [_("The date cannot be in the future.")]})
     return value
 
 
@@ -141,7 +172,25 @@ def snapshot(agreement: Agreement) -> dict[str, Any]:
             }
             for c in commitments
         ],
-        "follow_ups": FollowUp.objects.filter(agreement=agreement).count(),
+        "follow_ups": [
+            {
+                "id": f.pk,
+                "date": f.date.isoformat(),
+                # The value as cited: a replacing import may change the stored value later.
+                "indicator_values": [
+                    {
+                        "id": v.pk,
+                        "indicator_id": v.indicator_id,
+                        "period": v.period_label,
+                        "value": str(v.display_value),
+                    }
+                    for v in sorted(f.indicator_values.all(), key=lambda v: v.pk)
+                ],
+            }
+            for f in FollowUp.objects.filter(agreement=agreement)
+            .prefetch_related("indicator_values")
+            .order_by("pk")
+        ],
         "assessments": [
             {
                 "party_id": a.party_id,
@@ -225,7 +274,7 @@ def agreement_create(
         raise ValidationError({"kind": [_("Choose a citizen promise or a cooperation agreement.")]})
     title = _text(title, "title", required=True, message=_("Give the agreement a title."))
     if len(title) > 200:
-        raise ValidationError({"title": [_("Keep the title shorter than 200 characters.")]})
+        raise ValidationError({"title": [_("Keep the title to at most 200 characters.")]})
     focus_area = _text(focus_area, "focus_area", required=True, message=_("Name the focus area."))
     if len(focus_area) > 200:
         raise ValidationError({"focus_area": [_("Keep the focus area short.")]})
@@ -343,7 +392,9 @@ def agreement_transition(*, actor: User, agreement: Agreement, to: str) -> Agree
 
 def agreement_extend(*, actor: User, agreement: Agreement, new_end: date, reason: str) -> Extension:
     _require_editor(actor, agreement)
-    reason = _text(reason, "reason", required=True, message=_("Give the reason for extending."))
+    reason = _public_text(
+        reason, "reason", required=True, message=_("Give the reason for extending.")
+    )
     with transaction.atomic():
         locked = _lock(agreement)
         if AgreementStatus.EXTENDED not in TRANSITIONS[locked.status]:
@@ -411,9 +462,10 @@ def agreement_link(
     others = [a for a in [succeeds, *overlaps] if a is not None]
     if any(a.pk == agreement.pk for a in others):
         raise ValidationError({"succeeds": [_("An agreement cannot be linked to itself.")]})
-    # Links only within what the actor reads, so no one learns of another municipality's drafts.
-    if any(not rules.can_read_agreement(actor, a) for a in others):
-        raise ValidationError({"succeeds": [_("You can link only agreements you can read.")]})
+    # A link changes both agreements (each shows it, and each gets a version), so the actor
+    # must be an editor of both; this also keeps anyone from learning of others' drafts.
+    if any(not rules.can_edit_agreement(actor, a) for a in others):
+        raise ValidationError({"succeeds": [_("You can link only agreements you may edit.")]})
     ancestor_id = succeeds.pk if succeeds is not None else None
     seen: set[int] = set()
     while ancestor_id is not None and ancestor_id not in seen:  # no cycles, read from the rows
@@ -427,9 +479,19 @@ def agreement_link(
         )
     with transaction.atomic():
         locked = _lock(agreement)
+        # Links to agreements the actor may not edit are not theirs to change, and the page
+        # does not show them (``selectors.agreement_detail``): keep them as they are.
+        kept = locked.succeeds
+        if kept is not None and not rules.can_edit_agreement(actor, kept):
+            if succeeds is not None and succeeds.pk != kept.pk:
+                raise ValidationError(
+                    {"succeeds": [_("The agreement already succeeds one you may not edit.")]}
+                )
+            succeeds = kept
+        hidden = [a for a in locked.overlaps.all() if not rules.can_edit_agreement(actor, a)]
         locked.succeeds = succeeds
         locked.save(update_fields=["succeeds"])
-        locked.overlaps.set(overlaps)
+        locked.overlaps.set([*overlaps, *hidden])
         _record(
             actor=actor,
             agreement=locked,
@@ -482,6 +544,7 @@ def signatory_add(
         raise ValidationError({"party": [_("Choose one of the agreement's parties.")]})
     name = _text(name, "name", required=True, message=_("Give the signatory's name."))[:150]
     title = _text(title, "title", required=True, message=_("Give the signatory's title."))[:150]
+    _not_future(signed_on, "signed_on")
     with transaction.atomic():
         locked = _lock(agreement)
         _require_open(locked)
@@ -523,7 +586,7 @@ def commitment_add(
     _require_editor(actor, agreement)
     if party is not None and party.agreement_id != agreement.pk:
         raise ValidationError({"party": [_("Choose one of the agreement's parties.")]})
-    text = _text(text, "text", required=True, message=_("Write the commitment."))
+    text = _public_text(text, "text", required=True, message=_("Write the commitment."))
     target_unit = _check_target(target_count, target_unit)
     chosen = _check_indicators(agreement, indicators)
     with transaction.atomic():
@@ -555,7 +618,7 @@ def commitment_update(
 ) -> Commitment:
     agreement = commitment.agreement
     _require_editor(actor, agreement)
-    text = _text(text, "text", required=True, message=_("Write the commitment."))
+    text = _public_text(text, "text", required=True, message=_("Write the commitment."))
     if status not in CommitmentStatus.values:
         raise ValidationError({"status": [_("Choose a status.")]})
     target_unit = _check_target(target_count, target_unit)
@@ -585,7 +648,10 @@ def activity_add(
 ) -> Activity:
     agreement = commitment.agreement
     _require_editor(actor, agreement)
-    description = _text(description, "description", required=True, message=_("Say what was done."))
+    description = _public_text(
+        description, "description", required=True, message=_("Say what was done.")
+    )
+    _not_future(on, "date")
     if not 0 <= count <= MAX_TARGET:
         raise ValidationError({"count": [_("Count a whole number, zero or more.")]})
     with transaction.atomic():
@@ -621,11 +687,21 @@ def follow_up_add(
     on: date,
     narrative: str,
     progress: Mapping[int, ProgressEntry] | None = None,
+    indicator_values: Iterable[IndicatorValue] = (),
 ) -> FollowUp:
-    """``progress`` maps commitment ids of this agreement to where each stands."""
+    """``progress`` maps commitment ids of this agreement to where each stands;
+    ``indicator_values`` are the values the follow-up cites, each of a series linked to one of
+    the agreement's commitments."""
     _require_editor(actor, agreement)
-    narrative = _text(narrative, "narrative", required=True, message=_("Write the follow-up."))
+    narrative = _public_text(
+        narrative, "narrative", required=True, message=_("Write the follow-up.")
+    )
+    _not_future(on, "date")
     progress = progress or {}
+    notes = {
+        pk: _public_text(entry.note, "progress", required=False) for pk, entry in progress.items()
+    }
+    cited = list({v.pk: v for v in indicator_values}.values())
     with transaction.atomic():
         locked = _lock(agreement)
         if locked.status == AgreementStatus.DRAFT:
@@ -637,6 +713,19 @@ def follow_up_add(
             )
         if any(e.progress not in Progress.values for e in progress.values()):
             raise ValidationError({"progress": [_("Choose where each commitment stands.")]})
+        linked = set(
+            Commitment.indicators.through.objects.filter(commitment__agreement=locked).values_list(
+                "indicator_id", flat=True
+            )
+        )
+        if any(v.indicator_id not in linked for v in cited):
+            raise ValidationError(
+                {
+                    "indicator_values": [
+                        _("Cite only values of the indicators linked to the commitments.")
+                    ]
+                }
+            )
         follow_up = FollowUp.objects.create(
             agreement=locked, date=on, narrative=narrative, recorded_by=actor
         )
@@ -645,11 +734,18 @@ def follow_up_add(
                 follow_up=follow_up,
                 commitment_id=pk,
                 progress=entry.progress,
-                note=_text(entry.note, "progress", required=False),
+                note=notes[pk],
             )
             for pk, entry in progress.items()
         )
-        _record(actor=actor, agreement=locked, action="follow_up_added", obj=follow_up)
+        follow_up.indicator_values.set(cited)
+        _record(
+            actor=actor,
+            agreement=locked,
+            action="follow_up_added",
+            obj=follow_up,
+            details={"indicator_value_ids": sorted(v.pk for v in cited)},
+        )
     return follow_up
 
 
@@ -670,9 +766,10 @@ def assessment_record(
         raise ValidationError(
             {"verdict": [_("Choose fulfilled, partly fulfilled or not fulfilled.")]}
         )
-    statement = _text(
+    statement = _public_text(
         statement, "statement", required=True, message=_("Write the party's statement.")
     )
+    _not_future(assessed_on, "assessed_on")
     with transaction.atomic():
         locked = _lock(agreement)
         if locked.status not in RUNNING | {AgreementStatus.ASSESSED}:

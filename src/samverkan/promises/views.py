@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.accounts.models import User
-from samverkan.indicators.models import Indicator
+from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import Municipality, PoliceArea
@@ -50,6 +50,28 @@ def _police_areas(municipality_ids: set[int] | frozenset[int]) -> list[tuple[int
 def _indicator_choices(agreement: Agreement) -> list[tuple[int, str]]:
     qs = Indicator.objects.filter(municipality_id=agreement.municipality_id)
     return [(i.pk, str(i)) for i in qs]
+
+
+def _indicator_values(agreement: Agreement) -> dict[int, IndicatorValue]:
+    """The values a follow-up of the agreement may cite: of the series its commitments link."""
+    qs = (
+        IndicatorValue.objects.filter(indicator__commitments__agreement=agreement)
+        .select_related("indicator", "indicator__municipality")
+        .distinct()
+        .order_by("indicator__name", "indicator__area", "period_start")
+    )
+    return {v.pk: v for v in qs}
+
+
+def _value_choices(values: dict[int, IndicatorValue]) -> list[tuple[int, str]]:
+    return [
+        (
+            v.pk,
+            f"{v.indicator}: {v.period_label} = {v.display_value}"
+            + (f" {v.indicator.unit}" if v.indicator.unit else ""),
+        )
+        for v in values.values()
+    ]
 
 
 def _for_change(request: HttpRequest, pk: int) -> tuple[User, Agreement]:
@@ -92,7 +114,10 @@ def _edit_forms(detail: selectors.AgreementDetail, user: User) -> dict[str, Form
         "commitment_form": CommitmentForm(
             parties=parties, indicators=_indicator_choices(agreement)
         ),
-        "follow_up_form": FollowUpForm(commitments=commitments),
+        "follow_up_form": FollowUpForm(
+            commitments=commitments,
+            indicator_values=_value_choices(_indicator_values(agreement)),
+        ),
         "assessment_form": AssessmentForm(parties=parties),
         "status_form": StatusForm(),
         "extend_form": ExtendForm(),
@@ -472,8 +497,11 @@ def activity_add_view(request: HttpRequest, pk: int, commitment_pk: int) -> Http
 @require_POST
 def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user, agreement = _for_change(request, pk)
+    values = _indicator_values(agreement)
     form = FollowUpForm(
-        request.POST, commitments=[(c.pk, _label(c)) for c in agreement.commitments.all()]
+        request.POST,
+        commitments=[(c.pk, _label(c)) for c in agreement.commitments.all()],
+        indicator_values=_value_choices(values),
     )
     if form.is_valid():
         try:
@@ -486,6 +514,7 @@ def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                     c: services.ProgressEntry(progress=p, note=n)
                     for c, (p, n) in form.progress().items()
                 },
+                indicator_values=[values[i] for i in form.cleaned_data.get("indicator_values", [])],
             )
         except ValidationError as exc:
             add_validation_errors(form, exc)
