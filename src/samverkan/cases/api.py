@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -24,6 +24,7 @@ from ninja.errors import HttpError
 
 from samverkan.api.api import ErrorOut, _caller
 from samverkan.api.auth import require_scope
+from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.cases import rules, selectors, services
 from samverkan.cases.models import Case, Factor, Gender, InformationCategory
@@ -159,25 +160,7 @@ class TeamOut(Schema):
     members: list[TeamMemberOut]
 
 
-class FieldErrorsOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Messages per request field; `__all__` for those of no single field. "
-        "Empty when the body could not be read at all.",
-    )
-
-
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-def _field_errors(exc: ValidationError) -> FieldErrorsOut:
-    errors: dict[str, list[str]]
-    if hasattr(exc, "error_dict"):
-        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
-    else:
-        errors = {NON_FIELD_ERRORS: list(exc.messages)}
-    return FieldErrorsOut(detail=" ".join(exc.messages), errors=errors)
 
 
 def _factors(factors: list[Factor]) -> list[FactorOut]:
@@ -281,7 +264,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut 
             protective_factors=payload.protective_factors,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     access = selectors.case_open(viewer=user, pk=raised.case.pk)
     created = CaseCreatedOut(**_case_out(access).model_dump(), warnings=raised.warnings)
     return Status(201, created)
@@ -349,7 +332,7 @@ def entry_create(
             actor=user, case=access.case, agency=agency, category=category, text=payload.text
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     view = selectors.entry_history(access, entry.pk)
     if view is None:  # the author's own agency always sees its entry; kept as a guard
         raise Http404

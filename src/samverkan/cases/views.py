@@ -40,12 +40,14 @@ from samverkan.organisations.rules import can_manage_organisations
 
 
 def _raise_choices(user: User) -> list[tuple[str, str]]:
-    choices = []
-    memberships = GroupMembership.objects.filter(user=user).select_related("group", "agency")
-    for gm in memberships:
-        if gm.agency in rules.raising_agencies(user, gm.group):
-            choices.append((f"{gm.group_id}:{gm.agency_id}", f"{gm.group.name} – {gm.agency.name}"))
-    return choices
+    """Group and agency pairs the user may raise a case for (``rules.raising_agencies``), in
+    two queries however many groups the user sits in."""
+    seats = GroupMembership.objects.filter(
+        user=user, agency_id__in=rules.practising_agency_ids(user)
+    ).select_related("group", "agency")
+    return [
+        (f"{gm.group_id}:{gm.agency_id}", f"{gm.group.name} – {gm.agency.name}") for gm in seats
+    ]
 
 
 @require_GET

@@ -33,7 +33,7 @@ from samverkan.indicators.models import Direction, Indicator
 COLOURS = ("#0b4f8a", "#a4161a", "#1e5e14", "#5f2580", "#7a4100", "#1b1b1b")
 _DASHES = ("", "8,4", "2,4", "12,4,2,4", "4,4", "16,6")
 
-_STYLE = Style(
+STYLE = Style(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1b1b1b",
@@ -70,8 +70,9 @@ def chart_csp(view: _View) -> _View:
     return cast(_View, csp(SVG_POLICY)(view))
 
 
-def _without_scripts(root: Any) -> Any:
-    """pygal's xml filter hook: drop every <script>, whatever ``js`` was set to."""
+def without_scripts(root: Any) -> Any:
+    """pygal's xml filter hook: drop every <script>, whatever ``js`` was set to. Every chart
+    in the application uses it (and ``STYLE``), so they all look and behave alike."""
     for parent in list(root.iter()):
         for child in list(parent):
             tag = child.tag if isinstance(child.tag, str) else ""
@@ -117,7 +118,7 @@ def render_chart_svg(indicators: Sequence[Indicator], *, title: str = "") -> byt
     starts = sorted(periods)
     chart = pygal.Line(
         js=[],
-        style=_STYLE,
+        style=STYLE,
         width=800,
         height=420,
         title=title or (series[0].name if len(series) == 1 else None),
@@ -160,7 +161,7 @@ def render_chart_svg(indicators: Sequence[Indicator], *, title: str = "") -> byt
             [by_start.get(s) for s in starts],
             stroke_style=stroke,
         )
-    chart.add_xml_filter(_without_scripts)
+    chart.add_xml_filter(without_scripts)
     svg: bytes = chart.render()
     return svg
 

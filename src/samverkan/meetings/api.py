@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import cast
 from uuid import UUID
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
@@ -18,6 +18,7 @@ from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
+from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.meetings import rules, selectors, services
 from samverkan.meetings.models import Meeting
@@ -77,25 +78,9 @@ class MeetingErrorOut(Schema):
     detail: str
 
 
-class MeetingFieldErrorsOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(
-        description="Messages per request field; `__all__` for those of no single field."
-    )
-
-
 def _caller(request: HttpRequest) -> User:
     """The token's owner; the API's BearerToken has refused every request without one."""
     return cast("User", request.user)
-
-
-def _field_errors(exc: ValidationError) -> MeetingFieldErrorsOut:
-    errors: dict[str, list[str]]
-    if hasattr(exc, "error_dict"):
-        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
-    else:
-        errors = {NON_FIELD_ERRORS: list(exc.messages)}
-    return MeetingFieldErrorsOut(detail=" ".join(exc.messages), errors=errors)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -125,15 +110,13 @@ def meeting_list(request: HttpRequest) -> list[MeetingOut]:
     "",
     response={
         201: MeetingOut,
-        400: MeetingFieldErrorsOut,
+        400: FieldErrorsOut,
         403: MeetingErrorOut,
         404: MeetingErrorOut,
     },
     summary="Schedule a meeting (the group's coordinator; needs the write scope)",
 )
-def meeting_create(
-    request: HttpRequest, payload: MeetingIn
-) -> Status[MeetingOut | MeetingFieldErrorsOut]:
+def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOut | FieldErrorsOut]:
     user = _caller(request)
     group = selectors.group_for_member(viewer=user, pk=payload.group_id)
     require_scope(request, Scope.WRITE)
@@ -148,7 +131,7 @@ def meeting_create(
             location=payload.location,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(201, _meeting_out(meeting, 0))
 
 

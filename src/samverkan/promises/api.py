@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -23,6 +23,7 @@ from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
+from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.organisations.models import Municipality, PoliceArea
@@ -48,13 +49,6 @@ agreements_router = Router(tags=["agreements"])
 
 class PromiseErrorOut(Schema):
     detail: str
-
-
-class PromiseFieldErrorsOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = Field(
-        description="Messages per request field; `__all__` for those of no single field."
-    )
 
 
 class AssessmentOut(Schema):
@@ -294,15 +288,6 @@ def _caller(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _field_errors(exc: ValidationError) -> PromiseFieldErrorsOut:
-    errors: dict[str, list[str]]
-    if hasattr(exc, "error_dict"):
-        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
-    else:
-        errors = {NON_FIELD_ERRORS: list(exc.messages)}
-    return PromiseFieldErrorsOut(detail=" ".join(exc.messages), errors=errors)
-
-
 def _link(agreement: Agreement) -> LinkOut:
     return LinkOut(id=agreement.pk, title=agreement.title)
 
@@ -481,7 +466,7 @@ def _police_area(police_area_id: int | None) -> PoliceArea | None:
 
 WRITE_RESPONSES = {
     200: AgreementDetailOut,
-    400: PromiseFieldErrorsOut,
+    400: FieldErrorsOut,
     403: PromiseErrorOut,
     404: PromiseErrorOut,
 }
@@ -532,7 +517,7 @@ def agreement_list(request: HttpRequest) -> list[AgreementRowOut]:
     "",
     response={
         201: AgreementDetailOut,
-        400: PromiseFieldErrorsOut,
+        400: FieldErrorsOut,
         403: PromiseErrorOut,
         404: PromiseErrorOut,
     },
@@ -540,7 +525,7 @@ def agreement_list(request: HttpRequest) -> list[AgreementRowOut]:
 )
 def agreement_create(
     request: HttpRequest, payload: AgreementIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user = _caller(request)
     if not rules.can_view_agreements(user):
         raise HttpError(404, "Not Found")
@@ -564,7 +549,7 @@ def agreement_create(
             cause_analysis=payload.cause_analysis,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(201, _detail(user, agreement.pk))
 
 
@@ -582,7 +567,7 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> AgreementDetail
 )
 def agreement_update(
     request: HttpRequest, agreement_id: int, payload: AgreementUpdateIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.agreement_update(
@@ -597,7 +582,7 @@ def agreement_update(
             cause_analysis=payload.cause_analysis,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -608,12 +593,12 @@ def agreement_update(
 )
 def agreement_status(
     request: HttpRequest, agreement_id: int, payload: StatusIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.agreement_transition(actor=user, agreement=agreement, to=payload.to.value)
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -624,14 +609,14 @@ def agreement_status(
 )
 def agreement_extension(
     request: HttpRequest, agreement_id: int, payload: ExtensionIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.agreement_extend(
             actor=user, agreement=agreement, new_end=payload.new_end, reason=payload.reason
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -642,7 +627,7 @@ def agreement_extension(
 )
 def agreement_publication(
     request: HttpRequest, agreement_id: int, payload: PublicationIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         if payload.published:
@@ -650,7 +635,7 @@ def agreement_publication(
         else:
             services.agreement_unpublish(actor=user, agreement=agreement)
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -661,7 +646,7 @@ def agreement_publication(
 )
 def agreement_links(
     request: HttpRequest, agreement_id: int, payload: LinksIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     editable = selectors.link_candidates(viewer=user, agreement=agreement)
     try:
@@ -680,7 +665,7 @@ def agreement_links(
             overlaps=[found[i] for i in payload.overlap_ids],
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -689,14 +674,14 @@ def agreement_links(
 )
 def party_create(
     request: HttpRequest, agreement_id: int, payload: PartyIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.party_add(
             actor=user, agreement=agreement, name=payload.name, kind=payload.kind.value
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -705,7 +690,7 @@ def party_create(
 )
 def signatory_create(
     request: HttpRequest, agreement_id: int, payload: SignatoryIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.signatory_add(
@@ -718,7 +703,7 @@ def signatory_create(
             place=payload.place,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -727,7 +712,7 @@ def signatory_create(
 )
 def commitment_create(
     request: HttpRequest, agreement_id: int, payload: CommitmentIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.commitment_add(
@@ -740,7 +725,7 @@ def commitment_create(
             indicators=_indicators(payload.indicator_ids) or [],
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -759,7 +744,7 @@ def _commitment(agreement: Agreement, commitment_id: int) -> Commitment:
 )
 def commitment_update(
     request: HttpRequest, agreement_id: int, commitment_id: int, payload: CommitmentUpdateIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     commitment = _commitment(agreement, commitment_id)
     try:
@@ -773,7 +758,7 @@ def commitment_update(
             indicators=_indicators(payload.indicator_ids),
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -784,7 +769,7 @@ def commitment_update(
 )
 def activity_create(
     request: HttpRequest, agreement_id: int, commitment_id: int, payload: ActivityIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     commitment = _commitment(agreement, commitment_id)
     try:
@@ -796,7 +781,7 @@ def activity_create(
             count=payload.count,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -805,7 +790,7 @@ def activity_create(
 )
 def follow_up_create(
     request: HttpRequest, agreement_id: int, payload: FollowUpIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         # Looked up among the values the agreement may cite, so no other id is told apart.
@@ -835,7 +820,7 @@ def follow_up_create(
             indicator_values=values,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))
 
 
@@ -846,7 +831,7 @@ def follow_up_create(
 )
 def assessment_create(
     request: HttpRequest, agreement_id: int, payload: AssessmentIn
-) -> Status[AgreementDetailOut | PromiseFieldErrorsOut]:
+) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
         services.assessment_record(
@@ -858,5 +843,5 @@ def assessment_create(
             assessed_on=payload.assessed_on,
         )
     except ValidationError as exc:
-        return Status(400, _field_errors(exc))
+        return Status(400, field_errors(exc))
     return Status(200, _detail(user, agreement_id))

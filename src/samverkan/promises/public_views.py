@@ -12,8 +12,6 @@ like on every staff page).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pygal
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -22,44 +20,14 @@ from django.utils.formats import number_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
-from pygal.style import Style
 
-from samverkan.indicators.charts import COLOURS, chart_csp, svg_response
+from samverkan.indicators.charts import STYLE, chart_csp, svg_response, without_scripts
 from samverkan.lib.http import acting_user
 from samverkan.promises import public_selectors, reports, selectors
 from samverkan.promises.feeds import FollowUpFeed
 from samverkan.promises.public_selectors import ProgressRow
 
 # --- Progress chart --------------------------------------------------------------------------
-
-# The indicators app's look (indicators/charts.py): dark colours on white, system font (pygal
-# would otherwise @import a web font that the chart's CSP blocks), readable sizes.
-_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1b1b1b",
-    foreground_strong="#1b1b1b",
-    foreground_subtle="#595959",
-    opacity="1",
-    opacity_hover="1",
-    colors=COLOURS,
-    font_family="system-ui, sans-serif",
-    label_font_size=14,
-    major_label_font_size=14,
-    legend_font_size=14,
-    title_font_size=18,
-    value_font_size=14,
-)
-
-
-def _without_scripts(root: Any) -> Any:
-    """pygal writes a <script> whatever ``js`` says; the SVG carries none (see chart_csp)."""
-    for parent in list(root.iter()):
-        for child in list(parent):
-            tag = child.tag if isinstance(child.tag, str) else ""
-            if tag.rsplit("}", 1)[-1] == "script":
-                parent.remove(child)
-    return root
 
 
 def commitment_label(number: int) -> str:
@@ -78,7 +46,7 @@ def render_progress_svg(rows: list[ProgressRow]) -> bytes:
     """
     chart = pygal.HorizontalBar(
         js=[],
-        style=_STYLE,
+        style=STYLE,
         width=800,
         height=progress_chart_height(len(rows)),
         title=_("Progress toward the targets"),
@@ -98,7 +66,7 @@ def render_progress_svg(rows: list[ProgressRow]) -> bytes:
         _("Share of the target reached"),
         [r.row.progress.percent for r in ordered],
     )
-    chart.add_xml_filter(_without_scripts)
+    chart.add_xml_filter(without_scripts)
     svg: bytes = chart.render()
     return svg
 
