@@ -1,8 +1,10 @@
 """Issue 5's browser acceptance test: an agreement editor creates a citizen promise with
-commitments for two parties, publishes it, logs an activity and records a follow-up through the
-editor pages under /agreements/; an anonymous visitor sees it on the public tracker; after both
-parties assess it fulfilled it shows as fulfilled. The public pages (list and detail) pass
-axe-core (WCAG 2.1 A/AA) in Swedish and English, and no page logs a CSP violation.
+commitments for two parties, each linked to the agency that speaks for it, publishes it, logs an
+activity and records a follow-up through the editor pages under /agreements/; an anonymous
+visitor sees it on the public tracker; each party assesses it fulfilled — the municipality
+through the municipal editor, the police through a police editor logged in in a browser of
+their own — and then it shows as fulfilled. The public pages (list and detail) pass axe-core
+(WCAG 2.1 A/AA) in Swedish and English, and no page logs a CSP violation.
 
 Elements are found by form field names and form actions rather than by visible text, so the
 test does not depend on the translation of a button.
@@ -21,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from samverkan.accounts.models import User
 from samverkan.organisations.models import Role
-from samverkan.promises.models import Agreement, Commitment, Party
+from samverkan.promises.models import Agreement, Assessment, Commitment, Party
 from tests.conftest import World
 from tests.e2e.browser import (
     LOGIN_URL,
@@ -70,9 +72,8 @@ def check(page: Page, console: Console, what: str) -> None:
     console.assert_clean()
 
 
-@pytest.fixture
-def visitor(browser: Browser, live_server: Any) -> Iterator[tuple[Page, Console]]:
-    """A second, anonymous browser profile beside the editor's, with its own console."""
+def _profile(browser: Browser, live_server: Any) -> Iterator[tuple[Page, Console]]:
+    """Another browser profile (its own cookies) beside the editor's, with its own console."""
     console = Console()
     context = browser.new_context(base_url=live_server.url, locale="sv-SE")
     context.set_default_timeout(TIMEOUT_MS)
@@ -83,6 +84,18 @@ def visitor(browser: Browser, live_server: Any) -> Iterator[tuple[Page, Console]
     yield page, console
     context.close()
     console.assert_clean()
+
+
+@pytest.fixture
+def visitor(browser: Browser, live_server: Any) -> Iterator[tuple[Page, Console]]:
+    """An anonymous visitor."""
+    yield from _profile(browser, live_server)
+
+
+@pytest.fixture
+def police_browser(browser: Browser, live_server: Any) -> Iterator[tuple[Page, Console]]:
+    """The police's agreement editor, who records the police party's assessment."""
+    yield from _profile(browser, live_server)
 
 
 def assert_chart_loaded(page: Page) -> None:
@@ -96,11 +109,16 @@ def assert_chart_loaded(page: Page) -> None:
 
 
 def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
-    page: Page, console: Console, visitor: tuple[Page, Console], world: World
+    page: Page,
+    console: Console,
+    visitor: tuple[Page, Console],
+    police_browser: tuple[Page, Console],
+    world: World,
 ) -> None:
     avesta = world.avesta_school.municipality
     assert avesta is not None
     editor = make_user("e2e-redaktor", world.avesta_other, Role.AGREEMENT_EDITOR)
+    police_editor = make_user("e2e-kommunpolis", world.police, Role.AGREEMENT_EDITOR)
     today = timezone.localdate()
 
     # --- The editor creates the promise as a draft. ---------------------------------------
@@ -120,11 +138,15 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
     assert path_of(page) == f"/agreements/{pk}/"
     assert not agreement.published
 
-    # Two parties: the police and the municipality.
+    # Two parties: the police and the municipality, each speaking through its agency.
     parties_form = f"form[action='/agreements/{pk}/parties/']"
-    for name, kind in (("Polisen LPO Falun", "police"), ("Avesta kommun", "municipality")):
+    for name, kind, agency in (
+        ("Polisen LPO Falun", "police", world.police),
+        ("Avesta kommun", "municipality", world.avesta_other),
+    ):
         page.fill(f"{parties_form} input[name=name]", name)
         page.select_option(f"{parties_form} select[name=kind]", kind)
+        page.select_option(f"{parties_form} select[name=agency]", str(agency.pk))
         submit(page, parties_form)
     police = Party.objects.get(agreement=agreement, kind="police")
     municipality = Party.objects.get(agreement=agreement, kind="municipality")
@@ -231,18 +253,37 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
     expect(main).to_contain_text(TITLE)
     check(anon, anon_console, "public tracker list (en)")
 
-    # --- Both parties assess the promise fulfilled. -------------------------------------
+    # --- Each party assesses the promise fulfilled, through its own editor. ------------
     assessment_form = f"form[action='/agreements/{pk}/assessments/']"
-    for party, statement in (
-        (police, "Polisen bedömer löftet som uppfyllt."),
-        (municipality, "Kommunen bedömer löftet som uppfyllt."),
-    ):
-        page.select_option(f"{assessment_form} select[name=party]", str(party.pk))
-        page.select_option(f"{assessment_form} select[name=verdict]", "fulfilled")
-        page.fill(f"{assessment_form} textarea[name=statement]", statement)
-        page.fill(f"{assessment_form} input[name=assessed_on]", today.isoformat())
-        submit(page, assessment_form)
+
+    def assess(browser_page: Page, party: Party, statement: str) -> None:
+        # The form offers only the party the editor speaks for.
+        options = browser_page.locator(f"{assessment_form} select[name=party] option")
+        expect(options).to_have_count(1)
+        expect(options).to_have_attribute("value", str(party.pk))
+        browser_page.select_option(f"{assessment_form} select[name=verdict]", "fulfilled")
+        browser_page.fill(f"{assessment_form} textarea[name=statement]", statement)
+        browser_page.fill(f"{assessment_form} input[name=assessed_on]", today.isoformat())
+        submit(browser_page, assessment_form)
+        assert path_of(browser_page) == f"/agreements/{pk}/"
+
+    page.goto(f"/agreements/{pk}/")
+    assess(page, municipality, "Kommunen bedömer löftet som uppfyllt.")
     console.assert_clean()
+    anon.goto(f"/promises/{pk}/")
+    expect(anon.locator(".fulfilment-pending")).to_have_count(1)  # the police have not yet
+
+    police_page, police_console = police_browser
+    log_in(police_page, police_editor)
+    police_page.goto(f"/agreements/{pk}/")
+    assess(police_page, police, "Polisen bedömer löftet som uppfyllt.")
+    police_console.assert_clean()
+    assert {
+        a.party_id: a.recorded_by_id for a in Assessment.objects.filter(agreement=agreement)
+    } == {
+        police.pk: police_editor.pk,
+        municipality.pk: editor.pk,
+    }
 
     # The visitor sees it fulfilled, on the list and on its page, in both languages.
     anon.goto(f"/promises/{pk}/")

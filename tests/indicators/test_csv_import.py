@@ -17,7 +17,7 @@ from samverkan.indicators.csv_import import (
     parse_period,
     parse_values_csv,
 )
-from samverkan.indicators.models import Indicator, IndicatorValue
+from samverkan.indicators.models import Indicator, IndicatorValue, IndicatorValueHistory
 from samverkan.indicators.services import ImportRejectedError, indicator_values_import
 from tests.conftest import Personas
 
@@ -173,8 +173,47 @@ def test_existing_period_needs_replace(personas: Personas, index_series: Indicat
     assert values == {"2018": Decimal("2.9"), "2019": Decimal("2.0"), "2020": Decimal("2.2")}
     event = AuditEvent.objects.filter(action="indicator.values_imported").get()
     assert event.object_id == str(index_series.pk)
-    assert event.details == {"rows": 2, "created": 1, "replaced": 1, "replace": True}
+    assert event.details == {
+        "rows": 2,
+        "created": 1,
+        "replaced": 1,
+        "replace": True,
+        "changed_periods": ["2019"],
+    }
     assert event.actor_id == personas.agreement_editor.pk
+
+
+def test_a_replacing_import_keeps_what_it_overwrote(
+    personas: Personas, index_series: Indicator
+) -> None:
+    _import(personas, index_series, "period;värde;anteckning\n2019;2,7;Oförändrad\n", replace=True)
+    # The note changed (from none), so the value as it stood is kept.
+    first = IndicatorValueHistory.objects.get()
+    assert (first.period_label, first.value, first.note) == ("2019", Decimal("2.7"), "")
+    _import(personas, index_series, "period;värde\nVT 2019;2,1\n2018;2,9\n", replace=True)
+    kept = list(
+        IndicatorValueHistory.objects.order_by("pk").values_list("period_label", "value", "note")
+    )
+    assert kept == [
+        ("2019", Decimal("2.7"), ""),
+        ("2019", Decimal("2.7"), "Oförändrad"),
+    ]  # 2018 was imported unchanged: nothing to keep
+    latest = IndicatorValueHistory.objects.order_by("pk").last()
+    assert latest is not None
+    assert latest.replaced_by_id == personas.agreement_editor.pk
+    assert latest.indicator_value.period_label == "VT 2019"
+    assert latest.indicator_value.display_value == Decimal("2.1")
+    event = AuditEvent.objects.filter(action="indicator.values_imported").order_by("seq").last()
+    assert event is not None
+    assert event.details["changed_periods"] == ["2019"]
+    assert event.details["replaced"] == 2
+
+
+def test_a_refused_import_keeps_no_history(personas: Personas, index_series: Indicator) -> None:
+    with pytest.raises(ImportRejectedError):
+        _import(personas, index_series, "period;värde\n2019;1\n2020;x\n", replace=True)
+    assert not IndicatorValueHistory.objects.exists()
+    assert index_series.values.get(period_label="2019").value == Decimal("2.7")
 
 
 def test_only_the_municipalitys_editors_import(personas: Personas, index_series: Indicator) -> None:

@@ -19,6 +19,7 @@ HEDEMORA_TITLE = "Hedemoras utkast"
 
 @dataclass
 class PromiseWorld:
+    editor: User  # personas.agreement_editor, of the agency that speaks for the municipality
     draft: Agreement  # Avesta, unpublished
     promise: Agreement  # Avesta, active and published
     police: Party
@@ -27,6 +28,13 @@ class PromiseWorld:
     joint_commitment: Commitment
     hedemora: Agreement  # another municipality's draft
     hedemora_editor: User
+    # An agreement editor of the police's agency, which speaks for the police party (the
+    # municipality party speaks through personas.agreement_editor's agency).
+    police_editor: User
+
+    def assessor(self, party: Party) -> User:
+        """The editor who speaks for ``party`` (``rules.can_assess_party``)."""
+        return self.police_editor if party.pk == self.police.pk else self.editor
 
 
 def make_agreement(
@@ -70,10 +78,14 @@ def promise_world(world, personas) -> PromiseWorld:
     draft = make_agreement(editor, avesta, title=DRAFT_TITLE)
     promise = make_agreement(editor, avesta, title="Medborgarlöfte Avesta 2019")
     police = services.party_add(
-        actor=editor, agreement=promise, name="Polisen", kind=PartyKind.POLICE
+        actor=editor, agreement=promise, name="Polisen", kind=PartyKind.POLICE, agency=world.police
     )
     municipality = services.party_add(
-        actor=editor, agreement=promise, name="Avesta kommun", kind=PartyKind.MUNICIPALITY
+        actor=editor,
+        agreement=promise,
+        name="Avesta kommun",
+        kind=PartyKind.MUNICIPALITY,
+        agency=world.avesta_other,
     )
     police_commitment = services.commitment_add(
         actor=editor,
@@ -90,6 +102,7 @@ def promise_world(world, personas) -> PromiseWorld:
     promise = services.agreement_publish(actor=editor, agreement=promise)
     hedemora_editor = make_user("lena", world.hedemora_school, Role.AGREEMENT_EDITOR)
     return PromiseWorld(
+        editor=editor,
         draft=draft,
         promise=promise,
         police=police,
@@ -98,4 +111,5 @@ def promise_world(world, personas) -> PromiseWorld:
         joint_commitment=joint,
         hedemora=make_agreement(hedemora_editor, hedemora, title=HEDEMORA_TITLE),
         hedemora_editor=hedemora_editor,
+        police_editor=make_user("polis-avtal", world.police, Role.AGREEMENT_EDITOR),
     )

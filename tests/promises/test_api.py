@@ -11,8 +11,10 @@ from django.test import Client
 from samverkan.accounts.models import User
 from samverkan.api.models import Scope
 from samverkan.api.services import token_create
+from samverkan.organisations.models import Role
 from samverkan.promises import services
 from samverkan.promises.models import Agreement, AgreementVersion, Assessment
+from tests.helpers import make_user
 from tests.promises.conftest import DRAFT_TITLE, HEDEMORA_TITLE, PromiseWorld
 
 JSON = "application/json"
@@ -65,7 +67,7 @@ def agreement_writes(pw: PromiseWorld) -> list[tuple[str, str, dict[str, Any]]]:
             "post",
             f"{base}/assessments",
             {
-                "party_id": pw.police.pk,
+                "party_id": pw.municipality.pk,  # the agreement editor persona speaks for it
                 "verdict": "fulfilled",
                 "statement": "Ja",
                 "assessed_on": "2021-01-01",
@@ -84,7 +86,7 @@ def _versions() -> int:
 def test_public_list_and_detail_show_published_agreements_only(client, promise_world):
     listing = client.get("/api/v1/promises")
     assert listing.status_code == 200
-    assert [p["id"] for p in listing.json()] == [promise_world.promise.pk]
+    assert [p["id"] for p in listing.json()["items"]] == [promise_world.promise.pk]
     assert DRAFT_TITLE not in listing.content.decode()
     assert HEDEMORA_TITLE not in listing.content.decode()
     body = client.get(f"/api/v1/promises/{promise_world.promise.pk}").json()
@@ -101,7 +103,7 @@ def test_public_list_and_detail_show_published_agreements_only(client, promise_w
     assert "versions" not in body
     assert "Interna anteckningar" not in listing.content.decode()
     by_code = client.get("/api/v1/promises?municipality=2083").json()
-    assert by_code == []
+    assert by_code == {"count": 0, "limit": 20, "offset": 0, "items": []}
 
 
 def test_public_unpublished_and_missing_answer_alike(client, personas, promise_world):
@@ -111,13 +113,13 @@ def test_public_unpublished_and_missing_answer_alike(client, personas, promise_w
         assert response.json() == {"detail": "Not Found"}
     services.agreement_unpublish(actor=personas.agreement_editor, agreement=promise_world.promise)
     assert client.get(f"/api/v1/promises/{promise_world.promise.pk}").status_code == 404
-    assert client.get("/api/v1/promises").json() == []
+    assert client.get("/api/v1/promises").json()["items"] == []
 
 
 def test_public_shows_each_partys_assessment_and_fulfilment(client, personas, promise_world):
     for party in (promise_world.police, promise_world.municipality):
         services.assessment_record(
-            actor=personas.agreement_editor,
+            actor=promise_world.assessor(party),
             agreement=promise_world.promise,
             party=party,
             verdict="fulfilled",
@@ -245,8 +247,11 @@ def test_editor_runs_an_agreement_through_the_api(client, personas, world):
         assert r.status_code == expect, (suffix, r.content)
         return r.json()
 
-    post("/parties", {"name": "Polisen", "kind": "police"})
-    body = post("/parties", {"name": "Avesta kommun", "kind": "municipality"})
+    post("/parties", {"name": "Polisen", "kind": "police", "agency_id": world.police.pk})
+    body = post(
+        "/parties",
+        {"name": "Avesta kommun", "kind": "municipality", "agency_id": world.avesta_other.pk},
+    )
     police, town = (p["id"] for p in body["parties"])
     body = post(
         "/commitments",
@@ -283,16 +288,21 @@ def test_editor_runs_an_agreement_through_the_api(client, personas, world):
         expect=400,
     )
     assert "party_id" in bad["errors"]
-    for party in (police, town):
-        post(
-            "/assessments",
-            {
+    # Each party's assessment comes from an editor of its own agency, with a token of their own.
+    police_auth = token(make_user("polis-avtal", world.police, Role.AGREEMENT_EDITOR), Scope.WRITE)
+    for party, party_auth in ((police, police_auth), (town, auth)):
+        r = client.post(
+            base + "/assessments",
+            data={
                 "party_id": party,
                 "verdict": "fulfilled",
                 "statement": "Ja",
                 "assessed_on": "2024-12-31",
             },
+            content_type=JSON,
+            **party_auth,
         )
+        assert r.status_code == 200, r.content
     body = post("/status", {"to": "assessed"})
     assert body["status"] == "assessed"
     assert body["fulfilment"] == "fulfilled"

@@ -77,6 +77,7 @@ def test_signature_cannot_be_dated_in_the_future(personas, promise_world):
                 agreement=promise_world.draft,
                 name="Polisen",
                 kind="police",
+                agency=promise_world.police.agency,
             ),
             name="Anna Andersson",
             title="Lokalpolisområdeschef",
@@ -90,12 +91,115 @@ def test_assessment_cannot_be_dated_in_the_future(personas, promise_world):
         services.assessment_record(
             actor=personas.agreement_editor,
             agreement=promise_world.promise,
-            party=promise_world.police,
+            party=promise_world.municipality,
             verdict=Verdict.FULFILLED,
             statement="Uppfyllt.",
             assessed_on=tomorrow(),
         )
     assert "assessed_on" in exc.value.message_dict
+    assert not Assessment.objects.exists()
+
+
+# The promise world's period is 2019-03-22 – 2020-12-31.
+BEFORE_START = date(2019, 3, 21)
+
+
+def test_activity_and_follow_up_cannot_predate_the_period(personas, promise_world):
+    editor = personas.agreement_editor
+    with pytest.raises(
+        ValidationError, match=r"before the agreement's period starts \(2019-03-22\)"
+    ):
+        services.activity_add(
+            actor=editor,
+            commitment=promise_world.police_commitment,
+            on=BEFORE_START,
+            description="Trygghetsvandring.",
+        )
+    with pytest.raises(ValidationError, match="before the agreement's period starts") as exc:
+        services.follow_up_add(
+            actor=editor, agreement=promise_world.promise, on=BEFORE_START, narrative="Tidigt."
+        )
+    assert "date" in exc.value.message_dict
+    assert not Activity.objects.exists()
+    assert not FollowUp.objects.exists()
+    # The first day counts, and so do days after the end (a last follow-up, late activities).
+    start = promise_world.promise.period_start
+    services.activity_add(
+        actor=editor, commitment=promise_world.police_commitment, on=start, description="Start."
+    )
+    services.follow_up_add(
+        actor=editor, agreement=promise_world.promise, on=date(2021, 1, 20), narrative="Slut."
+    )
+
+
+def test_assessment_cannot_predate_the_period(personas, promise_world):
+    with pytest.raises(ValidationError, match="before the agreement's period starts") as exc:
+        services.assessment_record(
+            actor=personas.agreement_editor,
+            agreement=promise_world.promise,
+            party=promise_world.municipality,
+            verdict=Verdict.FULFILLED,
+            statement="För tidigt.",
+            assessed_on=BEFORE_START,
+        )
+    assert "assessed_on" in exc.value.message_dict
+    assert not Assessment.objects.exists()
+
+
+def test_a_signature_may_predate_the_period(personas, promise_world):
+    """Signing comes before the period starts; the date is copied from the signed paper."""
+    signatory = services.signatory_add(
+        actor=personas.agreement_editor,
+        agreement=promise_world.promise,
+        party=promise_world.police,
+        name="Eva Exempel",
+        title="Lokalpolisområdeschef",
+        signed_on=date(2019, 1, 10),
+    )
+    assert signatory.signed_on < promise_world.promise.period_start
+
+
+def test_a_date_before_the_period_is_shown_on_the_forms_and_in_the_api(
+    client, client_for, personas, promise_world
+):
+    pk = promise_world.promise.pk
+    client_editor = client_for(personas.agreement_editor)
+    response = client_editor.post(
+        reverse("promises:follow_up_add", args=[pk]),
+        {"date": BEFORE_START.isoformat(), "narrative": "Tidigt."},
+    )
+    assert response.status_code == 400
+    assert "The date cannot be before the agreement&#x27;s period starts (2019-03-22)." in (
+        response.content.decode()
+    )
+    response = client_editor.post(
+        reverse("promises:assessment_add", args=[pk]),
+        {
+            "party": promise_world.municipality.pk,
+            "verdict": "fulfilled",
+            "statement": "Tidigt.",
+            "assessed_on": BEFORE_START.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert "period starts (2019-03-22)" in response.content.decode()
+    commitment = promise_world.police_commitment.pk
+    response = client_editor.post(
+        reverse("promises:activity_add", args=[pk, commitment]),
+        {"date": BEFORE_START.isoformat(), "description": "Tidigt.", "count": 1},
+        follow=True,
+    )
+    assert "period starts (2019-03-22)" in response.content.decode()
+    response = client.post(
+        f"/api/v1/agreements/{pk}/commitments/{commitment}/activities",
+        data={"date": BEFORE_START.isoformat(), "description": "Tidigt."},
+        content_type=JSON,
+        **token(personas.agreement_editor, Scope.WRITE),
+    )
+    assert response.status_code == 400
+    assert "date" in response.json()["errors"]
+    assert not Activity.objects.exists()
+    assert not FollowUp.objects.exists()
     assert not Assessment.objects.exists()
 
 
@@ -150,7 +254,7 @@ def _writes(editor, pw: PromiseWorld):
         "assessment": lambda: services.assessment_record(
             actor=editor,
             agreement=running,
-            party=pw.police,
+            party=pw.municipality,
             verdict=Verdict.PARTLY,
             statement=NUMBER,
             assessed_on=date(2020, 1, 10),
@@ -158,7 +262,50 @@ def _writes(editor, pw: PromiseWorld):
         "extension": lambda: services.agreement_extend(
             actor=editor, agreement=running, new_end=date(2021, 12, 31), reason=NUMBER
         ),
+        "title": lambda: _update(editor, running, title=NUMBER),
+        "focus_area": lambda: _update(editor, running, focus_area=NUMBER),
+        "situation_summary": lambda: _update(editor, running, situation_summary=NUMBER),
+        "new_title": lambda: make_agreement(editor, running.municipality, title=NUMBER),
+        "new_situation_summary": lambda: services.agreement_create(
+            actor=editor,
+            kind="promise",
+            title="Nytt",
+            municipality=running.municipality,
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 12, 31),
+            focus_area="Trygghet",
+            situation_summary=NUMBER,
+        ),
+        "party": lambda: services.party_add(
+            actor=editor, agreement=pw.draft, name=NUMBER, kind="other"
+        ),
+        "signatory": lambda: services.signatory_add(
+            actor=editor,
+            agreement=running,
+            party=pw.police,
+            name="Anna Andersson",
+            title=NUMBER,
+            signed_on=date(2019, 3, 22),
+        ),
     }
+
+
+def _update(editor, agreement, **changes: str):
+    fields = {
+        "title": agreement.title,
+        "focus_area": agreement.focus_area,
+        "situation_summary": agreement.situation_summary,
+        "cause_analysis": agreement.cause_analysis,
+        **changes,
+    }
+    return services.agreement_update(
+        actor=editor,
+        agreement=agreement,
+        period_start=agreement.period_start,
+        period_end=agreement.period_end,
+        police_area=agreement.police_area,
+        **fields,
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,14 +318,50 @@ def _writes(editor, pw: PromiseWorld):
         "progress_note",
         "assessment",
         "extension",
+        "title",
+        "focus_area",
+        "situation_summary",
+        "new_title",
+        "new_situation_summary",
+        "party",
+        "signatory",
     ],
 )
 def test_published_text_with_an_identity_number_is_refused(personas, promise_world, write):
     versions = promise_world.promise.versions.count()
+    agreements = Agreement.objects.count()
     with pytest.raises(ValidationError, match="identity number") as exc:
         _writes(personas.agreement_editor, promise_world)[write]()
     assert "19121212" not in " ".join(exc.value.messages)  # never repeated back
     assert promise_world.promise.versions.count() == versions
+    assert Agreement.objects.count() == agreements
+    assert not Agreement.objects.filter(title__contains="19121212").exists()
+
+
+def test_cause_analysis_is_not_published_so_not_screened(personas, promise_world):
+    """Working notes for the parties: never published, so the published-text check is not theirs."""
+    updated = _update(personas.agreement_editor, promise_world.draft, cause_analysis=NUMBER)
+    assert updated.cause_analysis == NUMBER
+
+
+def test_identity_number_in_the_title_is_refused_on_the_edit_page(
+    client_for, personas, promise_world
+):
+    pw = promise_world
+    response = client_for(personas.agreement_editor).post(
+        reverse("promises:edit", args=[pw.promise.pk]),
+        {
+            "title": pw.promise.title,
+            "period_start": "2019-03-22",
+            "period_end": "2020-12-31",
+            "focus_area": "Unga 20091212-1212",
+            "situation_summary": "Lägesbild.",
+        },
+    )
+    assert response.status_code == 400
+    assert "remove what looks like a personal identity number" in response.content.decode()
+    pw.promise.refresh_from_db()
+    assert pw.promise.focus_area == "Narkotikaanvändning bland unga"
 
 
 def test_ordinary_numbers_are_not_mistaken_for_identity_numbers(personas, promise_world):
@@ -304,7 +487,9 @@ def test_saving_links_keeps_those_the_editor_cannot_edit(personas, two_towns, pr
 def test_version_history_shows_changes_in_words(client_for, personas, world):
     editor = personas.agreement_editor
     agreement = make_agreement(editor, world.avesta_school.municipality, title="Ord")
-    party = services.party_add(actor=editor, agreement=agreement, name="Polisen", kind="police")
+    party = services.party_add(
+        actor=editor, agreement=agreement, name="Polisen", kind="police", agency=world.police
+    )
     sign_and_activate(editor, agreement, [party])
     client = client_for(editor)
     html = client.get(reverse("promises:detail", args=[agreement.pk])).content.decode()

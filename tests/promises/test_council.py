@@ -55,7 +55,7 @@ def council_world(personas, promise_world: PromiseWorld):
         },
     )
     services.assessment_record(
-        actor=editor,
+        actor=promise_world.police_editor,
         agreement=promise_world.promise,
         party=promise_world.police,
         verdict=Verdict.PARTLY,
@@ -65,7 +65,13 @@ def council_world(personas, promise_world: PromiseWorld):
     unpublished = make_agreement(
         editor, promise_world.promise.municipality, title=UNPUBLISHED_TITLE
     )
-    party = services.party_add(actor=editor, agreement=unpublished, name="Polisen", kind="police")
+    party = services.party_add(
+        actor=editor,
+        agreement=unpublished,
+        name="Polisen",
+        kind="police",
+        agency=promise_world.police.agency,
+    )
     services.commitment_add(
         actor=editor, agreement=unpublished, party=party, text="Ett opublicerat åtagande."
     )
@@ -101,7 +107,7 @@ def test_assessed_agreements_are_not_in_the_report(client_for, personas, promise
     editor = personas.agreement_editor
     for party in (promise_world.police, promise_world.municipality):
         services.assessment_record(
-            actor=editor,
+            actor=promise_world.assessor(party),
             agreement=promise_world.promise,
             party=party,
             verdict=Verdict.FULFILLED,
@@ -184,7 +190,9 @@ def test_query_count_does_not_grow_with_agreements(client_for, personas, council
     one = count_queries(client, URL)
     for i in range(5):
         more = make_agreement(editor, world.avesta_school.municipality, title=f"Avtal {i}")
-        party = services.party_add(actor=editor, agreement=more, name="P", kind="police")
+        party = services.party_add(
+            actor=editor, agreement=more, name="P", kind="police", agency=world.police
+        )
         more = sign_and_activate(editor, more, [party])
         for n in range(3):
             services.commitment_add(actor=editor, agreement=more, party=party, text=f"Å {n}")

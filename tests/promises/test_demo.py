@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from samverkan.organisations.models import Role
 from samverkan.promises import demo, selectors
+from tests.helpers import make_user
 
 
 def test_demo_loads_the_avesta_promise_and_its_successor(world, personas):
+    kommunpolis = make_user("kp-demo", world.police, Role.AGREEMENT_EDITOR)
     loaded = demo.load(
         avesta=world.avesta_school.municipality,
         police_area=world.police.police_area,
@@ -23,6 +28,15 @@ def test_demo_loads_the_avesta_promise_and_its_successor(world, personas):
         ("Kommunalråd", date(2019, 3, 22)),
     }
     assert promise.fulfilment == "fulfilled"
+    # Each party speaks through its own agency and recorded its own assessment.
+    assert {
+        (r.party.kind, r.party.agency_id, r.assessment.recorded_by_id)
+        for r in promise.parties
+        if r.assessment
+    } == {
+        ("municipality", world.avesta_other.pk, personas.agreement_editor.pk),
+        ("police", world.police.pk, kommunpolis.pk),
+    }
     assert any(
         "samverkansgrupp mellan socialtjänst, skola och polis" in r.commitment.text
         for r in promise.commitments
@@ -43,3 +57,12 @@ def test_demo_loads_the_avesta_promise_and_its_successor(world, personas):
     assert s.period_start < a.period_end  # overlapping, as the article says
     council = selectors.active_agreements(viewer=personas.council_member)
     assert [d.agreement.pk for d in council] == [s.pk]
+
+
+def test_demo_needs_someone_to_speak_for_the_police(world, personas):
+    with pytest.raises(ValueError, match="agency of the police area"):
+        demo.load(
+            avesta=world.avesta_school.municipality,
+            police_area=world.police.police_area,
+            editor=personas.agreement_editor,
+        )

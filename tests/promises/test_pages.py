@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
+from samverkan.organisations.models import Role
 from samverkan.promises import services
 from samverkan.promises.models import (
     Activity,
@@ -19,7 +20,7 @@ from samverkan.promises.models import (
     Party,
     Signatory,
 )
-from tests.helpers import assert_trio, count_queries
+from tests.helpers import assert_trio, count_queries, make_user
 from tests.promises.conftest import DRAFT_TITLE, HEDEMORA_TITLE, PromiseWorld, make_agreement
 
 
@@ -81,7 +82,7 @@ def write_urls(pw: PromiseWorld) -> dict[str, tuple[str, dict[str, object]]]:
         "assessment_add": (
             reverse("promises:assessment_add", args=[pk]),
             {
-                "party": pw.police.pk,
+                "party": pw.municipality.pk,  # the agreement editor persona speaks for it
                 "verdict": "fulfilled",
                 "statement": "Uppfyllt",
                 "assessed_on": "2021-01-01",
@@ -286,8 +287,11 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
         r = client.post(reverse(f"promises:{name}", args=[pk, *args]), data)
         assert r.status_code == 302, (name, r.content.decode()[:2000])
 
-    post("party_add", {"name": "Polisen", "kind": "police"})
-    post("party_add", {"name": "Avesta kommun", "kind": "municipality"})
+    post("party_add", {"name": "Polisen", "kind": "police", "agency": world.police.pk})
+    post(
+        "party_add",
+        {"name": "Avesta kommun", "kind": "municipality", "agency": world.avesta_other.pk},
+    )
     police, town = list(agreement.parties.order_by("pk"))
     post(
         "commitment_add",
@@ -329,8 +333,11 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
             f"note_{c.pk}": "1 av 2",
         },
     )
-    post(
-        "assessment_add",
+    # Each party's assessment comes from an editor of its own agency: the police's from a
+    # police-area editor, logged in separately.
+    police_client = client_for(make_user("polis-avtal", world.police, Role.AGREEMENT_EDITOR))
+    r = police_client.post(
+        reverse("promises:assessment_add", args=[pk]),
         {
             "party": police.pk,
             "verdict": "fulfilled",
@@ -338,6 +345,7 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
             "assessed_on": "2026-01-10",
         },
     )
+    assert r.status_code == 302, r.content.decode()[:2000]
     post(
         "assessment_add",
         {"party": town.pk, "verdict": "fulfilled", "statement": "Ja", "assessed_on": "2026-01-10"},
@@ -408,7 +416,9 @@ def test_detail_query_count_is_the_same_for_1_and_10_commitments(
 
     editor = personas.agreement_editor
     agreement = make_agreement(editor, world.avesta_school.municipality)
-    party = services.party_add(actor=editor, agreement=agreement, name="P", kind="police")
+    party = services.party_add(
+        actor=editor, agreement=agreement, name="P", kind="police", agency=world.police
+    )
     agreement = sign_and_activate(editor, agreement, [party])
     client = client_for(getattr(personas, persona))
     url = reverse("promises:detail", args=[agreement.pk])

@@ -179,7 +179,13 @@ def test_linked_successor_and_predecessor_show_only_when_published(personas, pro
         title="Samverkansöverenskommelse",
         kind=Kind.COOPERATION,
     )
-    party = services.party_add(actor=editor, agreement=successor, name="Polisen", kind="police")
+    party = services.party_add(
+        actor=editor,
+        agreement=successor,
+        name="Polisen",
+        kind="police",
+        agency=promise_world.police.agency,
+    )
     services.agreement_link(
         actor=editor, agreement=successor, succeeds=promise_world.promise, overlaps=[]
     )
@@ -326,7 +332,13 @@ def test_feed_is_atom_with_follow_ups_of_published_promises_only(personas, promi
     published = follow_up(editor, promise_world.promise)
     # An active but unpublished agreement with a follow-up of its own.
     secret = make_agreement(editor, promise_world.promise.municipality, title="Opublicerat avtal")
-    party = services.party_add(actor=editor, agreement=secret, name="Polisen", kind="police")
+    party = services.party_add(
+        actor=editor,
+        agreement=secret,
+        name="Polisen",
+        kind="police",
+        agency=promise_world.police.agency,
+    )
     secret = sign_and_activate(editor, secret, [party])
     follow_up(editor, secret, narrative="Hemlig uppföljning.")
 
@@ -408,7 +420,9 @@ def running(personas, world):
     """A published, running promise with one party, ready to grow."""
     editor = personas.agreement_editor
     agreement = make_agreement(editor, world.avesta_school.municipality)
-    party = services.party_add(actor=editor, agreement=agreement, name="P", kind="police")
+    party = services.party_add(
+        actor=editor, agreement=agreement, name="P", kind="police", agency=world.police
+    )
     agreement = sign_and_activate(editor, agreement, [party])
     return editor, services.agreement_publish(actor=editor, agreement=agreement), party
 
@@ -433,7 +447,9 @@ def test_list_query_count_is_the_same_for_1_and_10(running, personas, world):
     _grow(editor, agreement, party, 9)
     for i in range(9):
         more = make_agreement(editor, world.avesta_school.municipality, title=f"Löfte {i}")
-        p = services.party_add(actor=editor, agreement=more, name="P", kind="police")
+        p = services.party_add(
+            actor=editor, agreement=more, name="P", kind="police", agency=world.police
+        )
         more = services.agreement_publish(
             actor=editor, agreement=sign_and_activate(editor, more, [p])
         )
@@ -515,14 +531,13 @@ def test_pdf_unavailable_without_pango_answers_503(promise_world, monkeypatch):
 
 
 def test_fulfilled_once_every_party_assesses_it_fulfilled(personas, promise_world):
-    editor = personas.agreement_editor
     url = public_urls(promise_world.promise)["detail"]
     for party in (promise_world.police, promise_world.municipality):
         html = anonymous().get(url).content.decode()
         assert "fulfilment-pending" in html
         assert "fulfilment-fulfilled" not in html
         services.assessment_record(
-            actor=editor,
+            actor=promise_world.assessor(party),
             agreement=promise_world.promise,
             party=party,
             verdict=Verdict.FULFILLED,

@@ -21,6 +21,7 @@ from tests.promises.conftest import make_agreement, sign_and_activate
 
 
 def _assess(editor, agreement, party, verdict=Verdict.FULFILLED):
+    """``editor`` must speak for ``party``: ``PromiseWorld.assessor`` gives the one who does."""
     return services.assessment_record(
         actor=editor,
         agreement=agreement,
@@ -43,7 +44,7 @@ def test_lifecycle_runs_draft_signed_active_extended_assessed(personas, promise_
     services.agreement_extend(
         actor=editor, agreement=promise, new_end=date(2024, 12, 31), reason="Igen."
     )
-    _assess(editor, promise, promise_world.police)
+    _assess(promise_world.police_editor, promise, promise_world.police)
     _assess(editor, promise, promise_world.municipality)
     promise = services.agreement_transition(
         actor=editor, agreement=promise, to=AgreementStatus.ASSESSED
@@ -108,12 +109,20 @@ def test_end_before_start_is_refused(personas, world):
     assert "period_end" in exc.value.message_dict
 
 
-def test_signing_needs_a_signatory_for_every_party(personas, promise_world):
+def test_signing_needs_a_signatory_for_every_party(personas, world, promise_world):
     editor, draft = personas.agreement_editor, promise_world.draft
     with pytest.raises(ValidationError, match="Every party must have a signatory"):
         services.agreement_transition(actor=editor, agreement=draft, to=AgreementStatus.SIGNED)
-    police = services.party_add(actor=editor, agreement=draft, name="P", kind=PartyKind.POLICE)
-    services.party_add(actor=editor, agreement=draft, name="K", kind=PartyKind.MUNICIPALITY)
+    police = services.party_add(
+        actor=editor, agreement=draft, name="P", kind=PartyKind.POLICE, agency=world.police
+    )
+    services.party_add(
+        actor=editor,
+        agreement=draft,
+        name="K",
+        kind=PartyKind.MUNICIPALITY,
+        agency=world.avesta_other,
+    )
     services.signatory_add(
         actor=editor,
         agreement=draft,
@@ -158,7 +167,7 @@ def test_fulfilled_only_when_every_party_assessed_it_fulfilled(personas, promise
         return selectors.agreement_detail(viewer=editor, pk=promise.pk).fulfilment
 
     assert state() == "pending"
-    _assess(editor, promise, promise_world.police)
+    _assess(promise_world.police_editor, promise, promise_world.police)
     assert state() == "pending"
     _assess(editor, promise, promise_world.municipality, Verdict.PARTLY)
     assert state() == "not_fulfilled"
@@ -169,12 +178,12 @@ def test_fulfilled_only_when_every_party_assessed_it_fulfilled(personas, promise
 
 def test_assessing_needs_every_party_first(personas, promise_world):
     editor, promise = personas.agreement_editor, promise_world.promise
-    _assess(editor, promise, promise_world.police)
+    _assess(promise_world.police_editor, promise, promise_world.police)
     with pytest.raises(ValidationError, match="Every party must record"):
         services.agreement_transition(actor=editor, agreement=promise, to=AgreementStatus.ASSESSED)
 
 
-def test_assessment_only_by_a_party_of_the_agreement(personas, promise_world):
+def test_assessment_only_by_a_party_of_the_agreement(personas, world, promise_world):
     editor = personas.agreement_editor
     other = make_agreement(editor, promise_world.promise.municipality, title="Annan")
     stranger = services.party_add(actor=editor, agreement=other, name="X", kind=PartyKind.OTHER)
@@ -182,15 +191,19 @@ def test_assessment_only_by_a_party_of_the_agreement(personas, promise_world):
         _assess(editor, promise_world.promise, stranger)
     assert "party" in exc.value.message_dict
     p = services.party_add(
-        actor=editor, agreement=promise_world.draft, name="P", kind=PartyKind.POLICE
+        actor=editor,
+        agreement=promise_world.draft,
+        name="P",
+        kind=PartyKind.POLICE,
+        agency=world.police,
     )
     with pytest.raises(ValidationError, match="once it is active"):
-        _assess(editor, promise_world.draft, p)
+        _assess(promise_world.police_editor, promise_world.draft, p)
 
 
 def test_assessed_agreement_is_closed_for_content(personas, promise_world):
     editor, promise = personas.agreement_editor, promise_world.promise
-    _assess(editor, promise, promise_world.police)
+    _assess(promise_world.police_editor, promise, promise_world.police)
     _assess(editor, promise, promise_world.municipality)
     services.agreement_transition(actor=editor, agreement=promise, to=AgreementStatus.ASSESSED)
     with pytest.raises(ValidationError, match="assessed"):
@@ -343,7 +356,9 @@ def test_active_agreements_for_the_council_report(personas, promise_world):
 def test_sign_and_activate_helper_leaves_one_version_per_change(personas, world):
     editor = personas.agreement_editor
     a = make_agreement(editor, world.avesta_school.municipality)
-    p = services.party_add(actor=editor, agreement=a, name="P", kind=PartyKind.POLICE)
+    p = services.party_add(
+        actor=editor, agreement=a, name="P", kind=PartyKind.POLICE, agency=world.police
+    )
     a = sign_and_activate(editor, a, [p])
     assert list(
         AgreementVersion.objects.filter(agreement=a)

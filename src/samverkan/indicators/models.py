@@ -13,9 +13,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.organisations.models import Municipality
+
+
+def plain(stored: Decimal) -> Decimal:
+    """A value without the storage's trailing zeros (2.1, not 2.1000; 10, not 1E+1)."""
+    value = Decimal(stored)
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
 
 
 class Direction(models.TextChoices):
@@ -117,6 +124,41 @@ class IndicatorValue(models.Model):
 
     @property
     def display_value(self) -> Decimal:
-        """The value without the storage's trailing zeros (2.1, not 2.1000; 10, not 1E+1)."""
-        value = Decimal(self.value)
-        return value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+        return plain(self.value)
+
+
+class IndicatorValueHistory(models.Model):
+    """A value as it stood before a replacing import overwrote it.
+
+    Written by ``services.indicator_values_import`` in the import's transaction and never
+    changed, so what a follow-up cited, or a chart once showed, can still be read.
+    """
+
+    indicator_value = models.ForeignKey(
+        IndicatorValue,
+        on_delete=models.CASCADE,
+        related_name="history",
+        verbose_name=_("indicator value"),
+    )
+    period_label = models.CharField(_("period"), max_length=30)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    replaced_at = models.DateTimeField(_("replaced"), default=timezone.now)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("replaced by"),
+    )
+
+    class Meta:
+        ordering = ["-replaced_at", "-pk"]
+        verbose_name = _("replaced indicator value")
+        verbose_name_plural = _("replaced indicator values")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_value_id} {self.period_label}: {self.value} (replaced)"
+
+    @property
+    def display_value(self) -> Decimal:
+        return plain(self.value)

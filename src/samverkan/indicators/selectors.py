@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import Http404
 
 from samverkan.indicators import rules
-from samverkan.indicators.models import Indicator, IndicatorValue
+from samverkan.indicators.models import Indicator, IndicatorValue, IndicatorValueHistory
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -47,6 +47,19 @@ def indicator_get(*, viewer: User | AnonymousUser, pk: int) -> Indicator:
     if found is None:
         raise Http404
     return found
+
+
+def value_history(
+    *, viewer: User | AnonymousUser, indicator: Indicator
+) -> list[IndicatorValueHistory]:
+    """What replacing imports overwrote in a series the viewer reads, newest first, with the
+    value that stands now (``indicator_value``). Staff only: the public sees current values."""
+    readable = Indicator.objects.filter(rules.readable_filter(viewer), pk=indicator.pk)
+    return list(
+        IndicatorValueHistory.objects.filter(indicator_value__indicator__in=readable)
+        .select_related("indicator_value", "replaced_by")
+        .order_by("-replaced_at", "-pk")
+    )
 
 
 def published_indicators(

@@ -17,7 +17,12 @@ from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
 from samverkan.indicators import rules
 from samverkan.indicators.csv_import import RowError, parse_values_csv
-from samverkan.indicators.models import Direction, Indicator, IndicatorValue
+from samverkan.indicators.models import (
+    Direction,
+    Indicator,
+    IndicatorValue,
+    IndicatorValueHistory,
+)
 from samverkan.organisations.models import Municipality
 
 _FIELDS = (
@@ -177,7 +182,9 @@ def indicator_values_import(
     """Import every row of the CSV, or none of them.
 
     Without ``replace`` a period that already has a value is an error on its row; with it the
-    stored value (and note) is overwritten. Periods not in the file are left as they are.
+    stored value (and note) is overwritten, and what it was is kept as an
+    ``IndicatorValueHistory`` row (when anything changed), so that nothing is lost silently.
+    Periods not in the file are left as they are.
     """
     if not rules.can_edit_indicator(actor, indicator):
         raise PermissionDenied
@@ -205,8 +212,23 @@ def indicator_values_import(
                 raise ImportRejectedError(clashes)
         to_create: list[IndicatorValue] = []
         to_update: list[IndicatorValue] = []
+        history: list[IndicatorValueHistory] = []
         for row in parsed.rows:
             stored = existing.get(row.period_start)
+            if stored is not None and (stored.period_label, stored.value, stored.note) != (
+                row.period_label,
+                row.value,
+                row.note,
+            ):
+                history.append(
+                    IndicatorValueHistory(
+                        indicator_value=stored,
+                        period_label=stored.period_label,
+                        value=stored.value,
+                        note=stored.note,
+                        replaced_by=actor,
+                    )
+                )
             if stored is None:
                 to_create.append(
                     IndicatorValue(
@@ -226,6 +248,7 @@ def indicator_values_import(
                 to_update.append(stored)
         IndicatorValue.objects.bulk_create(to_create)
         IndicatorValue.objects.bulk_update(to_update, ["period_label", "value", "note"])
+        IndicatorValueHistory.objects.bulk_create(history)
         locked.save(update_fields=["updated_at"])
         audit_record(
             action="indicator.values_imported",
@@ -236,6 +259,9 @@ def indicator_values_import(
                 "created": len(to_create),
                 "replaced": len(to_update),
                 "replace": replace,
+                # The periods whose value, label or note changed; the old values are in
+                # IndicatorValueHistory, shown on the series' page.
+                "changed_periods": [h.period_label for h in history],
             },
         )
     return ImportResult(created=len(to_create), replaced=len(to_update))

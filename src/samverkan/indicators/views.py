@@ -149,6 +149,7 @@ def indicator_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "indicator": indicator,
             "can_edit": rules.can_edit_indicator(user, indicator),
             "chart_alt": chart_alt_text([indicator]),
+            "history": selectors.value_history(viewer=user, indicator=indicator),
         },
     )
 

@@ -18,7 +18,7 @@ from typing import cast
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
@@ -43,6 +43,11 @@ from samverkan.promises.models import (
 promises_router = Router(tags=["promises (public)"])
 agreements_router = Router(tags=["agreements"])
 
+# Each published agreement carries all its commitments, activities and follow-ups, so a page is
+# kept short; the ordering ends on the id, so paging by offset misses and repeats nothing.
+PROMISE_PAGE_SIZE = 20
+MAX_PROMISE_PAGE_SIZE = 100
+
 
 # --- Schemas ---------------------------------------------------------------------------------
 
@@ -62,6 +67,11 @@ class PartyOut(Schema):
     id: int
     name: str
     kind: str
+    agency_id: int | None = Field(
+        description="The agency that speaks for the party: only its agreement editors record "
+        "the party's assessment. null: an outside party."
+    )
+    agency: str | None = Field(description="The agency's name.")
     assessment: AssessmentOut | None = Field(description="The party's own assessment, if any.")
 
 
@@ -147,6 +157,10 @@ class AgreementRowOut(Schema):
     focus_area: str
     status: str
     published: bool
+    past_end: bool = Field(
+        description="Still active or extended after its end date: the parties should extend or "
+        "assess it. Derived from today's date."
+    )
 
 
 class PromiseOut(AgreementRowOut):
@@ -207,6 +221,25 @@ class AgreementUpdateIn(Schema):
 class PartyIn(Schema):
     name: str = Field(max_length=150)
     kind: PartyKind
+    agency_id: int | None = Field(
+        default=None,
+        description="The agency that speaks for the party; required for police and "
+        "municipality parties.",
+    )
+
+
+class PromiseFilters(Schema):
+    municipality: str | None = Field(default=None, description="A kommunkod, e.g. 2084.")
+    limit: int = Field(default=PROMISE_PAGE_SIZE, ge=1, le=MAX_PROMISE_PAGE_SIZE)
+    # Bounded so that no offset overflows the database's integers (a 422, not a 500).
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class PromisePageOut(Schema):
+    count: int = Field(description="How many published agreements match, on every page.")
+    limit: int
+    offset: int
+    items: list[PromiseOut]
 
 
 class SignatoryIn(Schema):
@@ -304,6 +337,7 @@ def _row(a: Agreement) -> AgreementRowOut:
         focus_area=a.focus_area,
         status=a.status,
         published=a.published,
+        past_end=a.past_end,
     )
 
 
@@ -321,6 +355,8 @@ def _promise_out(detail: selectors.AgreementDetail) -> PromiseOut:
                 id=r.party.pk,
                 name=r.party.name,
                 kind=r.party.kind,
+                agency_id=r.party.agency_id,
+                agency=r.party.agency.name if r.party.agency else None,
                 assessment=AssessmentOut(
                     verdict=r.assessment.verdict,
                     verdict_label=str(r.assessment.get_verdict_display()),
@@ -478,16 +514,23 @@ WRITE_RESPONSES = {
 @promises_router.get(
     "",
     auth=None,
-    response=list[PromiseOut],
-    summary="Published promises and agreements, optionally of one municipality (kommunkod)",
+    response=PromisePageOut,
+    summary="Published promises and agreements, optionally of one municipality (kommunkod), "
+    "a page at a time",
 )
-def promise_list(request: HttpRequest, municipality: str | None = None) -> list[PromiseOut]:
+def promise_list(request: HttpRequest, filters: Query[PromiseFilters]) -> PromisePageOut:
+    page = PromisePageOut(count=0, limit=filters.limit, offset=filters.offset, items=[])
     town = None
-    if municipality is not None:
-        town = Municipality.objects.filter(code=municipality).first()
+    if filters.municipality is not None:
+        town = Municipality.objects.filter(code=filters.municipality).first()
         if town is None:
-            return []
-    return [_promise_out(d) for d in selectors.published_details(town)]
+            return page
+    page.count = selectors.published_promises(town).count()
+    page.items = [
+        _promise_out(d)
+        for d in selectors.published_details(town, offset=filters.offset, limit=filters.limit)
+    ]
+    return page
 
 
 @promises_router.get(
@@ -677,8 +720,26 @@ def party_create(
 ) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
+        agency = None
+        if payload.agency_id is not None:
+            agency = selectors.party_agencies(agreement).filter(pk=payload.agency_id).first()
+            if agency is None:
+                raise ValidationError(
+                    {
+                        "agency_id": [
+                            _(
+                                "Choose an active agency of the municipality or of a police "
+                                "area that serves it."
+                            )
+                        ]
+                    }
+                )
         services.party_add(
-            actor=user, agreement=agreement, name=payload.name, kind=payload.kind.value
+            actor=user,
+            agreement=agreement,
+            name=payload.name,
+            kind=payload.kind.value,
+            agency=agency,
         )
     except ValidationError as exc:
         return Status(400, field_errors(exc))
@@ -827,17 +888,20 @@ def follow_up_create(
 @agreements_router.post(
     "/{agreement_id}/assessments",
     response=WRITE_RESPONSES,
-    summary="Record one party's fulfilment assessment",
+    summary="Record one party's fulfilment assessment (editors of the party's agency only)",
 )
 def assessment_create(
     request: HttpRequest, agreement_id: int, payload: AssessmentIn
 ) -> Status[AgreementDetailOut | FieldErrorsOut]:
     user, agreement = _for_change(request, agreement_id)
     try:
+        party = _required_party(agreement, payload.party_id)
+        if not rules.can_assess_party(user, agreement, party):
+            raise HttpError(403, str(services.ASSESS_OWN_PARTY_ONLY))
         services.assessment_record(
             actor=user,
             agreement=agreement,
-            party=_required_party(agreement, payload.party_id),
+            party=party,
             verdict=payload.verdict.value,
             statement=payload.statement,
             assessed_on=payload.assessed_on,

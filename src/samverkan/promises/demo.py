@@ -10,7 +10,9 @@ Everything else — the exact dates of activities, follow-ups and assessments, t
 period, commitments and signatories — is illustrative and marked as such in the text.
 
 Everything goes through ``promises.services``, so the demo's agreements are audited and
-versioned like any other.
+versioned like any other. Each party speaks through its agency and records its own assessment:
+the municipality's through the editor, the police's through an agreement editor of the police
+area (the kommunpolis in the demo).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import date
 
 from samverkan.accounts.models import User
 from samverkan.indicators.models import Indicator
-from samverkan.organisations.models import Municipality, PoliceArea
+from samverkan.organisations.models import Agency, Membership, Municipality, PoliceArea, Role
 from samverkan.promises import services
 from samverkan.promises.models import (
     Agreement,
@@ -42,6 +44,39 @@ class DemoAgreements:
     successor: Agreement
 
 
+@dataclass(frozen=True)
+class Voices:
+    """Who speaks for each party: the agency, and an agreement editor of it."""
+
+    municipality: Agency
+    municipality_editor: User
+    police: Agency
+    police_editor: User
+
+
+def _voices(*, avesta: Municipality, police_area: PoliceArea, editor: User) -> Voices:
+    editors = (
+        Membership.objects.filter(
+            role=Role.AGREEMENT_EDITOR, user__is_active=True, agency__is_active=True
+        )
+        .select_related("agency", "user")
+        .order_by("pk")
+    )
+    municipal = editors.filter(user=editor, agency__municipality=avesta).first()
+    police = editors.filter(agency__police_area=police_area).first()
+    if municipal is None or police is None:
+        raise ValueError(
+            "the demo needs the editor to edit agreements at an Avesta agency, and an "
+            "agreement editor at an agency of the police area"
+        )
+    return Voices(
+        municipality=municipal.agency,
+        municipality_editor=editor,
+        police=police.agency,
+        police_editor=police.user,
+    )
+
+
 def load(
     *,
     avesta: Municipality,
@@ -49,17 +84,26 @@ def load(
     editor: User,
     indicators: Sequence[Indicator] = (),
 ) -> DemoAgreements:
-    """``editor`` must be an agreement editor for Avesta; ``indicators`` (optional) are linked
-    to the successor's joint commitment on the collaboration group's work."""
-    promise = _promise(avesta=avesta, police_area=police_area, editor=editor)
+    """``editor`` must be an agreement editor of one of Avesta's agencies (it speaks for the
+    municipality), and some account an agreement editor of an agency of ``police_area`` (it
+    speaks for the police); ``indicators`` (optional) are linked to the successor's joint
+    commitment on the collaboration group's work."""
+    voices = _voices(avesta=avesta, police_area=police_area, editor=editor)
+    promise = _promise(avesta=avesta, police_area=police_area, editor=editor, voices=voices)
     successor = _successor(
-        avesta=avesta, police_area=police_area, editor=editor, indicators=indicators
+        avesta=avesta,
+        police_area=police_area,
+        editor=editor,
+        voices=voices,
+        indicators=indicators,
     )
     services.agreement_link(actor=editor, agreement=successor, succeeds=promise, overlaps=[promise])
     return DemoAgreements(promise=promise, successor=successor)
 
 
-def _promise(*, avesta: Municipality, police_area: PoliceArea, editor: User) -> Agreement:
+def _promise(
+    *, avesta: Municipality, police_area: PoliceArea, editor: User, voices: Voices
+) -> Agreement:
     a = services.agreement_create(
         actor=editor,
         kind=Kind.PROMISE,
@@ -77,10 +121,18 @@ def _promise(*, avesta: Municipality, police_area: PoliceArea, editor: User) -> 
         cause_analysis=f"Exempel på arbetsanteckning som inte publiceras. {ILLUSTRATIVE}",
     )
     municipality = services.party_add(
-        actor=editor, agreement=a, name="Avesta kommun", kind=PartyKind.MUNICIPALITY
+        actor=editor,
+        agreement=a,
+        name="Avesta kommun",
+        kind=PartyKind.MUNICIPALITY,
+        agency=voices.municipality,
     )
     police = services.party_add(
-        actor=editor, agreement=a, name=f"Polisen, {police_area.name}", kind=PartyKind.POLICE
+        actor=editor,
+        agreement=a,
+        name=f"Polisen, {police_area.name}",
+        kind=PartyKind.POLICE,
+        agency=voices.police,
     )
     # Public officials signing in office, named in the public article (seed/avesta-article).
     services.signatory_add(
@@ -159,16 +211,18 @@ def _promise(*, avesta: Municipality, police_area: PoliceArea, editor: User) -> 
             steering.pk: services.ProgressEntry(Progress.DONE),
         },
     )
-    for party, statement in (
+    # Each party assesses its own part, through an editor of its own agency.
+    for party, assessor, statement in (
         (
             municipality,
+            voices.municipality_editor,
             "Kommunen har uppfyllt sitt löfte att starta upp en strukturerad samverkan mellan "
             "socialtjänst, skola, polis och fritid.",
         ),
-        (police, "Polisen bedömer medborgarlöftet som uppfyllt."),
+        (police, voices.police_editor, "Polisen bedömer medborgarlöftet som uppfyllt."),
     ):
         services.assessment_record(
-            actor=editor,
+            actor=assessor,
             agreement=a,
             party=party,
             verdict=Verdict.FULFILLED,
@@ -183,6 +237,7 @@ def _successor(
     avesta: Municipality,
     police_area: PoliceArea,
     editor: User,
+    voices: Voices,
     indicators: Sequence[Indicator],
 ) -> Agreement:
     a = services.agreement_create(
@@ -203,10 +258,18 @@ def _successor(
         ),
     )
     municipality = services.party_add(
-        actor=editor, agreement=a, name="Avesta kommun", kind=PartyKind.MUNICIPALITY
+        actor=editor,
+        agreement=a,
+        name="Avesta kommun",
+        kind=PartyKind.MUNICIPALITY,
+        agency=voices.municipality,
     )
     police = services.party_add(
-        actor=editor, agreement=a, name=f"Polisen, {police_area.name}", kind=PartyKind.POLICE
+        actor=editor,
+        agreement=a,
+        name=f"Polisen, {police_area.name}",
+        kind=PartyKind.POLICE,
+        agency=voices.police,
     )
     # The successor's signatories are not in the sources: fictional names with real titles.
     for party, name, title in (

@@ -93,6 +93,20 @@ class PartyForm(_Form):
         choices=PartyKind.choices,
         help_text=_("Decides the heading of its commitments: “Polisen lovar”, “Kommunen lovar”."),
     )
+    agency = forms.TypedChoiceField(
+        label=_("Agency that speaks for the party"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_(
+            "Only agreement editors of this agency record the party's assessment. Required for "
+            "the police and the municipality; an outside party may have none."
+        ),
+    )
+
+    def __init__(self, *args: Any, agencies: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", _("None (an outside party)")), *agencies]  # type: ignore[attr-defined]
 
 
 class _WithParty(_Form):

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from samverkan.organisations.models import Municipality, PoliceArea
+from samverkan.organisations.models import Agency, Municipality, PoliceArea
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -114,6 +114,14 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def past_end(self) -> bool:
+        """Still running after its period ended: the parties should extend or assess it.
+
+        Derived from the status and today's date, never stored, so it cannot go stale.
+        """
+        return self.status in RUNNING and self.period_end < timezone.localdate()
+
 
 class PartyKind(models.TextChoices):
     MUNICIPALITY = "municipality", _("Municipality")
@@ -125,6 +133,17 @@ class Party(models.Model):
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="parties")
     name = models.CharField(_("name"), max_length=150)
     kind = models.CharField(_("kind"), max_length=12, choices=PartyKind.choices)
+    # The agency that speaks for the party: only its agreement editors record the party's
+    # assessment (``rules.can_assess_party``). Required for police and municipality parties
+    # (``services.party_add``); an outside party may have none.
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="agreement_parties",
+        null=True,
+        blank=True,
+        verbose_name=_("agency"),
+    )
 
     class Meta:
         ordering = ["agreement", "pk"]

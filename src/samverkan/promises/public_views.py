@@ -13,7 +13,8 @@ like on every staff page).
 from __future__ import annotations
 
 import pygal
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -26,6 +27,9 @@ from samverkan.lib.http import acting_user
 from samverkan.promises import public_selectors, reports, selectors
 from samverkan.promises.feeds import FollowUpFeed
 from samverkan.promises.public_selectors import ProgressRow
+
+# Agreements per page of the public list: each carries its commitments and follow-ups.
+TRACKER_PAGE_SIZE = 20
 
 # --- Progress chart --------------------------------------------------------------------------
 
@@ -78,11 +82,21 @@ def render_progress_svg(rows: list[ProgressRow]) -> bytes:
 def tracker_list_view(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("municipality", "").strip()
     municipality = public_selectors.municipality_by_code(code) if code else None
+    paginator = Paginator(selectors.published_promises(municipality), TRACKER_PAGE_SIZE)
+    try:
+        # A page number that is not one (text, 0, past the last page) answers 404 like any
+        # other address that does not exist, rather than quietly showing another page.
+        page = paginator.page(request.GET.get("page") or 1)
+    except InvalidPage:
+        raise Http404 from None
     return render(
         request,
         "promises/public/list.html",
         {
-            "details": selectors.published_details(municipality),
+            "details": selectors.published_details(
+                municipality, offset=(page.number - 1) * TRACKER_PAGE_SIZE, limit=TRACKER_PAGE_SIZE
+            ),
+            "page": page,
             "municipalities": public_selectors.tracker_municipalities(),
             "chosen": municipality,
         },

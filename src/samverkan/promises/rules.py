@@ -3,6 +3,9 @@
 An agreement editor (Role.AGREEMENT_EDITOR) in an agency of a municipality, or of a police
 area serving it, reads and changes that municipality's agreements; a council member reads them.
 Everyone else meets them only through the published-only selectors, like the public.
+
+A party's fulfilment assessment is its own (issue 5): only an agreement editor of the agency
+linked to the party records it (``can_assess_party``).
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
-from samverkan.organisations.models import Municipality, Role
+from samverkan.organisations.models import Agency, Municipality, Role
+from samverkan.promises.models import PartyKind
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from samverkan.accounts.models import User
-    from samverkan.promises.models import Agreement
+    from samverkan.promises.models import Agreement, Party
 
 
 def _municipality_ids(user: User | AnonymousUser, role: Role) -> frozenset[int]:
@@ -58,3 +62,38 @@ def can_read_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool
 
 def can_edit_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool:
     return agreement.municipality_id in editor_municipality_ids(user)
+
+
+def editor_agency_ids(user: User | AnonymousUser) -> frozenset[int]:
+    """The active agencies where the user holds the agreement-editor role."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    attr = "_samverkan_agreement_agencies"
+    cached: frozenset[int] | None = getattr(user, attr, None)
+    if cached is None:
+        cached = frozenset(
+            Agency.objects.filter(
+                memberships__user=user,
+                memberships__role=Role.AGREEMENT_EDITOR,
+                is_active=True,
+            ).values_list("pk", flat=True)
+        )
+        setattr(user, attr, cached)  # per request, as above
+    return cached
+
+
+def can_assess_party(user: User | AnonymousUser, agreement: Agreement, party: Party) -> bool:
+    """Whether the user may record ``party``'s own assessment of ``agreement``.
+
+    A linked party is assessed only by an agreement editor of its agency, so the police assess
+    the police's part and the municipality its own. An outside party with no agency (a housing
+    company, an association) cannot log in to assess; an editor of the municipality records its
+    written assessment on its behalf, and the version history names who did. A police or
+    municipality party without an agency is refused outright: nobody can be checked to speak
+    for it.
+    """
+    if party.agreement_id != agreement.pk or not can_edit_agreement(user, agreement):
+        return False
+    if party.agency_id is None:
+        return party.kind == PartyKind.OTHER
+    return party.agency_id in editor_agency_ids(user)

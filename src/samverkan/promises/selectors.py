@@ -21,6 +21,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from samverkan.organisations.models import Agency
 from samverkan.promises import rules
 from samverkan.promises.models import (
     RUNNING,
@@ -132,6 +133,7 @@ class CommitmentGroup:
 class PartyRow:
     party: Party
     assessment: Assessment | None
+    may_assess: bool = False  # ``rules.can_assess_party`` for the viewer (staff door only)
 
 
 @dataclass
@@ -155,6 +157,11 @@ class AgreementDetail:
     def is_fulfilled(self) -> bool:
         return self.fulfilment == Fulfilment.FULFILLED
 
+    @property
+    def assessable_parties(self) -> list[Party]:
+        """The parties whose assessment the viewer may record."""
+        return [r.party for r in self.parties if r.may_assess]
+
 
 def _detail_queryset(
     *, public: bool, readable: frozenset[int] = frozenset()
@@ -176,7 +183,7 @@ def _detail_queryset(
         indicators_qs = Prefetch("indicators", queryset=Indicator.objects.filter(published=True))  # type: ignore[assignment]
         values = values.filter(indicator__published=True)
     return Agreement.objects.select_related("municipality", "police_area").prefetch_related(
-        Prefetch("parties", queryset=Party.objects.order_by("pk")),
+        Prefetch("parties", queryset=Party.objects.select_related("agency").order_by("pk")),
         Prefetch("signatories", queryset=Signatory.objects.select_related("party")),
         Prefetch(
             "commitments",
@@ -280,6 +287,8 @@ def agreement_detail(*, viewer: User | AnonymousUser, pk: int) -> AgreementDetai
     )
     detail = _build(agreement, public=False, versions=versions)
     detail.may_edit = rules.can_edit_agreement(viewer, agreement)
+    for row in detail.parties:
+        row.may_assess = rules.can_assess_party(viewer, agreement, row.party)
     return detail
 
 
@@ -293,6 +302,20 @@ def agreement_version(*, viewer: User | AnonymousUser, pk: int, number: int) -> 
     if version is None:
         raise Http404
     return version
+
+
+def party_agencies(agreement: Agreement) -> QuerySet[Agency]:
+    """The active agencies that may speak for a party of the agreement: the municipality's own
+    and those of the police areas serving it (``services.party_add`` checks the kind)."""
+    return (
+        Agency.objects.filter(
+            Q(municipality_id=agreement.municipality_id)
+            | Q(police_area__municipalities=agreement.municipality_id),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("name")
+    )
 
 
 def link_candidates(*, viewer: User | AnonymousUser, agreement: Agreement) -> QuerySet[Agreement]:
@@ -339,12 +362,19 @@ def published_promises(
     )
 
 
-def published_details(municipality: Municipality | None = None) -> list[AgreementDetail]:
-    """``published_promises`` with everything the public may see of each, in fixed queries."""
+def published_details(
+    municipality: Municipality | None = None, *, offset: int = 0, limit: int | None = None
+) -> list[AgreementDetail]:
+    """``published_promises`` with everything the public may see of each, in fixed queries.
+
+    ``offset`` and ``limit`` page through them in the order of ``published_promises``, which
+    ends on the primary key so that no agreement is shown on two pages or on none.
+    """
     qs = _detail_queryset(public=True).filter(Q(published=True) & ~Q(status=AgreementStatus.DRAFT))
     if municipality is not None:
         qs = qs.filter(municipality=municipality)
     qs = qs.order_by("municipality__name", "-period_start", "-pk")
+    qs = qs[offset:] if limit is None else qs[offset : offset + limit]
     return [_build(a, public=True, versions=[]) for a in qs]
 
 

@@ -12,11 +12,16 @@ Decisions (DESIGN §3, issue 5):
   allowed at any time.
 - An assessed agreement is closed: content no longer changes; its parties may still revise
   their own assessment, and it may be published or unpublished and linked to others.
-- Assessments are recorded by an editor on behalf of one of the agreement's own parties.
-- Activities, follow-ups, signatures and assessments are never dated in the future.
-- Text the public will read (commitments, activities, follow-ups and their progress notes,
-  assessments, extension reasons) is refused when it holds something shaped like an identity
-  number (``lib.personnummer.looks_like_identity_number``).
+- A police or municipality party names the agency that speaks for it; each party's
+  assessment is recorded only by an agreement editor of that agency (``rules.can_assess_party``;
+  an outside party without an agency by any editor of the municipality, on its behalf).
+- Activities, follow-ups, signatures and assessments are never dated in the future. Activities,
+  follow-ups and assessments are not dated before the agreement's period starts; a signature may
+  be (signing comes before the period), and is taken as the signed paper says.
+- Text the public will read (title, focus area, situation summary, party names, signatories,
+  commitments, activities, follow-ups and their progress notes, assessments, extension reasons)
+  is refused when it holds something shaped like an identity number
+  (``lib.personnummer.looks_like_identity_number``).
 - A follow-up cites values only of the series linked to the agreement's commitments.
 - Links join agreements the actor may edit, both of them; a link to an agreement the actor
   cannot edit (so cannot see on the page) is kept as it is when they save theirs.
@@ -34,12 +39,13 @@ from django.db import models, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.lib.personnummer import looks_like_identity_number
-from samverkan.organisations.models import Municipality, PoliceArea
+from samverkan.organisations.models import Agency, Municipality, PoliceArea
 from samverkan.promises import rules
 from samverkan.promises.models import (
     RUNNING,
@@ -64,6 +70,10 @@ from samverkan.promises.models import (
 
 MAX_TEXT = 5000
 MAX_TARGET = 100_000
+# Shared with the page and the API, which refuse the same request before calling the service.
+ASSESS_OWN_PARTY_ONLY = gettext_lazy(
+    "Only an agreement editor of the agency that speaks for the party records its assessment."
+)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -115,6 +125,20 @@ def _not_future(value: date, field: str) -> date:
     return value
 
 
+def _not_before_start(value: date, field: str, agreement: Agreement) -> None:
+    """Work under an agreement, and its assessment, belong to its period; call with the locked
+    row (the start no longer changes after signing, and these come only after it)."""
+    if value < agreement.period_start:
+        raise ValidationError(
+            {
+                field: [
+                    _("The date cannot be before the agreement's period starts (%(start)s).")
+                    % {"start": agreement.period_start.isoformat()}
+                ]
+            }
+        )
+
+
 def _lock(agreement: Agreement) -> Agreement:
     return Agreement.objects.select_for_update().get(pk=agreement.pk)
 
@@ -146,7 +170,7 @@ def snapshot(agreement: Agreement) -> dict[str, Any]:
         "succeeds_id": agreement.succeeds_id,
         "overlaps": sorted(agreement.overlaps.values_list("pk", flat=True)),
         "parties": [
-            {"id": p.pk, "name": p.name, "kind": p.kind}
+            {"id": p.pk, "name": p.name, "kind": p.kind, "agency_id": p.agency_id}
             for p in Party.objects.filter(agreement=agreement).order_by("pk")
         ],
         "signatories": [
@@ -272,12 +296,15 @@ def agreement_create(
         )
     if kind not in Kind.values:
         raise ValidationError({"kind": [_("Choose a citizen promise or a cooperation agreement.")]})
-    title = _text(title, "title", required=True, message=_("Give the agreement a title."))
+    title = _public_text(title, "title", required=True, message=_("Give the agreement a title."))
     if len(title) > 200:
         raise ValidationError({"title": [_("Keep the title to at most 200 characters.")]})
-    focus_area = _text(focus_area, "focus_area", required=True, message=_("Name the focus area."))
+    focus_area = _public_text(
+        focus_area, "focus_area", required=True, message=_("Name the focus area.")
+    )
     if len(focus_area) > 200:
         raise ValidationError({"focus_area": [_("Keep the focus area short.")]})
+    situation_summary = _public_text(situation_summary, "situation_summary", required=False)
     _check_period(period_start, period_end)
     if (
         police_area is not None
@@ -295,7 +322,7 @@ def agreement_create(
             period_start=period_start,
             period_end=period_end,
             focus_area=focus_area,
-            situation_summary=_text(situation_summary, "situation_summary", required=False),
+            situation_summary=situation_summary,
             cause_analysis=_text(cause_analysis, "cause_analysis", required=False),
             created_by=actor,
         )
@@ -316,8 +343,11 @@ def agreement_update(
     cause_analysis: str,
 ) -> Agreement:
     _require_editor(actor, agreement)
-    title = _text(title, "title", required=True, message=_("Give the agreement a title."))
-    focus_area = _text(focus_area, "focus_area", required=True, message=_("Name the focus area."))
+    title = _public_text(title, "title", required=True, message=_("Give the agreement a title."))
+    focus_area = _public_text(
+        focus_area, "focus_area", required=True, message=_("Name the focus area.")
+    )
+    situation_summary = _public_text(situation_summary, "situation_summary", required=False)
     _check_period(period_start, period_end)
     if (
         police_area is not None
@@ -339,7 +369,7 @@ def agreement_update(
         locked.period_start, locked.period_end = period_start, period_end
         locked.focus_area = focus_area[:200]
         locked.police_area = police_area
-        locked.situation_summary = _text(situation_summary, "situation_summary", required=False)
+        locked.situation_summary = situation_summary
         locked.cause_analysis = _text(cause_analysis, "cause_analysis", required=False)
         locked.save()
         _record(actor=actor, agreement=locked, action="updated")
@@ -511,20 +541,79 @@ def agreement_link(
 # --- Parties and signatories -----------------------------------------------------------------
 
 
-def party_add(*, actor: User, agreement: Agreement, name: str, kind: str) -> Party:
+def _check_party_agency(agreement: Agreement, kind: str, agency: Agency | None) -> None:
+    """The agency that speaks for a party: the police party through an agency of a police area
+    serving the municipality, the municipality party through one of its own agencies."""
+    if agency is None:
+        if kind != PartyKind.OTHER:
+            raise ValidationError(
+                {
+                    "agency": [
+                        _(
+                            "Choose the agency that speaks for the party: only its agreement "
+                            "editors record the party's assessment."
+                        )
+                    ]
+                }
+            )
+        return
+    of_municipality = agency.municipality_id == agreement.municipality_id
+    of_police = (
+        agency.police_area_id is not None
+        and PoliceArea.objects.filter(
+            pk=agency.police_area_id, municipalities=agreement.municipality_id
+        ).exists()
+    )
+    if not agency.is_active or not (of_municipality or of_police):
+        raise ValidationError(
+            {
+                "agency": [
+                    _(
+                        "Choose an active agency of the municipality or of a police area that "
+                        "serves it."
+                    )
+                ]
+            }
+        )
+    if kind == PartyKind.POLICE and not of_police:
+        raise ValidationError(
+            {"agency": [_("The police party speaks through an agency of the police area.")]}
+        )
+    if kind == PartyKind.MUNICIPALITY and not of_municipality:
+        raise ValidationError(
+            {"agency": [_("The municipality party speaks through one of its own agencies.")]}
+        )
+
+
+def party_add(
+    *, actor: User, agreement: Agreement, name: str, kind: str, agency: Agency | None = None
+) -> Party:
+    """``agency`` speaks for the party (required unless ``kind`` is other): only its agreement
+    editors record the party's assessment."""
     _require_editor(actor, agreement)
-    name = _text(name, "name", required=True, message=_("Name the party."))[:150]
+    name = _public_text(name, "name", required=True, message=_("Name the party."))[:150]
     if kind not in PartyKind.values:
         raise ValidationError({"kind": [_("Choose the kind of party.")]})
+    _check_party_agency(agreement, kind, agency)
     with transaction.atomic():
         locked = _lock(agreement)
         if locked.status != AgreementStatus.DRAFT:
             raise ValidationError(_("Parties are added while the agreement is a draft."))
         if Party.objects.filter(agreement=locked, name=name).exists():
             raise ValidationError({"name": [_("The agreement already has that party.")]})
-        party = Party.objects.create(agreement=locked, name=name, kind=kind)
+        # One voice per party: were two parties linked to one agency, one editor would assess
+        # for both, which is what linking parties to agencies prevents.
+        if agency is not None and Party.objects.filter(agreement=locked, agency=agency).exists():
+            raise ValidationError(
+                {"agency": [_("Another party of the agreement already speaks through it.")]}
+            )
+        party = Party.objects.create(agreement=locked, name=name, kind=kind, agency=agency)
         _record(
-            actor=actor, agreement=locked, action="party_added", obj=party, details={"kind": kind}
+            actor=actor,
+            agreement=locked,
+            action="party_added",
+            obj=party,
+            details={"kind": kind, "agency_id": agency.pk if agency else None},
         )
     return party
 
@@ -542,8 +631,11 @@ def signatory_add(
     _require_editor(actor, agreement)
     if party.agreement_id != agreement.pk:
         raise ValidationError({"party": [_("Choose one of the agreement's parties.")]})
-    name = _text(name, "name", required=True, message=_("Give the signatory's name."))[:150]
-    title = _text(title, "title", required=True, message=_("Give the signatory's title."))[:150]
+    name = _public_text(name, "name", required=True, message=_("Give the signatory's name."))
+    title = _public_text(title, "title", required=True, message=_("Give the signatory's title."))
+    place = _public_text(place, "place", required=False)
+    # Only not in the future: signing usually comes before the period starts, and the date is
+    # copied from the signed paper, which the register must not contradict.
     _not_future(signed_on, "signed_on")
     with transaction.atomic():
         locked = _lock(agreement)
@@ -551,10 +643,10 @@ def signatory_add(
         signatory = Signatory.objects.create(
             agreement=locked,
             party=party,
-            name=name,
-            title=title,
+            name=name[:150],
+            title=title[:150],
             signed_on=signed_on,
-            place=place.strip()[:100],
+            place=place[:100],
         )
         _record(actor=actor, agreement=locked, action="signatory_added", obj=signatory)
     return signatory
@@ -658,6 +750,7 @@ def activity_add(
         locked = _lock(agreement)
         if locked.status not in RUNNING:
             raise ValidationError(_("Activities are logged while the agreement is active."))
+        _not_before_start(on, "date", locked)
         activity = Activity.objects.create(
             commitment=commitment, date=on, description=description, count=count, recorded_by=actor
         )
@@ -706,6 +799,7 @@ def follow_up_add(
         locked = _lock(agreement)
         if locked.status == AgreementStatus.DRAFT:
             raise ValidationError(_("A draft has nothing to follow up yet."))
+        _not_before_start(on, "date", locked)
         own = set(Commitment.objects.filter(agreement=locked).values_list("pk", flat=True))
         if any(pk not in own for pk in progress):
             raise ValidationError(
@@ -758,10 +852,15 @@ def assessment_record(
     statement: str,
     assessed_on: date,
 ) -> Assessment:
-    """A party's own fulfilment assessment; recording again replaces the party's earlier one."""
+    """A party's own fulfilment assessment; recording again replaces the party's earlier one.
+
+    Only an editor who speaks for the party records it (``rules.can_assess_party``).
+    """
     _require_editor(actor, agreement)
     if party.agreement_id != agreement.pk:
         raise ValidationError({"party": [_("Only a party of the agreement assesses it.")]})
+    if not rules.can_assess_party(actor, agreement, party):
+        raise ValidationError({"party": [ASSESS_OWN_PARTY_ONLY]})
     if verdict not in Verdict.values:
         raise ValidationError(
             {"verdict": [_("Choose fulfilled, partly fulfilled or not fulfilled.")]}
@@ -774,6 +873,7 @@ def assessment_record(
         locked = _lock(agreement)
         if locked.status not in RUNNING | {AgreementStatus.ASSESSED}:
             raise ValidationError(_("A party assesses the agreement once it is active."))
+        _not_before_start(assessed_on, "assessed_on", locked)
         assessment, created = Assessment.objects.update_or_create(
             agreement=locked,
             party=party,

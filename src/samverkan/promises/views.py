@@ -39,7 +39,7 @@ from samverkan.promises.forms import (
     SignatoryForm,
     StatusForm,
 )
-from samverkan.promises.models import Agreement, Commitment
+from samverkan.promises.models import Agreement, AgreementStatus, Commitment
 
 
 def _police_areas(municipality_ids: set[int] | frozenset[int]) -> list[tuple[int, str]]:
@@ -72,6 +72,10 @@ def _value_choices(values: dict[int, IndicatorValue]) -> list[tuple[int, str]]:
         )
         for v in values.values()
     ]
+
+
+def _agency_choices(agreement: Agreement) -> list[tuple[int, str]]:
+    return [(a.pk, a.name) for a in selectors.party_agencies(agreement)]
 
 
 def _for_change(request: HttpRequest, pk: int) -> tuple[User, Agreement]:
@@ -108,8 +112,8 @@ def _edit_forms(detail: selectors.AgreementDetail, user: User) -> dict[str, Form
         (a.pk, f"{a.title} ({a.period_start:%Y}–{a.period_end:%Y})")
         for a in selectors.link_candidates(viewer=user, agreement=agreement)
     ]
-    return {
-        "party_form": PartyForm(),
+    assessable = [(p.pk, p.name) for p in detail.assessable_parties]
+    forms: dict[str, Form] = {
         "signatory_form": SignatoryForm(parties=parties),
         "commitment_form": CommitmentForm(
             parties=parties, indicators=_indicator_choices(agreement)
@@ -118,7 +122,7 @@ def _edit_forms(detail: selectors.AgreementDetail, user: User) -> dict[str, Form
             commitments=commitments,
             indicator_values=_value_choices(_indicator_values(agreement)),
         ),
-        "assessment_form": AssessmentForm(parties=parties),
+        "assessment_form": AssessmentForm(parties=assessable),
         "status_form": StatusForm(),
         "extend_form": ExtendForm(),
         "links_form": LinksForm(
@@ -129,6 +133,9 @@ def _edit_forms(detail: selectors.AgreementDetail, user: User) -> dict[str, Form
             },
         ),
     }
+    if agreement.status == AgreementStatus.DRAFT:  # parties are added to drafts only
+        forms["party_form"] = PartyForm(agencies=_agency_choices(agreement))
+    return forms
 
 
 def _detail_page(
@@ -357,10 +364,18 @@ def links_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def party_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user, agreement = _for_change(request, pk)
-    form = PartyForm(request.POST)
+    agencies = {a.pk: a for a in selectors.party_agencies(agreement)}
+    form = PartyForm(request.POST, agencies=[(a.pk, a.name) for a in agencies.values()])
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            services.party_add(actor=user, agreement=agreement, **form.cleaned_data)
+            services.party_add(
+                actor=user,
+                agreement=agreement,
+                name=data["name"],
+                kind=data["kind"],
+                agency=agencies[data["agency"]] if data["agency"] else None,
+            )
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
@@ -526,14 +541,21 @@ def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assessment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user, agreement = _for_change(request, pk)
-    form = AssessmentForm(request.POST, parties=_parties(agreement))
+    parties = {p.pk: p for p in agreement.parties.order_by("pk")}
+    assessable = {p.pk: p for p in parties.values() if rules.can_assess_party(user, agreement, p)}
+    chosen = request.POST.get("party", "")
+    # The form offers only the parties the editor speaks for: naming another party of the
+    # agreement, or having none to speak for, is a refusal (403), not a mistake in the form.
+    if not assessable or (chosen.isdecimal() and int(chosen) in parties.keys() - assessable.keys()):
+        raise PermissionDenied
+    form = AssessmentForm(request.POST, parties=[(p.pk, p.name) for p in assessable.values()])
     if form.is_valid():
         data = form.cleaned_data
         try:
             services.assessment_record(
                 actor=user,
                 agreement=agreement,
-                party=agreement.parties.get(pk=data["party"]),
+                party=assessable[data["party"]],
                 verdict=data["verdict"],
                 statement=data["statement"],
                 assessed_on=data["assessed_on"],
