@@ -17,3 +17,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not Django's shared in-memory database: shared-cache mode locks whole tables and
     # ignores the busy timeout, so concurrency tests would see errors production never does.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+
+# Tasks run at once, inside the test; tests of the worker itself switch to the database backend
+# (tests/jobs/).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -31,6 +31,7 @@ from samverkan.cases.services import (
     entry_add,
     team_add,
 )
+from samverkan.consent import demo as consent_demo
 from samverkan.indicators import demo as indicators_demo
 from samverkan.meetings.services import (
     action_create,
@@ -84,7 +85,8 @@ ACCOUNTS = (
         "Ekström",
         Role.PRACTITIONER,
         "police",
-        "community police officer (kommunpolis), Avesta and Hedemora",
+        "community police officer (kommunpolis), Avesta and Hedemora; agreement editor for "
+        "the police",
     ),
     DemoAccount(
         "fritid",
@@ -201,6 +203,11 @@ def load() -> None:
     membership_add(
         actor=None, user=users["samordnare"], agency=agencies["ave-social"], role=Role.PRACTITIONER
     )
+    # The kommunpolis speaks for the police in the citizen promises: only an agreement editor of
+    # the police's agency records the police party's assessment.
+    membership_add(
+        actor=None, user=users["polis"], agency=agencies["police"], role=Role.AGREEMENT_EDITOR
+    )
     for username, agency_key, role in (
         ("samordnare", "ave-social", GroupRole.COORDINATOR),
         ("skola", "ave-school", GroupRole.MEMBER),
@@ -227,7 +234,10 @@ def load() -> None:
         agency=agencies["hed-social"],
         role=GroupRole.COORDINATOR,
     )
-    _load_cases(users, agencies, ave_group, hed_group)
+    cases = _load_cases(users, agencies, ave_group, hed_group)
+    consent_demo.load(
+        users=users, agencies=agencies, cases=cases, identity_number=fictional_identity_number
+    )
     _load_meeting(users, agencies, ave_group)
     # The 2019 citizen promise of the article, its successor agreement and a situation-picture
     # series the successor's commitments follow.
@@ -447,7 +457,9 @@ def _load_cases(
     agencies: dict[str, Agency],
     ave_group: CollaborationGroup,
     hed_group: CollaborationGroup,
-) -> None:
+) -> list[Case]:
+    """The cases in the order of ``CASES``."""
+    made: list[Case] = []
     groups = {"ave": ave_group, "hed": hed_group}
     coordinators = {"ave": users["samordnare"], "hed": users["hedemora"]}
     for demo_case in CASES:
@@ -496,6 +508,8 @@ def _load_cases(
                 agency=agencies[demo_case.agency_key],
                 reported_on=date(2026, 10, 12),
             )
+        made.append(case)
+    return made
 
 
 def totp_secret(username: str) -> str:

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "samverkan.accounts",
     "samverkan.organisations",
     "samverkan.audit",
@@ -107,6 +109,9 @@ INSTALLED_APPS = [
     "samverkan.plans",
     "samverkan.indicators",
     "samverkan.promises",
+    "samverkan.consent",
+    "samverkan.jobs",
+    "samverkan.notifications",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +190,11 @@ CACHES = {
         "LOCATION": "samverkan_cache",
     }
 }
+
+# --- Background tasks -----------------------------------------------------------------------
+# Tasks are rows in the application's database, run by `samverkan worker` (jobs/worker.py),
+# which also enqueues the periodic jobs; any number of workers may share the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -339,12 +349,36 @@ DEFAULT_FROM_EMAIL = env.get_str("SAMVERKAN_EMAIL_FROM", "Samverkan <noreply@sam
 # --- API tokens -----------------------------------------------------------------------------
 API_TOKEN_MAX_DAYS = env.get_int("SAMVERKAN_API_TOKEN_MAX_DAYS", 365, minimum=1)
 
+# --- Consent ----------------------------------------------------------------------------------
+# The longest a consent may run (DESIGN rule 3), the age from which the youth signs too (rule 2),
+# how early coordinators are warned before it ends, and the largest scanned form accepted.
+CONSENT_MAX_MONTHS = env.get_int("SAMVERKAN_CONSENT_MAX_MONTHS", 12, minimum=1, maximum=36)
+CONSENT_YOUTH_SIGNS_FROM_AGE = env.get_int(
+    "SAMVERKAN_CONSENT_YOUTH_SIGNS_FROM_AGE", 15, minimum=12, maximum=17
+)
+CONSENT_EXPIRY_WARNING_DAYS = env.get_int(
+    "SAMVERKAN_CONSENT_EXPIRY_WARNING_DAYS", 30, minimum=1, maximum=120
+)
+CONSENT_EVIDENCE_MAX_BYTES = (
+    env.get_int("SAMVERKAN_CONSENT_EVIDENCE_MAX_MB", 10, minimum=1, maximum=50) * 1024 * 1024
+)
+# Which statutory bases for disclosure without consent are offered (consent/statutory.py holds
+# the list and what each allows); empty means every one.
+STATUTORY_BASES = env.get_list("SAMVERKAN_STATUTORY_BASES", [])
+# The e-ID provider for signing and portal login: "development" is a stand-in that must never
+# run in production (docs/consent.md says what a BankID or Freja provider must do).
+EID_PROVIDER = env.get_str("SAMVERKAN_EID_PROVIDER", "" if PRODUCTION else "development")
+if PRODUCTION and EID_PROVIDER == "development":
+    raise ConfigError("SAMVERKAN_EID_PROVIDER=development cannot be used in production")
+
 # --- Logging --------------------------------------------------------------------------------
 # Plain records only: never request bodies or query strings, which could carry personal data.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A failed task is logged by its error's type and place, never its message (lib/redact.py).
+    "filters": {"withhold_exception_text": {"()": "samverkan.lib.redact.WithholdExceptionText"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {
         "handlers": ["console"],
@@ -360,5 +394,14 @@ LOGGING = {
         # WeasyPrint narrates every PDF step at INFO; only its problems belong in the log.
         "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "fontTools": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Background tasks log at the root's level, failures without their message.
+        **{
+            name: {
+                "handlers": ["console"],
+                "filters": ["withhold_exception_text"],
+                "propagate": False,
+            }
+            for name in ("django_tasks", "django_tasks_db", "samverkan.jobs")
+        },
     },
 }

@@ -395,11 +395,20 @@ def test_entries_are_closed_by_default_and_hidden_ones_are_counted(
             "created_at": body["entries"][0]["created_at"],
             "author": "anna",
             "basis": "own_agency",
+            "basis_explanation": "",
         }
     ]
     assert body["hidden"] == [
-        {"agency_id": world.police.pk, "agency_name": world.police.name, "count": 3}
+        {
+            "agency_id": world.police.pk,
+            "agency_name": world.police.name,
+            "reason": "no_consent",
+            "explanation": "3 entries from Polisen LPO Falun are not shown: no consent covers "
+            "Polisen LPO Falun → Avesta skola.",
+            "count": 3,
+        }
     ]
+    assert body["ended_consents"] == []
     assert "Polisens" not in response.content.decode()
 
     police = client.get(f"/api/v1/cases/{c.case.pk}/entries", **token(personas.police)).json()
@@ -407,7 +416,14 @@ def test_entries_are_closed_by_default_and_hidden_ones_are_counted(
         f"Polisens anteckning {i}" for i in range(3)
     ]
     assert police["hidden"] == [
-        {"agency_id": world.avesta_school.pk, "agency_name": world.avesta_school.name, "count": 1}
+        {
+            "agency_id": world.avesta_school.pk,
+            "agency_name": world.avesta_school.name,
+            "reason": "no_consent",
+            "explanation": "1 entry from Avesta skola is not shown: no consent covers "
+            "Avesta skola → Polisen LPO Falun.",
+            "count": 1,
+        }
     ]
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
 from samverkan.cases.models import Case, Entry, Status
+from samverkan.cases.policy import DenialReason
 from samverkan.cases.services import case_transition, entry_add, guardian_add
 from tests.cases.conftest import YOUTH_NAME
 from tests.helpers import count_queries
@@ -115,7 +116,11 @@ def test_entries_are_closed_by_default_and_hidden_ones_are_counted(
     assert "Skolans anteckning" in html
     assert "Polisens anteckning" not in html
     hidden = page.context["listing"].hidden
-    assert [(agency.pk, count) for agency, count in hidden] == [(world.police.pk, 3)]
+    assert [(g.agency.pk, g.reason, g.count) for g in hidden] == [
+        (world.police.pk, DenialReason.NO_CONSENT, 3)
+    ]
+    assert "3 entries from" in html
+    assert "no consent covers" in html
     police_page = (
         client_for(personas.police).get(reverse("cases:detail", args=[c.case.pk])).content.decode()
     )

@@ -344,4 +344,4 @@ def test_plan_page_query_count_is_the_same_for_1_and_20_interventions(
         goal_add(actor=personas.practitioner, plan=plan, text=f"Mål {i}")
     twenty = count_queries(client, url)
     assert one == twenty
-    assert one <= 30
+    assert one <= 32  # includes the two reads of consents and statutory disclosures

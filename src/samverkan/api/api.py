@@ -33,10 +33,14 @@ def _register_routers() -> None:
     # Imported here, after ``api`` exists, because the routers' modules import this one's
     # schemas and helpers.
     from samverkan.cases.api import router as cases_router
+    from samverkan.consent.api import cases_router as case_consents_router
+    from samverkan.consent.api import router as consents_router
     from samverkan.meetings.api import router as meetings_router
     from samverkan.promises.api import agreements_router, promises_router
 
     api.add_router("/cases", cases_router)
+    api.add_router("/cases", case_consents_router)
+    api.add_router("/consents", consents_router)
     api.add_router("/meetings", meetings_router)
     api.add_router("/promises", promises_router)  # anonymous: published agreements only
     api.add_router("/agreements", agreements_router)

@@ -28,6 +28,8 @@ from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.cases import rules, selectors, services
 from samverkan.cases.models import Case, Factor, Gender, InformationCategory
+from samverkan.cases.policy import DenialReason, State
+from samverkan.consent.selectors import case_page_notes
 from samverkan.organisations.models import Agency, Sector
 from samverkan.organisations.selectors import groups_of
 
@@ -119,20 +121,47 @@ class EntryOut(Schema):
     version: int
     created_at: datetime
     author: str = Field(description="Username of the entry's author.")
-    basis: str = Field(description="Why the caller may see it: own_agency, or a consent.")
+    basis: str = Field(
+        description="Why the caller may see it: `own_agency`, `consent:<id>` or "
+        "`statute:<basis code>:<id>` (a statutory disclosure of this one entry)."
+    )
+    basis_explanation: str = Field(
+        description="The basis in plain words: who signed the consent and until when it is "
+        "valid, or the statutory basis. Empty for the caller's own agency's entries."
+    )
 
 
 class HiddenOut(Schema):
     agency_id: int
     agency_name: str
+    reason: DenialReason = Field(
+        description="Why they are withheld: no consent names both agencies (`no_consent`), one "
+        "does but not their category (`category`), or the consent that would cover them is "
+        "waiting for a signature (`pending`), has expired (`expired`) or was withdrawn "
+        "(`withdrawn`)."
+    )
+    explanation: str = Field(description="The same in one sentence, in the caller's language.")
     count: int
+
+
+class EndedConsentOut(Schema):
+    consent_id: int
+    state: State = Field(description="`withdrawn` or `expired`.")
+    ended_at: datetime
+    count: int = Field(description="How many entries reached the caller's agency under it.")
 
 
 class EntryListOut(Schema):
     case_id: int
     entries: list[EntryOut]
     hidden: list[HiddenOut] = Field(
-        description="Entries withheld from the caller, counted per agency; never their content."
+        description="Entries withheld from the caller, counted per agency and reason; never their "
+        "content."
+    )
+    ended_consents: list[EndedConsentOut] = Field(
+        description="Consents that have ended (withdrawn or expired) under which entries reached "
+        "the caller's agency: those stay with the recipient, marked as disclosed under that "
+        "consent."
     )
 
 
@@ -193,7 +222,7 @@ def _case_out(access: selectors.CaseAccess) -> CaseOut:
     )
 
 
-def _entry_out(view: selectors.EntryView) -> EntryOut:
+def _entry_out(view: selectors.EntryView, explanation: str = "") -> EntryOut:
     entry = view.entry
     return EntryOut(
         id=entry.pk,
@@ -205,6 +234,7 @@ def _entry_out(view: selectors.EntryView) -> EntryOut:
         created_at=entry.created_at,
         author=entry.created_by.username,
         basis=view.basis,
+        basis_explanation=explanation,
     )
 
 
@@ -287,12 +317,30 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseOut:
 def entry_list(request: HttpRequest, case_id: int) -> EntryListOut:
     access = selectors.case_open(viewer=_caller(request), pk=case_id)
     listing = selectors.entry_listing(access)
+    notes = case_page_notes(access, listing)
     return EntryListOut(
         case_id=access.case.pk,
-        entries=[_entry_out(view) for view in listing.visible],
+        entries=[
+            _entry_out(view, notes.explanations.get(view.entry.pk, "")) for view in listing.visible
+        ],
         hidden=[
-            HiddenOut(agency_id=agency.pk, agency_name=agency.name, count=count)
-            for agency, count in listing.hidden
+            HiddenOut(
+                agency_id=group.agency.pk,
+                agency_name=group.agency.name,
+                reason=group.reason,
+                explanation=explanation,
+                count=group.count,
+            )
+            for group, explanation in zip(listing.hidden, notes.hidden, strict=True)
+        ],
+        ended_consents=[
+            EndedConsentOut(
+                consent_id=ended.number,
+                state=ended.state,
+                ended_at=ended.ended_at,
+                count=ended.count,
+            )
+            for ended in notes.ended
         ],
     )
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from samverkan.lib.fields import Encrypted
+from samverkan.lib.fields import Encrypted, search_hash
 from samverkan.organisations.models import Agency, CollaborationGroup, Municipality, Sector
 
 
@@ -114,6 +114,9 @@ class GuardianLink(models.Model):
     has_custody = models.BooleanField(_("has custody"), default=True)
     name_enc = models.TextField()
     email_enc = models.TextField(blank=True)
+    # Keyed hash of the normalised address (``hash_email``): how the guardian portal finds the
+    # links of an address typed at login without decrypting every row. Empty without address.
+    email_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     name: Encrypted[GuardianLink] = Encrypted("name_enc")
     email: Encrypted[GuardianLink] = Encrypted("email_enc", optional=True)
@@ -125,6 +128,12 @@ class GuardianLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.youth} – {self.guardian}"
+
+    @staticmethod
+    def hash_email(address: str) -> str:
+        """The search hash of an address, normalised (trimmed, lower case); "" for none."""
+        normalised = address.strip().lower()
+        return search_hash("email", normalised) if normalised else ""
 
 
 class FactorKind(models.TextChoices):

@@ -21,20 +21,30 @@ from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases import rules
 from samverkan.cases.models import Case, CaseTeamMember, ConcernReport, Entry, EntryVersion, Youth
 from samverkan.cases.policy import (
+    BASIS_OWN_AGENCY,
+    ConsentFacts,
     Decision,
+    DenialReason,
     Grant,
     Viewer,
+    denial_reason,
     entry_decision,
     identity_decision,
     identity_shared_with_team,
 )
+from samverkan.consent.facts import case_policy_facts
 from samverkan.organisations.models import Agency, CollaborationGroup
 
 
-def grants_for(case: Case, at: datetime) -> list[Grant]:
-    """What lets information cross between agencies on this case. Nothing yet: consent and
-    statutory disclosure (the consent issue) will supply grants here, and only here."""
-    return []
+def policy_facts(case: Case) -> tuple[list[ConsentFacts], list[Grant]]:
+    """The case's consents and every grant that lets information cross between its agencies:
+    consents and statutory disclosures, read afresh on every request (never cached), so a
+    withdrawal counts from the next request after it commits."""
+    return case_policy_facts([case.pk])[case.pk]
+
+
+def grants_for(case: Case) -> list[Grant]:
+    return policy_facts(case)[1]
 
 
 def _case_queryset() -> QuerySet[Case]:
@@ -52,6 +62,7 @@ class CaseAccess:
     viewer: Viewer
     identity: Decision
     grants: list[Grant]
+    consents: list[ConsentFacts]
     at: datetime
     pseudonymous_team: bool
 
@@ -81,7 +92,7 @@ class CaseAccess:
 
 def _access(viewer: User, case: Case, agencies: frozenset[int]) -> CaseAccess:
     now = timezone.now()
-    grants = grants_for(case, now)
+    consents, grants = policy_facts(case)
     view = Viewer(user_id=viewer.pk, agency_ids=agencies)
     team = {m.agency_id for m in case.team.all() if m.removed_at is None}
     return CaseAccess(
@@ -92,6 +103,7 @@ def _access(viewer: User, case: Case, agencies: frozenset[int]) -> CaseAccess:
             view, raising_agency_id=case.raising_agency_id, at=now, grants=grants
         ),
         grants=grants,
+        consents=consents,
         at=now,
         pseudonymous_team=not identity_shared_with_team(
             team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=now, grants=grants
@@ -149,10 +161,29 @@ class EntryView:
         return self.current.text
 
 
+@dataclass(frozen=True)
+class HiddenGroup:
+    """Entries withheld from the viewer: how many, from which agency, and why."""
+
+    agency: Agency
+    reason: DenialReason
+    count: int
+
+
 @dataclass
 class EntryListing:
     visible: list[EntryView]
-    hidden: list[tuple[Agency, int]] = field(default_factory=list)
+    hidden: list[HiddenGroup] = field(default_factory=list)
+
+
+def _record_disclosures(access: CaseAccess, shown: list[tuple[Entry, Decision]]) -> None:
+    """The first time an entry reaches another agency, say under which basis: after a
+    withdrawal this is what is marked as disclosed under the withdrawn consent."""
+    from samverkan.consent.services import disclosures_record
+
+    crossed = [(entry, d) for entry, d in shown if d.basis != BASIS_OWN_AGENCY]
+    if crossed:
+        disclosures_record(crossed=crossed)
 
 
 def entry_listing(access: CaseAccess) -> EntryListing:
@@ -168,7 +199,8 @@ def entry_listing(access: CaseAccess) -> EntryListing:
         )
     )
     visible: list[EntryView] = []
-    hidden: Counter[int] = Counter()
+    shown: list[tuple[Entry, Decision]] = []
+    hidden: Counter[tuple[int, DenialReason]] = Counter()
     agencies: dict[int, Agency] = {}
     for entry in entries:
         decision = entry_decision(
@@ -182,10 +214,19 @@ def entry_listing(access: CaseAccess) -> EntryListing:
         if decision:
             versions = list(entry.versions.all())
             visible.append(EntryView(entry=entry, current=versions[-1], basis=decision.basis))
+            shown.append((entry, decision))
         else:
-            hidden[entry.agency_id] += 1
+            reason = denial_reason(
+                access.viewer,
+                entry_agency_id=entry.agency_id,
+                category_id=entry.category_id,
+                at=access.at,
+                consents=access.consents,
+            )
+            hidden[(entry.agency_id, reason)] += 1
             agencies[entry.agency_id] = entry.agency
     with transaction.atomic():
+        _record_disclosures(access, shown)
         audit_record_many(
             action="entry.viewed",
             actor=access.user,
@@ -196,7 +237,10 @@ def entry_listing(access: CaseAccess) -> EntryListing:
         )
     return EntryListing(
         visible=visible,
-        hidden=[(agencies[agency_id], count) for agency_id, count in sorted(hidden.items())],
+        hidden=[
+            HiddenGroup(agency=agencies[agency_id], reason=reason, count=count)
+            for (agency_id, reason), count in sorted(hidden.items())
+        ],
     )
 
 
@@ -227,6 +271,7 @@ def entry_history(access: CaseAccess, entry_pk: int) -> EntryView | None:
         return None
     versions = list(entry.versions.all())
     with transaction.atomic():
+        _record_disclosures(access, [(entry, decision)])
         audit_record(
             action="entry.history_viewed",
             actor=access.user,
@@ -277,12 +322,13 @@ def my_cases(*, viewer: User) -> list[CaseRow]:
             by_case.setdefault(member.case_id, (member.case, set()))[1].add(member.agency_id)
     rows: list[CaseRow] = []
     shown: list[Subject] = []
+    facts = case_policy_facts(by_case)
     for case, agencies in by_case.values():
         decision = identity_decision(
             Viewer(user_id=viewer.pk, agency_ids=frozenset(agencies)),
             raising_agency_id=case.raising_agency_id,
             at=now,
-            grants=grants_for(case, now),
+            grants=facts[case.pk][1],
         )
         rows.append(
             CaseRow(
@@ -293,7 +339,7 @@ def my_cases(*, viewer: User) -> list[CaseRow]:
             )
         )
         if decision:
-            shown.append(Subject("cases.case", str(case.pk), case.pk))
+            shown.append(Subject("cases.case", str(case.pk), case.pk, decision.basis))
     with transaction.atomic():
         audit_record_many(action="case.listed", actor=viewer, subjects=shown)
     return rows

@@ -34,6 +34,7 @@ from samverkan.cases.models import (
 )
 from samverkan.cases.policy import Viewer, identity_decision, identity_shared_with_team
 from samverkan.cases.screening import screen
+from samverkan.cases.selectors import grants_for
 from samverkan.lib import personnummer
 from samverkan.lib.fields import search_hash
 from samverkan.organisations.models import (
@@ -159,6 +160,7 @@ def guardian_add(
         link.has_custody = has_custody
         link.name = name
         link.email = email.strip()
+        link.email_hash = GuardianLink.hash_email(email)
         link.save()
         audit_record(
             action="guardian.linked",
@@ -181,7 +183,7 @@ def names_for_screening(case: Case) -> list[str]:
 def _writer_knows_identity(actor: User, case: Case) -> bool:
     viewer = Viewer(user_id=actor.pk, agency_ids=rules.team_agency_ids(actor, case))
     return identity_decision(
-        viewer, raising_agency_id=case.raising_agency_id, at=timezone.now()
+        viewer, raising_agency_id=case.raising_agency_id, at=timezone.now(), grants=grants_for(case)
     ).allowed
 
 
@@ -219,7 +221,10 @@ def screen_if_pseudonymous(*, actor: User, case: Case, text: str, field: str) ->
     the identity too."""
     team = set(case.team.filter(removed_at__isnull=True).values_list("agency_id", flat=True))
     if not identity_shared_with_team(
-        team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=timezone.now()
+        team_agency_ids=team,
+        raising_agency_id=case.raising_agency_id,
+        at=timezone.now(),
+        grants=grants_for(case),
     ):
         screen_case_text(actor=actor, case=case, text=text, field=field)
 

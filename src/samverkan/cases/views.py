@@ -25,6 +25,8 @@ from samverkan.cases.forms import (
     TeamAddForm,
 )
 from samverkan.cases.models import TRANSITIONS, Factor, InformationCategory
+from samverkan.consent import rules as consent_rules
+from samverkan.consent import selectors as consent_selectors
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import (
@@ -116,7 +118,13 @@ def youth_find_view(request: HttpRequest) -> HttpResponse:
         else:
             searched = True
             if youth is not None:
-                rows = [r for r in selectors.my_cases(viewer=user) if r.case.youth_id == youth.pk]
+                # Only cases where the viewer may know who the youth is: a match on a case they
+                # know by pseudonym would tell them who the pseudonym is.
+                rows = [
+                    r
+                    for r in selectors.my_cases(viewer=user)
+                    if r.case.youth_id == youth.pk and r.identity_shown
+                ]
     return render(
         request, "cases/youth_find.html", {"find_form": form, "rows": rows, "searched": searched}
     )
@@ -144,6 +152,7 @@ def _case_page(
     my_agencies = access.my_agencies
     agency_choices = [(a.pk, a.name) for a in my_agencies]
     listing = selectors.entry_listing(access)
+    notes = consent_selectors.case_page_notes(access, listing)
     guardians = []
     youth = selectors.youth_of(access)
     if youth is not None:
@@ -152,6 +161,8 @@ def _case_page(
         "access": access,
         "case": case,
         "listing": listing,
+        "entries": [(view, notes.explanations.get(view.entry.pk, "")) for view in listing.visible],
+        "notes": notes,
         "team": [m for m in case.team.all() if m.removed_at is None],
         "risk_factors": list(case.risk_factors.all()),
         "protective_factors": list(case.protective_factors.all()),
@@ -234,6 +245,8 @@ def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
             "versions": list(view.entry.versions.all()),
             "form": form,
             "may_correct": may_correct,
+            "may_disclose": consent_rules.can_disclose_statutory(user, view.entry),
+            "explanation": consent_selectors.entry_explanation(access, view),
         },
     )
 

@@ -4,12 +4,15 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.accounts.rules import can_view_users
 from samverkan.audit.rules import can_view_audit_log
 from samverkan.indicators.rules import can_view_indicators
 from samverkan.meetings.rules import sits_in_any_group
+from samverkan.notifications.rules import can_view_notifications
+from samverkan.notifications.selectors import unread_count
 from samverkan.organisations.rules import can_manage_organisations, roles_of
 from samverkan.promises.rules import can_view_agreements
 
@@ -18,8 +21,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     """The navigation links, chosen by the same rules that guard the pages."""
     user = getattr(request, "user", None)
     items: list[tuple[str, Any]] = []
+    badges: dict[str, Any] = {}
     if user is not None and user.is_authenticated and roles_of(user):
         items.append((reverse("web:home"), _("Start")))
+        if can_view_notifications(user):
+            url = reverse("notifications:list")
+            items.append((url, _("Notifications")))
+            # Counted only when a page shows the navigation: one query, none for fragments.
+            badges[url] = SimpleLazyObject(lambda: unread_count(viewer=user))
         if roles_of(user) & {"practitioner", "coordinator"}:
             items.append((reverse("cases:list"), _("Cases")))
         if sits_in_any_group(user):
@@ -42,6 +51,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 "url": url,
                 "label": label,
                 "current": path == url or (url != "/" and path.startswith(url)),
+                "unread": badges.get(url, 0),
             }
             for url, label in items
         ]

@@ -39,6 +39,11 @@ class RequestContextMiddleware:
         return response
 
 
+def _is_portal(request: HttpRequest) -> bool:
+    """Pages of the guardian portal, which has its own login apart from staff accounts."""
+    return request.path.startswith("/portal/")
+
+
 _LAST_SEEN = "samverkan_last_seen"
 _AUTH_AT = "samverkan_authenticated_at"
 
@@ -55,7 +60,9 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        # The guardian portal keeps its own clock (consent/portal_views.py) and grants nothing
+        # to a staff session, so a staff session neither ends nor stays alive there.
+        if user is not None and user.is_authenticated and not _is_portal(request):
             now = time.time()
             last_seen = request.session.get(_LAST_SEEN, now)
             auth_at = request.session.setdefault(_AUTH_AT, now)
@@ -111,6 +118,7 @@ class MfaRequiredMiddleware:
             user is not None
             and user.is_authenticated
             and not request.path.startswith((settings.STATIC_URL, "/api/"))
+            and not _is_portal(request)
             and request.path not in self._allowed_paths()
             and not has_second_factor(user)
         ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from samverkan import demo
+from samverkan.consent import demo as consent_demo
 from samverkan.lib.totp import totp_code
 from samverkan.web.management.commands.serve import default_port
 
@@ -19,6 +22,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--no-serve", action="store_true", help="Load the data, do not serve.")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Serve without the background worker (reminders and e-mails then wait).",
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=default_port())
         sub = parser.add_subparsers(dest="subcommand")
@@ -41,7 +49,12 @@ class Command(BaseCommand):
         if not options["no_serve"]:
             from samverkan.web.management.commands.serve import serve
 
-            serve(host=options["host"], port=options["port"], workers=2)
+            worker = None if options["no_worker"] else _start_worker()
+            try:
+                serve(host=options["host"], port=options["port"], workers=2)
+            finally:
+                if worker is not None:
+                    _stop_worker(worker)
 
     def _totp(self, username: str) -> None:
         if username not in {a.username for a in demo.ACCOUNTS}:
@@ -71,3 +84,31 @@ class Command(BaseCommand):
                 f"{demo.totp_secret(account.username):<34}{account.description}"
             )
         self.stdout.write("")
+        guardian = consent_demo.PORTAL_GUARDIAN
+        self.stdout.write(f"Guardian portal: {url}portal/")
+        self.stdout.write(
+            f"  {guardian.name} (a fictional guardian) logs in with a one-time code sent to "
+            f"{guardian.email} (printed in this console), or with the development e-ID and the "
+            f"fictional number {demo.fictional_identity_number(guardian.born, guardian.serial)}."
+        )
+        self.stdout.write("")
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """``samverkan worker`` next to the web server, so one ``make demo`` runs both.
+
+    It gets a session of its own, so the terminal's Ctrl-C reaches gunicorn only; when gunicorn
+    has stopped, the worker is asked once to stop (SIGTERM) and finishes its current task.
+    """
+    return subprocess.Popen([sys.executable, "-m", "samverkan", "worker"], start_new_session=True)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

@@ -1,0 +1,144 @@
+"""Consents and statutory disclosures as the plain facts ``cases.policy`` decides on.
+
+The only bridge from the consent tables to the policy: ``cases.selectors`` loads grants here,
+for one case or for many in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet
+
+from samverkan.cases.policy import ConsentFacts, Grant, all_grants
+from samverkan.consent.models import (
+    Consent,
+    ConsentWithdrawal,
+    RequiredSigner,
+    SignerKind,
+    StatutoryDisclosure,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def birthday(born: date, years: int) -> date:
+    """The day someone born on ``born`` turns ``years``; 29 February counts from 1 March."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+NEVER = datetime.max.replace(tzinfo=STOCKHOLM)
+
+
+def last_covered_day(valid_until: datetime) -> datetime:
+    """Midnight starting the last day a consent covers, in Stockholm. ``valid_until`` is the
+    start of the day after; counting on the local calendar keeps the day right across a
+    daylight-saving change."""
+    day = valid_until.astimezone(STOCKHOLM).date() - timedelta(days=1)
+    return datetime.combine(day, time.min, tzinfo=STOCKHOLM)
+
+
+def adult_at(born: date) -> datetime:
+    return datetime.combine(birthday(born, 18), time.min, tzinfo=STOCKHOLM)
+
+
+def consent_queryset(*signer_relations: str) -> QuerySet[Consent]:
+    """Consents with everything ``facts_of`` reads; ``signer_relations`` adds what a page shows
+    of each signer (``"guardian_link"`` …)."""
+    return Consent.objects.select_related("youth").prefetch_related(
+        "agencies",
+        "categories",
+        Prefetch(
+            "signers",
+            queryset=RequiredSigner.objects.select_related("signature", *signer_relations).order_by(
+                "order"
+            ),
+        ),
+        Prefetch("withdrawal", queryset=ConsentWithdrawal.objects.all()),
+    )
+
+
+def facts_of(consent: Consent) -> ConsentFacts:
+    """Needs the prefetches of ``consent_queryset`` to stay at a fixed number of queries."""
+    signers = list(consent.signers.all())
+    signed: list[datetime | None] = []
+    youth_signed: datetime | None = None
+    youth_signs = False
+    for signer in signers:
+        signature = getattr(signer, "signature", None)
+        at = signature.signed_at if signature is not None else None
+        signed.append(at)
+        if signer.kind == SignerKind.YOUTH:
+            youth_signed = at
+            youth_signs = True
+    withdrawal = getattr(consent, "withdrawal", None)
+    return ConsentFacts(
+        consent_id=consent.pk,
+        agency_ids=frozenset(a.pk for a in consent.agencies.all()),
+        category_ids=frozenset(c.pk for c in consent.categories.all()),
+        valid_from=consent.valid_from,
+        valid_until=consent.valid_until,
+        signed_at=tuple(signed),
+        youth_signed_at=youth_signed,
+        # The 18th birthday ends only a consent the youth is not asked to sign. One they must
+        # sign (from 15, or alone from 18) waits for their signature instead of lapsing.
+        youth_adult_at=NEVER if youth_signs else adult_at(consent.youth.birth_date),
+        withdrawn_at=withdrawal.withdrawn_at if withdrawal is not None else None,
+    )
+
+
+def _load(case_ids: Iterable[int]) -> dict[int, list[Consent]]:
+    by_case: dict[int, list[Consent]] = defaultdict(list)
+    queryset = consent_queryset().filter(case_id__in=list(case_ids))
+    for consent in queryset:
+        by_case[consent.case_id].append(consent)
+    return by_case
+
+
+def consent_facts_for_cases(case_ids: Iterable[int]) -> dict[int, list[ConsentFacts]]:
+    return {
+        case_id: [facts_of(c) for c in consents] for case_id, consents in _load(case_ids).items()
+    }
+
+
+def _statutory_grants(case_ids: list[int]) -> dict[int, list[Grant]]:
+    grants: dict[int, list[Grant]] = defaultdict(list)
+    disclosures = StatutoryDisclosure.objects.filter(entry__case_id__in=case_ids).select_related(
+        "entry"
+    )
+    for disclosure in disclosures:
+        grants[disclosure.entry.case_id].append(
+            Grant(
+                from_agency_id=disclosure.entry.agency_id,
+                to_agency_id=disclosure.to_agency_id,
+                # A disclosure is not recalled: once given, the entry stays disclosed.
+                valid_from=disclosure.disclosed_at,
+                valid_until=datetime.max.replace(tzinfo=STOCKHOLM),
+                basis=disclosure.basis,
+                entry_id=disclosure.entry_id,
+            )
+        )
+    return grants
+
+
+def case_policy_facts(
+    case_ids: Iterable[int],
+) -> dict[int, tuple[list[ConsentFacts], list[Grant]]]:
+    """Per case: its consents' facts and every grant (consents' and statutory), in four
+    queries whatever the number of cases."""
+    ids = list(case_ids)
+    consents = consent_facts_for_cases(ids)
+    statutory = _statutory_grants(ids)
+    return {
+        case_id: (
+            consents.get(case_id, []),
+            all_grants(consents.get(case_id, [])) + statutory.get(case_id, []),
+        )
+        for case_id in ids
+    }

@@ -1,0 +1,500 @@
+"""Every write of consent data: create, sign, withdraw, disclose under statute.
+
+Each service locks the consent row (or the case) it changes, so two signatures or a signature
+and a withdrawal cannot interleave, and writes its audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from samverkan.accounts.models import User
+from samverkan.audit.models import Outcome
+from samverkan.audit.services import audit_record
+from samverkan.cases.models import Case, Entry, GuardianLink, InformationCategory
+from samverkan.cases.policy import Decision, State, state_at
+from samverkan.consent import rules, statutory
+from samverkan.consent.facts import STOCKHOLM, facts_of
+from samverkan.consent.models import (
+    Consent,
+    ConsentSignature,
+    ConsentWithdrawal,
+    Disclosure,
+    EvidenceFile,
+    RequiredSigner,
+    SignatureMethod,
+    SignerKind,
+    StatutoryDisclosure,
+    WithdrawalMethod,
+)
+from samverkan.consent.notices import withdrawal_notice
+from samverkan.consent.uploads import check_evidence
+from samverkan.lib.fields import search_hash
+from samverkan.lib.personnummer import looks_like_identity_number
+from samverkan.organisations.models import Agency, GroupMembership
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=STOCKHOLM)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def consent_agency_choices(case: Case) -> list[Agency]:
+    """The agencies a consent on this case may name: those that sit in its group, and the
+    raising agency."""
+    seat_agencies = GroupMembership.all_seats.filter(group_id=case.group_id).values("agency_id")
+    # One query with OR, not a UNION: SQLite refuses the model's default ordering inside one.
+    return list(
+        Agency.objects.filter(
+            Q(is_active=True, pk__in=seat_agencies) | Q(pk=case.raising_agency_id)
+        ).order_by("name")
+    )
+
+
+def required_signers(case: Case, *, on: date, youth_also_signs: bool) -> list[tuple[str, int]]:
+    """(kind, guardian link id or 0) for everyone who must sign, in order (DESIGN rule 2)."""
+    age = case.youth.age_on(on)
+    if age >= 18:
+        return [(SignerKind.YOUTH, 0)]
+    links = list(
+        GuardianLink.objects.filter(case=case, has_custody=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not links:
+        raise ValidationError(
+            _("Record the guardians with custody on the case first: each of them must sign.")
+        )
+    signers: list[tuple[str, int]] = [(SignerKind.GUARDIAN, pk) for pk in links]
+    if youth_also_signs or age >= settings.CONSENT_YOUTH_SIGNS_FROM_AGE:
+        signers.append((SignerKind.YOUTH, 0))
+    return signers
+
+
+def consent_create(
+    *,
+    actor: User,
+    case: Case,
+    agency_ids: Sequence[int],
+    category_ids: Sequence[int],
+    valid_from: date,
+    valid_until: date,
+    youth_also_signs: bool = False,
+    language: str = "sv",
+) -> Consent:
+    if not rules.can_manage_consents(actor, case):
+        raise ValidationError(_("You may not obtain consent on this case."))
+    errors: dict[str, list[str]] = {}
+    allowed = {a.pk: a for a in consent_agency_choices(case)}
+    agencies = [allowed[pk] for pk in dict.fromkeys(agency_ids) if pk in allowed]
+    if len(agencies) != len(set(agency_ids)) or len(agencies) < 2:
+        errors["agencies"] = [_("Choose at least two agencies of the case's collaboration group.")]
+    sectors = {a.sector for a in agencies}
+    categories = list(
+        InformationCategory.objects.filter(
+            pk__in=list(category_ids), is_active=True, sector__in=sectors
+        )
+    )
+    if not categories or len(categories) != len(set(category_ids)):
+        errors["categories"] = [
+            _("Choose at least one information category of the chosen agencies' sectors.")
+        ]
+    today = timezone.localdate()
+    if valid_from < today:
+        errors["valid_from"] = [_("A consent cannot start in the past.")]
+    elif valid_from > add_months(today, settings.CONSENT_MAX_MONTHS):
+        # The signers consent to what is known now; this also keeps the dates computable.
+        errors["valid_from"] = [
+            _("A consent must start within %(months)s months from today.")
+            % {"months": settings.CONSENT_MAX_MONTHS}
+        ]
+    if valid_until < valid_from:
+        errors["valid_until"] = [_("The end date must be on or after the start date.")]
+    elif "valid_from" not in errors:
+        latest = add_months(valid_from, settings.CONSENT_MAX_MONTHS)
+        if valid_until > latest:
+            errors["valid_until"] = [
+                _(
+                    "A consent may run for at most %(months)s months: end it on %(latest)s or "
+                    "earlier."
+                )
+                % {"months": settings.CONSENT_MAX_MONTHS, "latest": latest.isoformat()}
+            ]
+    if language not in {"sv", "en"}:
+        errors["language"] = [_("Choose Swedish or English.")]
+    if errors:
+        raise ValidationError(errors)
+    signers = required_signers(case, on=valid_from, youth_also_signs=youth_also_signs)
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        consent = Consent.objects.create(
+            case=case,
+            youth=case.youth,
+            valid_from=_start_of(valid_from),
+            # The end date is the last whole day the consent covers.
+            valid_until=_start_of(valid_until + timedelta(days=1)),
+            youth_signs_from_age=settings.CONSENT_YOUTH_SIGNS_FROM_AGE,
+            language=language,
+            created_by=actor,
+        )
+        consent.agencies.set(agencies)
+        consent.categories.set(categories)
+        RequiredSigner.objects.bulk_create(
+            [
+                RequiredSigner(
+                    consent=consent,
+                    kind=kind,
+                    guardian_link_id=link_id or None,
+                    order=order,
+                )
+                for order, (kind, link_id) in enumerate(signers)
+            ]
+        )
+        audit_record(
+            action="consent.created",
+            actor=actor,
+            obj=consent,
+            case_id=case.pk,
+            details={
+                "agency_ids": sorted(a.pk for a in agencies),
+                "category_ids": sorted(c.pk for c in categories),
+                "signers": len(signers),
+            },
+        )
+    return consent
+
+
+def _locked(consent: Consent) -> Consent:
+    """The consent with its row locked and its facts loaded afresh."""
+    from samverkan.consent.facts import consent_queryset
+
+    Consent.objects.select_for_update().filter(pk=consent.pk).first()
+    locked: Consent = consent_queryset().get(pk=consent.pk)
+    return locked
+
+
+def _check_signable(consent: Consent, signer: RequiredSigner) -> None:
+    state = state_at(facts_of(consent), timezone.now())
+    if state in (State.WITHDRAWN, State.EXPIRED):
+        raise ValidationError(
+            _("This consent has been withdrawn or has expired; it cannot be signed any more.")
+        )
+    current = next((s for s in consent.signers.all() if s.pk == signer.pk), None)
+    if current is None:
+        raise ValidationError(_("That person is not a signer of this consent."))
+    if getattr(current, "signature", None) is not None:
+        raise ValidationError(_("That person has already signed."))
+
+
+def _needs_maturity(consent: Consent, signer: RequiredSigner) -> bool:
+    if signer.kind != SignerKind.YOUTH:
+        return False
+    return consent.youth.age_on(timezone.localdate()) < consent.youth_signs_from_age
+
+
+def signature_record(
+    *,
+    actor: User,
+    signer: RequiredSigner,
+    method: str,
+    signed_on: date | None = None,
+    evidence: UploadedFile | None = None,
+    maturity_assessment: str = "",
+) -> ConsentSignature:
+    """Staff record a signature given on paper (with the scan) or in person (they witness it).
+
+    It takes effect when recorded: a paper form dated earlier does not make disclosures that
+    already happened covered after the fact.
+    """
+    consent = signer.consent
+    if not rules.can_manage_consents(actor, consent.case):
+        raise ValidationError(_("You may not record signatures on this case."))
+    errors: dict[str, list[str]] = {}
+    if method not in (SignatureMethod.PAPER, SignatureMethod.IN_PERSON):
+        errors["method"] = [
+            _("Staff record paper or in-person signatures; electronic ones come from e-ID.")
+        ]
+    if method == SignatureMethod.PAPER and evidence is None:
+        errors["evidence"] = [_("Upload the scanned, signed form.")]
+    if method == SignatureMethod.IN_PERSON and evidence is not None:
+        errors["evidence"] = [_("An in-person signature is witnessed; it has no scan.")]
+    if signed_on is not None and signed_on > timezone.localdate():
+        errors["signed_on"] = [_("The signing date cannot be in the future.")]
+    if signed_on is not None and signed_on < timezone.localtime(consent.created_at).date():
+        errors["signed_on"] = [_("The form cannot be signed before the consent was drawn up.")]
+    maturity_assessment = maturity_assessment.strip()
+    if _needs_maturity(consent, signer) and len(maturity_assessment) < 10:
+        errors["maturity_assessment"] = [
+            _(
+                "The young person is under %(age)s: record your assessment of whether they are "
+                "mature enough to decide on sharing information about themselves."
+            )
+            % {"age": consent.youth_signs_from_age}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    checked = check_evidence(evidence) if evidence is not None else None
+    with transaction.atomic():
+        locked = _locked(consent)
+        _check_signable(locked, signer)
+        stored = None
+        if checked is not None:
+            stored = EvidenceFile(
+                content_type=checked.content_type,
+                size=len(checked.content),
+                sha256=checked.sha256,
+                uploaded_by=actor,
+            )
+            stored.content_b64 = base64.b64encode(checked.content).decode("ascii")
+            stored.save()
+        signature = ConsentSignature(
+            signer=signer,
+            method=method,
+            signed_at=timezone.now(),
+            recorded_by=actor,
+            witness=actor if method == SignatureMethod.IN_PERSON else None,
+            evidence=stored,
+            signed_on=signed_on or timezone.localdate(),
+        )
+        signature.maturity_assessment = maturity_assessment
+        signature.save()
+        _audit_signature(locked, signature, actor=actor)
+    return signature
+
+
+def signature_record_electronic(
+    *,
+    signer: RequiredSigner,
+    provider: str,
+    reference: str,
+    identity_number: str,
+) -> ConsentSignature:
+    """A signature made with e-ID: the identity the provider vouched for must be the signer's."""
+    consent = signer.consent
+    if not _is_signer(signer, identity_number):
+        raise ValidationError(_("The e-ID does not belong to this signer."))
+    if _needs_maturity(consent, signer):
+        raise ValidationError(
+            _("A young person under %(age)s signs with staff, who record a maturity assessment.")
+            % {"age": consent.youth_signs_from_age}
+        )
+    with transaction.atomic():
+        locked = _locked(consent)
+        _check_signable(locked, signer)
+        signature = ConsentSignature.objects.create(
+            signer=signer,
+            method=SignatureMethod.ELECTRONIC,
+            signed_at=timezone.now(),
+            eid_provider=provider,
+            eid_reference=reference,
+            signed_on=timezone.localdate(),
+        )
+        _audit_signature(locked, signature, actor=None)
+    return signature
+
+
+def _is_signer(signer: RequiredSigner, identity_number: str) -> bool:
+    if signer.kind == SignerKind.YOUTH:
+        return signer.consent.youth.identity_number_hash == search_hash("youth", identity_number)
+    link = signer.guardian_link
+    return (
+        link is not None
+        and link.guardian.identity_number_hash is not None
+        and link.guardian.identity_number_hash == search_hash("guardian", identity_number)
+    )
+
+
+def _audit_signature(consent: Consent, signature: ConsentSignature, *, actor: User | None) -> None:
+    audit_record(
+        action="consent.signed",
+        actor=actor,
+        obj=signature,
+        case_id=consent.case_id,
+        legal_basis=consent.basis,
+        details={
+            "consent_id": consent.pk,
+            "method": signature.method,
+            "signer_kind": signature.signer.kind,
+            "evidence": signature.evidence_id is not None,
+        },
+    )
+    fresh = _locked(consent)
+    if state_at(facts_of(fresh), timezone.now()) == State.ACTIVE:
+        audit_record(
+            action="consent.activated",
+            actor=actor,
+            obj=consent,
+            case_id=consent.case_id,
+            legal_basis=consent.basis,
+        )
+
+
+def consent_withdraw(
+    *,
+    consent: Consent,
+    signer: RequiredSigner,
+    method: str,
+    actor: User | None,
+) -> ConsentWithdrawal:
+    """Withdrawal by any signer, in any form, effective from the moment it commits.
+
+    Staff record oral or written withdrawals (``actor``); the portal records the signer's own
+    (``actor`` None, method portal). The team and the coordinator are told in the app at once and
+    by e-mail after commit.
+    """
+    if actor is not None:
+        if not rules.can_record_withdrawal(actor, consent.case):
+            raise ValidationError(_("You may not record a withdrawal on this case."))
+        if method not in (WithdrawalMethod.ORAL, WithdrawalMethod.WRITTEN):
+            raise ValidationError({"method": [_("Choose how the withdrawal was made.")]})
+    elif method != WithdrawalMethod.PORTAL:
+        raise ValidationError({"method": [_("Choose how the withdrawal was made.")]})
+    if signer.consent_id != consent.pk:
+        raise ValidationError({"signer": [_("That person is not a signer of this consent.")]})
+    with transaction.atomic():
+        locked = _locked(consent)
+        if getattr(locked, "withdrawal", None) is not None:
+            raise ValidationError(_("This consent has already been withdrawn."))
+        if state_at(facts_of(locked), timezone.now()) == State.EXPIRED:
+            raise ValidationError(_("This consent has already expired."))
+        withdrawal = ConsentWithdrawal.objects.create(
+            consent=consent,
+            signer=signer,
+            method=method,
+            withdrawn_at=timezone.now(),
+            recorded_by=actor,
+        )
+        audit_record(
+            action="consent.withdrawn",
+            actor=actor,
+            obj=consent,
+            case_id=consent.case_id,
+            legal_basis=consent.basis,
+            details={"method": method, "signer_kind": signer.kind},
+        )
+        withdrawal_notice(locked)
+    return withdrawal
+
+
+def disclosures_record(*, crossed: Sequence[tuple[Entry, Decision]]) -> None:
+    """Remember the first time each entry reached another agency, and under which basis.
+
+    Called by the case selectors inside their audit transaction; repeats are ignored.
+    """
+    rows: list[Disclosure] = []
+    for entry, decision in crossed:
+        if decision.to_agency_id is None:
+            continue
+        kind, _sep, rest = decision.basis.partition(":")
+        if kind == "consent":
+            rows.append(
+                Disclosure(entry=entry, to_agency_id=decision.to_agency_id, consent_id=int(rest))
+            )
+        elif kind == "statute":
+            rows.append(
+                Disclosure(
+                    entry=entry,
+                    to_agency_id=decision.to_agency_id,
+                    statutory_id=int(rest.rsplit(":", 1)[1]),
+                )
+            )
+    if rows:
+        Disclosure.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def statutory_disclose(
+    *,
+    actor: User,
+    entry: Entry,
+    to_agency_id: int,
+    basis_code: str,
+    justification: str,
+) -> StatutoryDisclosure:
+    """One entry to one agency on the case's team, under a named statutory basis, with a
+    written justification. Audited with a review flag: log review looks at every one."""
+    case = entry.case
+    if not rules.can_disclose_statutory(actor, entry):
+        raise ValidationError(_("Only the entry's own agency may disclose it."))
+    errors: dict[str, list[str]] = {}
+    basis = statutory.basis_by_code(basis_code)
+    team = {
+        m.agency_id: m.agency
+        for m in case.team.filter(removed_at__isnull=True).select_related("agency")
+    }
+    to_agency = team.get(to_agency_id)
+    if to_agency is None or to_agency_id == entry.agency_id:
+        errors["to_agency"] = [_("Choose another agency on the case's team.")]
+    if basis is None:
+        errors["basis"] = [_("Choose a statutory basis from the list.")]
+    elif to_agency is not None:
+        if basis.from_sectors is not None and entry.agency.sector not in basis.from_sectors:
+            errors["basis"] = [_("This basis does not allow disclosure from your agency.")]
+        elif to_agency.sector not in basis.to_sectors:
+            errors["basis"] = [_("This basis does not allow disclosure to that agency.")]
+        elif basis.max_age is not None and case.youth.age_on(timezone.localdate()) >= basis.max_age:
+            errors["basis"] = [
+                _("This basis applies only to a person under %(age)s.") % {"age": basis.max_age}
+            ]
+    justification = justification.strip()
+    if len(justification) < 20:
+        errors["justification"] = [
+            _("Write why the disclosure is necessary and lawful (at least 20 characters).")
+        ]
+    elif looks_like_identity_number(justification):
+        errors["justification"] = [_("Leave identity numbers out of the justification.")]
+    if errors:
+        with transaction.atomic():
+            audit_record(
+                action="entry.statutory_disclosure_refused",
+                actor=actor,
+                obj=entry,
+                case_id=case.pk,
+                outcome=Outcome.DENIED,
+                details={"basis_code": basis_code[:40], "to_agency_id": to_agency_id},
+            )
+        raise ValidationError(errors)
+    with transaction.atomic():
+        if StatutoryDisclosure.objects.filter(entry=entry, to_agency_id=to_agency_id).exists():
+            raise ValidationError(_("This entry has already been disclosed to that agency."))
+        disclosure = StatutoryDisclosure(
+            entry=entry,
+            to_agency_id=to_agency_id,
+            basis_code=basis_code,
+            disclosed_by=actor,
+        )
+        disclosure.justification = justification
+        disclosure.save()
+        audit_record(
+            action="entry.disclosed_statutory",
+            actor=actor,
+            obj=entry,
+            case_id=case.pk,
+            legal_basis=disclosure.basis,
+            details={
+                "review": True,
+                "basis_code": basis_code,
+                "to_agency_id": to_agency_id,
+                "disclosure_id": disclosure.pk,
+            },
+        )
+    return disclosure

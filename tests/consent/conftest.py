@@ -1,0 +1,117 @@
+"""Shared consent fixtures: a case raised by the school counsellor (anna) about a 14-year-old,
+with two guardians who both have custody, and social services (cecilia) on the team; a consent
+between school and social services through the real services, pending or signed by both
+guardians.
+
+Other agencies (police) are not on this case's team: tests that need them add them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.utils import timezone
+
+from samverkan.cases.models import Case, GuardianLink, InformationCategory
+from samverkan.cases.services import case_raise, guardian_add, team_add
+from samverkan.consent.models import Consent, RequiredSigner, SignatureMethod
+from samverkan.consent.services import consent_create, signature_record
+
+# Fictional but valid numbers (the check digits are right). The youth is 14 in 2026.
+YOUTH_NUMBER = "20120315-1236"
+YOUTH_NAME = "Kalle Testberg"
+GUARDIAN_1_NUMBER = "19800101-1231"
+GUARDIAN_1_NAME = "Maria Testberg"
+GUARDIAN_2_NUMBER = "19820202-4561"
+GUARDIAN_2_NAME = "Olof Testberg"
+IDENTITY_NUMBERS = (YOUTH_NUMBER, GUARDIAN_1_NUMBER, GUARDIAN_2_NUMBER)
+
+
+@dataclass
+class ConsentCase:
+    case: Case
+    guardian_1: GuardianLink
+    guardian_2: GuardianLink
+    school_category: InformationCategory
+    social_category: InformationCategory
+
+
+@pytest.fixture
+def consent_case(personas, world) -> ConsentCase:
+    case = case_raise(
+        actor=personas.practitioner,
+        group=world.avesta_group,
+        agency=world.avesta_school,
+        identity_number=YOUTH_NUMBER,
+        name=YOUTH_NAME,
+        gender="M",
+        reason="Hög frånvaro sedan höstlovet och nya umgängen.",
+        risk_factors=["high_absence"],
+    ).case
+    team_add(
+        actor=personas.coordinator,
+        case=case,
+        user=personas.other_agency,
+        agency=world.avesta_social,
+    )
+    for name, number in (
+        (GUARDIAN_1_NAME, GUARDIAN_1_NUMBER),
+        (GUARDIAN_2_NAME, GUARDIAN_2_NUMBER),
+    ):
+        guardian_add(
+            actor=personas.practitioner,
+            case=case,
+            name=name,
+            has_custody=True,
+            identity_number=number,
+            email=f"{name.split()[0].lower()}@example.invalid",
+        )
+    links = list(GuardianLink.objects.filter(case=case).order_by("pk"))
+    return ConsentCase(
+        case=case,
+        guardian_1=links[0],
+        guardian_2=links[1],
+        school_category=InformationCategory.objects.get(sector="school", code="attendance"),
+        social_category=InformationCategory.objects.get(
+            sector="social_services", code="assessment"
+        ),
+    )
+
+
+def make_consent(
+    personas, world, consent_case: ConsentCase, *, language: str = "sv", months: int = 6
+) -> Consent:
+    today = timezone.localdate()
+    return consent_create(
+        actor=personas.practitioner,
+        case=consent_case.case,
+        agency_ids=[world.avesta_school.pk, world.avesta_social.pk],
+        category_ids=[consent_case.school_category.pk, consent_case.social_category.pk],
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=30 * months),
+        language=language,
+    )
+
+
+def sign_all(personas, consent: Consent) -> None:
+    """Every required signer signs in person, witnessed by the school counsellor."""
+    for signer in RequiredSigner.objects.filter(consent=consent).select_related("consent"):
+        signature_record(
+            actor=personas.practitioner, signer=signer, method=SignatureMethod.IN_PERSON
+        )
+
+
+@pytest.fixture
+def pending_consent(personas, world, consent_case) -> Consent:
+    """School and social services, attendance and assessment, six months; nobody has signed."""
+    return make_consent(personas, world, consent_case)
+
+
+@pytest.fixture
+def active_consent(personas, world, consent_case) -> Consent:
+    """As ``pending_consent``, signed in person by both guardians."""
+    consent = make_consent(personas, world, consent_case)
+    sign_all(personas, consent)
+    return consent
