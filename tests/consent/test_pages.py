@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from samverkan.audit.models import AuditEvent
 from samverkan.cases.services import entry_add, team_add
 from samverkan.consent.models import (
     Consent,
@@ -103,8 +104,12 @@ def test_evidence_trio(client_for, personas, pending_consent):
         f'attachment; filename="consent-{pending_consent.pk}-form.pdf"'
     )
     assert response["X-Content-Type-Options"] == "nosniff"
-    # The social worker, who does not know the family yet, does not get the scan.
+    # The social worker, who does not know the family yet, does not get the scan, and the log
+    # does not say they did.
     assert client_for(personas.other_agency).get(url).status_code == 404
+    viewed = AuditEvent.objects.filter(action="consent.evidence_viewed")
+    assert set(viewed.values_list("actor__username", flat=True)) == {"eva"}
+    assert not viewed.filter(actor=personas.other_agency).exists()
 
 
 def test_disclose_trio(client_for, personas, world, consent_case):

@@ -222,14 +222,29 @@ def consent_get(*, viewer: User, pk: int, audit_action: str = "consent.viewed") 
 
 
 def evidence_get(*, viewer: User, consent_pk: int, signer_pk: int) -> EvidenceFile:
-    """The scanned form, for those who obtain consent on the case (it names the family)."""
-    view = consent_get(viewer=viewer, pk=consent_pk, audit_action="consent.evidence_viewed")
-    if not rules.can_manage_consents(viewer, view.consent.case) and not view.identity_shown:
+    """The scanned form, for those who obtain consent on the case or may see who the family is
+    (it names them). Checked before the read is audited, so the log never records a download
+    that was refused."""
+    consent = Consent.objects.filter(pk=consent_pk).only("pk", "case_id").first()
+    if consent is None:
         raise Http404
-    signer = next((s for s in view.signers if s.signer.pk == signer_pk), None)
-    if signer is None or signer.signature is None or signer.signature.evidence is None:
+    case = _case_for(viewer, consent.case_id)
+    if not rules.can_manage_consents(viewer, case) and not _identity_shown(viewer, case):
         raise Http404
-    return signer.signature.evidence
+    evidence = EvidenceFile.objects.filter(
+        signature__signer__pk=signer_pk, signature__signer__consent_id=consent_pk
+    ).first()
+    if evidence is None:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            action="consent.evidence_viewed",
+            actor=viewer,
+            obj=evidence,
+            case_id=case.pk,
+            details={"consent_id": consent_pk},
+        )
+    return evidence
 
 
 def guardians_with_custody(case: Case) -> list[GuardianLink]:
