@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "samverkan.consent",
     "samverkan.jobs",
     "samverkan.notifications",
+    "samverkan.stats",
+    "samverkan.records",
 ]
 
 MIDDLEWARE = [

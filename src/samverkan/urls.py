@@ -19,6 +19,8 @@ urlpatterns = [
     path("portal/", include("samverkan.consent.portal_urls")),
     path("account/tokens/", include("samverkan.api.urls")),
     path("notifications/", include("samverkan.notifications.urls")),
+    path("stats/", include("samverkan.stats.urls")),
+    path("records/", include("samverkan.records.urls")),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
 ]

@@ -37,6 +37,7 @@ def _register_routers() -> None:
     from samverkan.consent.api import router as consents_router
     from samverkan.meetings.api import router as meetings_router
     from samverkan.promises.api import agreements_router, promises_router
+    from samverkan.stats.api import router as stats_router
 
     api.add_router("/cases", cases_router)
     api.add_router("/cases", case_consents_router)
@@ -44,6 +45,7 @@ def _register_routers() -> None:
     api.add_router("/meetings", meetings_router)
     api.add_router("/promises", promises_router)  # anonymous: published agreements only
     api.add_router("/agreements", agreements_router)
+    api.add_router("/stats", stats_router)
 
 
 class AgencyOut(Schema):

@@ -344,6 +344,11 @@ def case_transition(
             case_id=locked.pk,
             details={"from": previous, "to": str(to)},
         )
+        if to == Status.CLOSED:
+            # Imported here: the statistics app depends on this one.
+            from samverkan.stats.facts import facts_refresh
+
+            facts_refresh(case_ids=[locked.pk])
     return locked
 
 
