@@ -103,8 +103,8 @@ def _build(case_ids: list[int], now: datetime) -> None:
             "closure_reason",
         )
     )
-    meetings = {
-        row["case_id"]: row
+    meetings: dict[int, dict[str, Any]] = {
+        row["case_id"]: dict(row)
         for row in AgendaItem.objects.filter(case_id__in=case_ids)
         .values("case_id")
         .annotate(n=Count("meeting_id", distinct=True), first=Min("meeting__starts_at"))
@@ -118,8 +118,8 @@ def _build(case_ids: list[int], now: datetime) -> None:
     plans = dict(
         ActionPlan.objects.filter(case_id__in=case_ids).values_list("case_id", "created_at")
     )
-    goals = {
-        row["plan__case_id"]: row
+    goals: dict[int, dict[str, Any]] = {
+        row["plan__case_id"]: dict(row)
         for row in Goal.objects.filter(plan__case_id__in=case_ids)
         .values("plan__case_id")
         .annotate(n=Count("pk"), achieved=Count("pk", filter=Q(achieved=True)))
@@ -128,15 +128,15 @@ def _build(case_ids: list[int], now: datetime) -> None:
     for row in Intervention.objects.filter(plan__case_id__in=case_ids).values(
         "plan__case_id", "kind", "agency_id", "agency__sector", "status"
     ):
-        interventions[row["plan__case_id"]].append(row)
+        interventions[row["plan__case_id"]].append(dict(row))
     consents = _consents(case_ids, now)
 
     facts: list[CaseFact] = []
     for case in cases:
         raised: datetime = case["raised_at"]
         closed: datetime | None = case["closed_at"]
-        meeting = meetings.get(case["pk"], {})
-        goal = goals.get(case["pk"], {})
+        meeting: dict[str, Any] = meetings.get(case["pk"], {})
+        goal: dict[str, Any] = goals.get(case["pk"], {})
         consent = consents.get(case["pk"], _Consents())
         facts.append(
             CaseFact(
