@@ -13,9 +13,14 @@ import sys
 from samverkan.lib import context
 from samverkan.lib.env import ConfigError
 
+# Commands whose public name (DESIGN §6) is not a Python module name.
+ALIASES = {"subject-export": "subject_export"}
+
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args:
+        args[0] = ALIASES.get(args[0], args[0])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "samverkan.settings")
     # Files the application creates (SQLite database, generated keys, checkpoints) are readable
     # by its own account alone.

@@ -58,6 +58,7 @@ from samverkan.organisations.services import (
 from samverkan.plans.models import InterventionKind, InterventionStatus
 from samverkan.plans.services import follow_up_add, goal_add, intervention_add, plan_create
 from samverkan.promises import demo as promises_demo
+from samverkan.stats.facts import facts_refresh
 
 DEMO_PASSWORD = "Samverkan-demo-2026"  # noqa: S105 - printed to the person running the demo
 
@@ -243,6 +244,8 @@ def load() -> None:
     # series the successor's commitments follow.
     series = indicators_demo.load(avesta=avesta, editor=users["avtal"])
     promises_demo.load(avesta=avesta, police_area=lpo, editor=users["avtal"], indicators=[series])
+    # The council's statistics read anonymised facts, built nightly; build them now.
+    facts_refresh()
 
 
 def fictional_identity_number(born: date, serial: int) -> str:

@@ -373,6 +373,39 @@ EID_PROVIDER = env.get_str("SAMVERKAN_EID_PROVIDER", "" if PRODUCTION else "deve
 if PRODUCTION and EID_PROVIDER == "development":
     raise ConfigError("SAMVERKAN_EID_PROVIDER=development cannot be used in production")
 
+# --- Statistics -----------------------------------------------------------------------------
+# Counts of persons or cases from 1 to STATS_THRESHOLD − 1 are never shown (DESIGN rule 13);
+# below 2 there would be no suppression at all.
+STATS_THRESHOLD = env.get_int("SAMVERKAN_STATS_THRESHOLD", 5, minimum=2)
+
+# --- Retention (gallring) -------------------------------------------------------------------
+# How long records are kept (DESIGN rule 11; docs/operations.md "Retention"). A closed case's
+# personal data goes this many years after closure (social services records: 5 years, SoL);
+# the audit log is kept at least 5 years (HSLF-FS 2016:40) and is never pruned automatically.
+# The short ones are days: notifications, portal login codes and e-ID orders no signature
+# rests on. (Background-job history is pruned by the jobs app's own daily job, jobs.prune.)
+RETENTION_CASE_YEARS = env.get_int("SAMVERKAN_RETENTION_CASE_YEARS", 5, minimum=1, maximum=50)
+RETENTION_AUDIT_YEARS = env.get_int("SAMVERKAN_RETENTION_AUDIT_YEARS", 10, minimum=5)
+RETENTION_NOTIFICATION_DAYS = env.get_int("SAMVERKAN_RETENTION_NOTIFICATION_DAYS", 180, minimum=1)
+RETENTION_PORTAL_CODE_DAYS = env.get_int("SAMVERKAN_RETENTION_PORTAL_CODE_DAYS", 30, minimum=1)
+RETENTION_EID_ORDER_DAYS = env.get_int("SAMVERKAN_RETENTION_EID_ORDER_DAYS", 30, minimum=1)
+
+# --- Log review -----------------------------------------------------------------------------
+# Log review (DESIGN rule 9): a user who touches more than LOG_REVIEW_DAILY_CASES distinct cases
+# in one local day is flagged, and so is activity outside the working hours "HH-HH" (local time,
+# start inclusive, end exclusive) or at a weekend. See records/review.py for every flag.
+LOG_REVIEW_DAILY_CASES = env.get_int("SAMVERKAN_LOG_REVIEW_DAILY_CASES", 20, minimum=1)
+_log_review_hours = env.get_str("SAMVERKAN_LOG_REVIEW_HOURS", "07-19")
+try:
+    LOG_REVIEW_HOURS = tuple(int(part, 10) for part in _log_review_hours.split("-"))
+except ValueError:
+    LOG_REVIEW_HOURS = ()
+if len(LOG_REVIEW_HOURS) != 2 or not 0 <= LOG_REVIEW_HOURS[0] < LOG_REVIEW_HOURS[1] <= 24:
+    raise ConfigError(
+        f"SAMVERKAN_LOG_REVIEW_HOURS must look like 07-19 (start before end, 0-24); "
+        f"got {_log_review_hours!r}"
+    )
+
 # --- Logging --------------------------------------------------------------------------------
 # Plain records only: never request bodies or query strings, which could carry personal data.
 LOGGING = {

@@ -76,6 +76,14 @@ KINDS: dict[str, KindSpec] = {
         ),
         params={**_CONSENT, "age": Param.NUMBER},
     ),
+    NotificationKind.LOG_REVIEW_DUE: KindSpec(
+        subject=_("A log review is due"),
+        message=_(
+            "No recorded log review covers %(start)s to %(end)s. Review the access log for that "
+            "period and record your findings."
+        ),
+        params={"start": Param.DATE, "end": Param.DATE},
+    ),
 }
 
 

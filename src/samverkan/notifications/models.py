@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     CONSENT_EXPIRING = "consent_expiring", _("Consent ending soon")
     CONSENT_EXPIRED = "consent_expired", _("Consent ended")
     CONSENT_SIGNERS_CHANGE = "consent_signers_change", _("Consent signers change")
+    LOG_REVIEW_DUE = "log_review_due", _("Log review due")
 
 
 class Notification(models.Model):

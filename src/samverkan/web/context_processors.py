@@ -15,6 +15,12 @@ from samverkan.notifications.rules import can_view_notifications
 from samverkan.notifications.selectors import unread_count
 from samverkan.organisations.rules import can_manage_organisations, roles_of
 from samverkan.promises.rules import can_view_agreements
+from samverkan.records.rules import (
+    can_export_subject_data,
+    can_manage_legal_holds,
+    can_review_log,
+)
+from samverkan.stats.rules import can_view_statistics
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -37,12 +43,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((reverse("promises:list"), _("Agreements")))
         if can_view_indicators(user):
             items.append((reverse("indicators:list"), _("Indicators")))
+        if can_view_statistics(user):
+            items.append((reverse("stats:dashboard"), _("Statistics")))
         if can_view_users(user):
             items.append((reverse("accounts:user_list"), _("Users")))
         if can_manage_organisations(user):
             items.append((reverse("organisations:agency_list"), _("Agencies")))
         if can_view_audit_log(user):
             items.append((reverse("audit:event_list"), _("Audit log")))
+        if can_review_log(user):
+            items.append((reverse("records:review"), _("Log review")))
+        if can_manage_legal_holds(user):
+            items.append((reverse("records:holds"), _("Legal holds")))
+        if can_export_subject_data(user):
+            items.append((reverse("records:subject_export"), _("Data-subject export")))
         items.append((reverse("api:token_list"), _("API tokens")))
     path = request.path
     return {

@@ -1,0 +1,481 @@
+"""Retention (*gallring*, DESIGN rule 11): what is due to go, and the purge that removes it.
+
+Two kinds of record go:
+
+* **Closed cases**, ``RETENTION_CASE_YEARS`` after closure, unless a legal hold is on them. A
+  purge removes the case's personal data from every table: journal, guardians as recorded on
+  the case, consents with their signatures, scanned forms and e-ID orders, statutory
+  disclosures, the plan, agenda items with minutes and decisions, notifications naming it, and
+  the youth and guardian rows themselves once no other case of theirs remains. What stays: the
+  anonymised statistics facts (refreshed first, their link cut by ``SET_NULL``), the audit log,
+  meetings, staff and agencies.
+* **Short-lived records** by age: notifications, portal login codes, and e-ID orders that no
+  signature rests on. (The background jobs' own history holds no personal data and is pruned
+  daily by the jobs app, ``jobs.prune``.)
+
+The audit log is never pruned here: it is append-only in the database and its chain is what
+proves nothing was altered; the rule is to keep it *at least* ``RETENTION_AUDIT_YEARS``.
+
+Each case is purged in its own transaction, together with its ``records.case_purged`` audit
+event, so a failure leaves the cases before it purged, the failing one whole, and the run goes
+on with the next. Everything is computed from the data as it is now, so a run that did not
+happen (or failed) is made up by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from samverkan.audit.services import audit_record
+from samverkan.cases.models import (
+    Case,
+    CaseTeamMember,
+    ConcernReport,
+    Entry,
+    EntryVersion,
+    Guardian,
+    GuardianLink,
+    Status,
+    Youth,
+)
+from samverkan.consent.models import (
+    Consent,
+    ConsentReminder,
+    ConsentSignature,
+    ConsentWithdrawal,
+    Disclosure,
+    EidOrder,
+    EvidenceFile,
+    PortalLoginCode,
+    RequiredSigner,
+    StatutoryDisclosure,
+)
+from samverkan.lib.fields import search_hash
+from samverkan.lib.personnummer import looks_like_identity_number
+from samverkan.meetings.models import Action, AgendaItem
+from samverkan.notifications.kinds import KINDS, Param
+from samverkan.notifications.models import Notification
+from samverkan.plans.models import ActionPlan, FollowUpDate, Goal, Intervention
+from samverkan.records import rules
+from samverkan.records.models import LegalHold
+from samverkan.stats.facts import facts_refresh
+
+if TYPE_CHECKING:
+    from samverkan.accounts.models import User
+
+logger = logging.getLogger("samverkan.records")
+
+
+@dataclass(frozen=True)
+class RetentionRules:
+    """The periods in force (settings ``RETENTION_*``)."""
+
+    case_years: int
+    audit_years: int
+    notification_days: int
+    portal_code_days: int
+    eid_order_days: int
+
+    @classmethod
+    def from_settings(cls) -> RetentionRules:
+        return cls(
+            case_years=settings.RETENTION_CASE_YEARS,
+            # The law asks for at least five years of access log; a lower setting is refused
+            # at start-up, and this guards a settings override in code.
+            audit_years=max(5, settings.RETENTION_AUDIT_YEARS),
+            notification_days=settings.RETENTION_NOTIFICATION_DAYS,
+            portal_code_days=settings.RETENTION_PORTAL_CODE_DAYS,
+            eid_order_days=settings.RETENTION_EID_ORDER_DAYS,
+        )
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same wall time ``years`` earlier; 29 February falls back to the 28th."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+@dataclass
+class RetentionPlan:
+    """What a run at ``now`` removes. Case ids only: never a name, number or pseudonym."""
+
+    now: datetime
+    rules: RetentionRules
+    case_cutoff: datetime
+    due_case_ids: list[int]
+    held_case_ids: list[int]
+    # Rows per record type (``app.model``) the due cases take with them.
+    case_records: dict[str, int]
+    # Short-lived rows past their period, per record type.
+    expired_records: dict[str, int]
+
+
+@dataclass
+class RetentionReport:
+    plan: RetentionPlan
+    dry_run: bool
+    purged_case_ids: list[int] = field(default_factory=list)
+    failed_case_ids: list[int] = field(default_factory=list)
+    # What actually went (or, in a dry run, would go), per record type.
+    removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_case_ids
+
+
+# --- Closed cases ----------------------------------------------------------------------------
+
+
+def _label(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def _pseudonym_keys() -> list[str]:
+    return sorted(
+        {
+            name
+            for spec in KINDS.values()
+            for name, kind in spec.params.items()
+            if kind is Param.PSEUDONYM
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The rows that belong to a set of cases, found before any is deleted."""
+
+    case_ids: list[int]
+    youth_ids: list[int]  # youths with no case left once these go
+    guardian_ids: list[int]  # guardians with no case link left once these go
+    evidence_ids: list[int]
+    eid_references: list[str]
+    eid_identity_hashes: list[str]
+    email_hashes: list[str]  # addresses no remaining guardian link has
+    pseudonyms: list[str]  # of the youths that go
+    consent_ids: list[int]
+
+
+def _scope(case_ids: list[int]) -> _Scope:
+    cases = Case.objects.filter(pk__in=case_ids)
+    youth_ids = set(cases.values_list("youth_id", flat=True))
+    kept_youths = set(
+        Case.objects.filter(youth_id__in=youth_ids)
+        .exclude(pk__in=case_ids)
+        .values_list("youth_id", flat=True)
+    )
+    gone_youths = sorted(youth_ids - kept_youths)
+    links = GuardianLink.objects.filter(case_id__in=case_ids)
+    guardian_ids = set(links.values_list("guardian_id", flat=True))
+    kept_guardians = set(
+        GuardianLink.objects.filter(guardian_id__in=guardian_ids)
+        .exclude(case_id__in=case_ids)
+        .values_list("guardian_id", flat=True)
+    )
+    gone_guardians = sorted(guardian_ids - kept_guardians)
+    email_hashes = set(links.exclude(email_hash="").values_list("email_hash", flat=True))
+    kept_emails = set(
+        GuardianLink.objects.filter(email_hash__in=email_hashes)
+        .exclude(case_id__in=case_ids)
+        .values_list("email_hash", flat=True)
+    )
+    signatures = ConsentSignature.objects.filter(signer__consent__case_id__in=case_ids)
+    evidence_ids = [pk for pk in signatures.values_list("evidence_id", flat=True) if pk]
+    references = [ref for ref in signatures.values_list("eid_reference", flat=True) if ref]
+    # The e-ID orders of the people who go carry their identity number: the dev provider keys
+    # them by ``search_hash("eid", digits)``.
+    numbers = [y.identity_number for y in Youth.objects.filter(pk__in=gone_youths)]
+    numbers += [
+        g.identity_number
+        for g in Guardian.objects.filter(pk__in=gone_guardians).exclude(identity_number_enc="")
+    ]
+    return _Scope(
+        case_ids=list(case_ids),
+        youth_ids=gone_youths,
+        guardian_ids=gone_guardians,
+        evidence_ids=evidence_ids,
+        eid_references=references,
+        eid_identity_hashes=[search_hash("eid", n) for n in numbers if n],
+        email_hashes=sorted(email_hashes - kept_emails),
+        pseudonyms=list(
+            Youth.objects.filter(pk__in=gone_youths).values_list("pseudonym", flat=True)
+        ),
+        consent_ids=list(Consent.objects.filter(case_id__in=case_ids).values_list("pk", flat=True)),
+    )
+
+
+def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
+    """Every row the cases hold, in an order that deletes children before what they protect."""
+    ids = scope.case_ids
+    about_them = Q(params__consent__in=scope.consent_ids) if scope.consent_ids else Q(pk__in=[])
+    for key in _pseudonym_keys():
+        if scope.pseudonyms:
+            about_them |= Q(**{f"params__{key}__in": scope.pseudonyms})
+    eid_orders = Q(pk__in=[])
+    if scope.eid_references:
+        eid_orders |= Q(reference__in=scope.eid_references)
+    if scope.eid_identity_hashes:
+        eid_orders |= Q(identity_number_hash__in=scope.eid_identity_hashes)
+    querysets: list[QuerySet[models.Model]] = [
+        Disclosure.objects.filter(entry__case_id__in=ids),
+        StatutoryDisclosure.objects.filter(entry__case_id__in=ids),
+        ConsentWithdrawal.objects.filter(consent__case_id__in=ids),
+        ConsentSignature.objects.filter(signer__consent__case_id__in=ids),
+        EvidenceFile.objects.filter(pk__in=scope.evidence_ids),
+        EidOrder.objects.filter(eid_orders),
+        ConsentReminder.objects.filter(consent__case_id__in=ids),
+        RequiredSigner.objects.filter(consent__case_id__in=ids),
+        Consent.objects.filter(case_id__in=ids),
+        Notification.objects.filter(about_them),
+        Action.objects.filter(agenda_item__case_id__in=ids),
+        AgendaItem.objects.filter(case_id__in=ids),
+        FollowUpDate.objects.filter(plan__case_id__in=ids),
+        Intervention.objects.filter(plan__case_id__in=ids),
+        Goal.objects.filter(plan__case_id__in=ids),
+        ActionPlan.objects.filter(case_id__in=ids),
+        EntryVersion.objects.filter(entry__case_id__in=ids),
+        Entry.objects.filter(case_id__in=ids),
+        ConcernReport.objects.filter(case_id__in=ids),
+        CaseTeamMember.objects.filter(case_id__in=ids),
+        PortalLoginCode.objects.filter(email_hash__in=scope.email_hashes),
+        GuardianLink.objects.filter(case_id__in=ids),
+        # Deleting the case itself also cascades to anything added later that hangs off it,
+        # and refuses (ProtectedError, rolling the case back) if something protects it.
+        Case.objects.filter(pk__in=ids),
+        Guardian.objects.filter(pk__in=scope.guardian_ids),
+        Youth.objects.filter(pk__in=scope.youth_ids),
+    ]
+    return querysets
+
+
+def _count(querysets: Iterable[QuerySet[models.Model]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for queryset in querysets:
+        n = queryset.count()
+        if n:
+            counts[_label(queryset.model)] = n
+    return counts
+
+
+def _due_cases(cutoff: datetime) -> tuple[list[int], list[int]]:
+    closed = Case.objects.filter(status=Status.CLOSED, closed_at__lte=cutoff).order_by("pk")
+    held = set(LegalHold.objects.filter(case__in=closed).values_list("case_id", flat=True))
+    ids = list(closed.values_list("pk", flat=True))
+    return [pk for pk in ids if pk not in held], sorted(held)
+
+
+# --- Short-lived records ---------------------------------------------------------------------
+
+
+def _expired_querysets(rules: RetentionRules, now: datetime) -> list[QuerySet[models.Model]]:
+    referenced = ConsentSignature.objects.exclude(eid_reference="").values("eid_reference")
+    return [
+        Notification.objects.filter(created_at__lt=now - timedelta(days=rules.notification_days)),
+        PortalLoginCode.objects.filter(created_at__lt=now - timedelta(days=rules.portal_code_days)),
+        # An order an electronic signature rests on is its evidence: it goes with the case.
+        EidOrder.objects.filter(created_at__lt=now - timedelta(days=rules.eid_order_days)).exclude(
+            reference__in=referenced
+        ),
+    ]
+
+
+# --- Plan and run ----------------------------------------------------------------------------
+
+
+def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
+    """What a run now would remove, computed from the data as it is."""
+    now = now or timezone.now()
+    rules = RetentionRules.from_settings()
+    cutoff = years_before(now, rules.case_years)
+    due, held = _due_cases(cutoff)
+    case_records = _count(_case_querysets(_scope(due))) if due else {}
+    return RetentionPlan(
+        now=now,
+        rules=rules,
+        case_cutoff=cutoff,
+        due_case_ids=due,
+        held_case_ids=held,
+        case_records=case_records,
+        expired_records=_count(_expired_querysets(rules, now)),
+    )
+
+
+def _flat(counts: dict[str, int]) -> dict[str, int]:
+    """Counts as audit details: ``cases.entry`` becomes ``cases_entry``."""
+    return {label.replace(".", "_"): n for label, n in sorted(counts.items())}
+
+
+def case_purge(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
+    """Purge one closed case, in one transaction with its audit event.
+
+    Returns the rows removed per record type, or ``None`` when the case is no longer due (it
+    went, was put on hold, or was reopened since the plan was made).
+    """
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update()
+            .filter(pk=case_id, status=Status.CLOSED, closed_at__lte=cutoff)
+            .first()
+        )
+        if case is None or LegalHold.objects.filter(case_id=case_id).exists():
+            return None
+        # The statistics keep the case: its facts are brought up to date before the data goes.
+        facts_refresh(case_ids=[case_id])
+        scope = _scope([case_id])
+        removed: Counter[str] = Counter()
+        for queryset in _case_querysets(scope):
+            _total, per_model = queryset.delete()
+            removed.update({label.lower(): n for label, n in per_model.items() if n})
+        audit_record(
+            action="records.case_purged",
+            object_type="cases.case",
+            object_id=case_id,
+            case_id=case_id,
+            legal_basis="retention",
+            details={
+                **_flat(dict(removed)),
+                "youth_removed": bool(scope.youth_ids),
+                "guardians_removed": len(scope.guardian_ids),
+            },
+        )
+    return dict(removed)
+
+
+def expired_purge(*, now: datetime) -> dict[str, int]:
+    """Remove the short-lived records past their period, audited as one event."""
+    rules = RetentionRules.from_settings()
+    removed: Counter[str] = Counter()
+    with transaction.atomic():
+        for queryset in _expired_querysets(rules, now):
+            _total, per_model = queryset.delete()
+            removed.update({label.lower(): n for label, n in per_model.items() if n})
+        if removed:
+            audit_record(
+                action="records.expired_purged",
+                object_type="records.retention",
+                legal_basis="retention",
+                details=_flat(dict(removed)),
+            )
+    return dict(removed)
+
+
+def retention_run(*, dry_run: bool, now: datetime | None = None) -> RetentionReport:
+    """Plan, and unless ``dry_run`` purge: every due case on its own, then the expired rows.
+
+    A dry run changes nothing (not even the audit log). A case that fails to purge is left whole
+    and named in ``failed_case_ids``; the others still go.
+    """
+    plan = retention_plan(now=now)
+    report = RetentionReport(plan=plan, dry_run=dry_run)
+    if dry_run:
+        report.removed = dict(Counter(plan.case_records) + Counter(plan.expired_records))
+        return report
+    removed: Counter[str] = Counter()
+    for case_id in plan.due_case_ids:
+        try:
+            went = case_purge(case_id=case_id, cutoff=plan.case_cutoff)
+        except Exception as exc:
+            # One case's failure must not stop the others. Its type only: a database error's
+            # message can quote the row's values.
+            logger.error("retention: case %s not purged (%s)", case_id, type(exc).__name__)
+            report.failed_case_ids.append(case_id)
+            continue
+        if went is not None:
+            report.purged_case_ids.append(case_id)
+            removed.update(went)
+    removed.update(expired_purge(now=plan.now))
+    report.removed = dict(removed)
+    return report
+
+
+# --- Legal hold ------------------------------------------------------------------------------
+
+
+def legal_holds(*, viewer: User) -> list[LegalHold]:
+    """The holds in force, for an auditor: case id and pseudonym, never case content."""
+    if not rules.can_manage_legal_holds(viewer):
+        return []
+    return list(
+        LegalHold.objects.select_related("case__youth", "placed_by").order_by("-placed_at", "-pk")
+    )
+
+
+def legal_hold_get(*, viewer: User, pk: int) -> LegalHold:
+    """One hold, for an auditor; 404 for anyone else, exactly as for a missing one."""
+    hold = (
+        LegalHold.objects.select_related("case__youth").filter(pk=pk).first()
+        if rules.can_manage_legal_holds(viewer)
+        else None
+    )
+    if hold is None:
+        raise Http404
+    return hold
+
+
+def legal_hold_find_case(*, viewer: User, pseudonym: str, case_id: int | None) -> Case:
+    """The case a hold is to be placed on, by the youth's pseudonym (and case number if the
+    youth has several cases). Raises ``ValidationError`` with a message for the form."""
+    if not rules.can_manage_legal_holds(viewer):
+        raise ValidationError(_("Only auditors place legal holds."))
+    cases = list(Case.objects.filter(youth__pseudonym=pseudonym.strip().upper()).order_by("pk"))
+    if case_id is not None:
+        cases = [case for case in cases if case.pk == case_id]
+    if not cases:
+        raise ValidationError({"pseudonym": [_("No case has that pseudonym and number.")]})
+    if len(cases) > 1:
+        raise ValidationError(
+            {"case_number": [_("The pseudonym has several cases: give the case number too.")]}
+        )
+    return cases[0]
+
+
+def legal_hold_place(*, actor: User, case: Case, reason: str) -> LegalHold:
+    """Stop retention from purging ``case`` until the hold is released. Audited."""
+    if not rules.can_manage_legal_holds(actor):
+        raise ValidationError(_("Only auditors place legal holds."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for the hold.")]})
+    if looks_like_identity_number(reason):
+        raise ValidationError({"reason": [_("The reason must not contain an identity number.")]})
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        if LegalHold.objects.filter(case=case).exists():
+            raise ValidationError(_("The case is already on legal hold."))
+        hold = LegalHold.objects.create(case=case, reason=reason, placed_by=actor)
+        audit_record(action="records.legal_hold_placed", actor=actor, obj=hold, case_id=case.pk)
+    return hold
+
+
+def legal_hold_release(*, actor: User, hold: LegalHold) -> None:
+    """Lift a hold: the case is purged by the next run if it is past its period. Audited."""
+    if not rules.can_manage_legal_holds(actor):
+        raise ValidationError(_("Only auditors release legal holds."))
+    with transaction.atomic():
+        deleted, _count_by_model = LegalHold.objects.filter(pk=hold.pk).delete()
+        if not deleted:
+            raise ValidationError(_("The hold has already been released."))
+        audit_record(
+            action="records.legal_hold_released",
+            actor=actor,
+            object_type="records.legalhold",
+            object_id=hold.pk,
+            case_id=hold.case_id,
+            details={"held_days": (timezone.now() - hold.placed_at).days},
+        )

@@ -1,0 +1,325 @@
+"""Statistical disclosure control for the council's statistics (DESIGN rule 13).
+
+Every figure the council sees is a count of young people or cases. A count of 1 up to
+``threshold - 1`` could point at a person in a small municipality, so such counts are never
+shown. This module is pure: it takes plain integers and returns the table as it may be
+published. It never touches the database.
+
+The table is seen together with its margins as an ``(R + 1) x (C + 1)`` array: cell ``(r, c)``
+for ``r < R`` and ``c < C``, the row totals in column ``C``, the column totals in row ``R`` and
+the grand total at ``(R, C)``. A *line* is one row or one column of that array; its last entry
+is its total. Every entry lies on exactly one row line and one column line.
+
+1. **Primary suppression.** Every entry (cell or margin) whose value is ``1 .. threshold - 1``
+   is suppressed. Zeros are shown: a true zero says nothing about a person, and showing zeros
+   keeps empty categories readable.
+2. **Complementary suppression.** A line with exactly one suppressed entry would give it away
+   as ``total - shown others``. While such a line exists, the smallest non-zero shown cell of
+   that line is suppressed as well (preferring a cell whose other line has exactly one
+   suppression, then one whose other line already has some; ties by position); a line with no
+   such cell gives up its total instead, which carries the problem into the totals row or
+   column, and in the end to the grand total. Complements are never zero: a suppressed zero
+   adds no uncertainty, because readers know that zeros are shown.
+3. **Audit.** Every line having 0 or at least 2 suppressed entries is not enough on its own:
+   two lines can be combined (a cell that is the only link between two groups of suppressed
+   cells follows from the totals), and because zeros are shown a reader knows every suppressed
+   value is at least 1 (a row ``1, 1, 20`` with total 22 reveals two ones). The audit therefore
+   checks, for every suppressed entry, that another table exists with the same shown values,
+   every suppressed value at least 1, and a different value in that entry. It does so on the
+   graph whose vertices are the lines and whose edges are the suppressed entries: an
+   alternative table is a flow round a cycle, and an entry whose value is 1 may only grow. An
+   entry that lies on no such cycle gets the cheapest set of extra suppressions that closes
+   one (fewest entries, then the smallest sum), and the audit runs until every suppressed
+   entry is safe. Suppressing every non-zero entry is always safe, so this terminates.
+
+The guarantee: no suppressed value can be worked out exactly from the published table, under
+the public knowledge that zeros are shown, and no shown value is between 1 and
+``threshold - 1``. Shown values are the true values. The guarantee does not cover two tables
+read together (two periods, two overlapping breakdowns): see docs/statistics.md.
+"""
+
+from __future__ import annotations
+
+import heapq
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+SUPPRESSED = None
+
+Position = tuple[int, int]
+_Cost = tuple[int, int]  # (number of new suppressions, their sum)
+_Grid = list[list[int]]
+
+
+@dataclass(frozen=True)
+class ProtectedTable:
+    """A table ready for publication; ``None`` (``SUPPRESSED``) marks a suppressed value.
+
+    ``primary`` holds the positions suppressed because ``1 <= n < threshold``, in the
+    coordinates of the array with margins: ``(r, C)`` is the total of row ``r``, ``(R, c)`` the
+    total of column ``c`` and ``(R, C)`` the grand total. Show every suppressed value with the
+    same mark: telling primary from complementary suppressions apart would tell readers which
+    suppressed values are small.
+    """
+
+    cells: tuple[tuple[int | None, ...], ...]
+    row_totals: tuple[int | None, ...]
+    col_totals: tuple[int | None, ...]
+    total: int | None
+    primary: frozenset[Position]
+
+    @property
+    def suppressed(self) -> frozenset[Position]:
+        """Every suppressed position, primary and complementary, margins included."""
+        rows = len(self.cells)
+        columns = len(self.col_totals)
+        found = {(r, c) for r, row in enumerate(self.cells) for c, v in enumerate(row) if v is None}
+        found |= {(r, columns) for r, v in enumerate(self.row_totals) if v is None}
+        found |= {(rows, c) for c, v in enumerate(self.col_totals) if v is None}
+        if self.total is None:
+            found.add((rows, columns))
+        return frozenset(found)
+
+
+def protect(counts: Sequence[Sequence[int]], *, threshold: int) -> ProtectedTable:
+    """Suppress small counts and enough complements that none can be recovered.
+
+    ``counts`` is ``R`` rows of ``C`` non-negative integers; a one-dimensional breakdown is an
+    ``R x 1`` table. Raises ``ValueError`` for a threshold below 2, a negative count or rows
+    of different lengths, and ``TypeError`` for values that are not integers.
+    """
+    _check_threshold(threshold)
+    rows = [list(row) for row in counts]
+    width = len(rows[0]) if rows else 0
+    for row in rows:
+        if len(row) != width:
+            raise ValueError("every row of the table must have the same number of cells")
+        for value in row:
+            _check_count(value)
+    grid = _with_margins(rows, width)
+    primary = {
+        (r, c)
+        for r, line in enumerate(grid)
+        for c, value in enumerate(line)
+        if 0 < value < threshold
+    }
+    suppressed = set(primary)
+    if suppressed:
+        _complete_lines(grid, suppressed)
+        _audit(grid, suppressed)
+    return _publish(grid, suppressed, frozenset(primary))
+
+
+def shown_share(part: int, whole: int, *, threshold: int) -> float | None:
+    """``part / whole`` as a fraction, or ``None`` when showing it would reveal a small count.
+
+    The share is shown only when ``whole`` is at least ``threshold`` and both ``part`` and the
+    rest (``whole - part``) are either 0 or at least ``threshold``: a share of 6 out of 10
+    would otherwise give away the 4 who are not in the part.
+    """
+    _check_threshold(threshold)
+    _check_count(part)
+    _check_count(whole)
+    if part > whole:
+        raise ValueError("the part of a share cannot be larger than the whole")
+    if whole < threshold or _is_small(part, threshold) or _is_small(whole - part, threshold):
+        return None
+    return part / whole
+
+
+def shown_median(values: Sequence[int], *, threshold: int) -> float | None:
+    """The median of ``values``, or ``None`` when fewer than ``threshold`` values lie behind it."""
+    _check_threshold(threshold)
+    if len(values) < threshold:
+        return None
+    return float(statistics.median(values))
+
+
+def _check_threshold(threshold: int) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, int):
+        raise TypeError("the threshold must be an integer")
+    if threshold < 2:
+        raise ValueError("the threshold must be at least 2")
+
+
+def _check_count(value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("counts must be integers")
+    if value < 0:
+        raise ValueError("counts cannot be negative")
+
+
+def _is_small(value: int, threshold: int) -> bool:
+    return 0 < value < threshold
+
+
+def _with_margins(rows: list[list[int]], width: int) -> _Grid:
+    column_totals = [sum(row[c] for row in rows) for c in range(width)]
+    grid = [[*row, sum(row)] for row in rows]
+    grid.append([*column_totals, sum(column_totals)])
+    return grid
+
+
+def _publish(
+    grid: _Grid, suppressed: set[Position], primary: frozenset[Position]
+) -> ProtectedTable:
+    last_row = len(grid) - 1
+    last_column = len(grid[0]) - 1
+
+    def shown(r: int, c: int) -> int | None:
+        return SUPPRESSED if (r, c) in suppressed else grid[r][c]
+
+    return ProtectedTable(
+        cells=tuple(tuple(shown(r, c) for c in range(last_column)) for r in range(last_row)),
+        row_totals=tuple(shown(r, last_column) for r in range(last_row)),
+        col_totals=tuple(shown(last_row, c) for c in range(last_column)),
+        total=shown(last_row, last_column),
+        primary=primary,
+    )
+
+
+# Step 2: no line may have exactly one suppressed entry.
+
+
+def _complete_lines(grid: _Grid, suppressed: set[Position]) -> None:
+    last_row = len(grid) - 1
+    last_column = len(grid[0]) - 1
+    in_row = [0] * (last_row + 1)
+    in_column = [0] * (last_column + 1)
+    for r, c in suppressed:
+        in_row[r] += 1
+        in_column[c] += 1
+    while True:
+        lone_row = next((r for r, n in enumerate(in_row) if n == 1), None)
+        if lone_row is not None:
+            parts = [(lone_row, c) for c in range(last_column)]
+            chosen = _complement(
+                grid, suppressed, parts, (lone_row, last_column), lambda p: in_column[p[1]]
+            )
+        else:
+            lone_column = next((c for c, n in enumerate(in_column) if n == 1), None)
+            if lone_column is None:
+                return
+            parts = [(r, lone_column) for r in range(last_row)]
+            chosen = _complement(
+                grid, suppressed, parts, (last_row, lone_column), lambda p: in_row[p[0]]
+            )
+        suppressed.add(chosen)
+        in_row[chosen[0]] += 1
+        in_column[chosen[1]] += 1
+
+
+def _complement(
+    grid: _Grid,
+    suppressed: set[Position],
+    parts: list[Position],
+    total: Position,
+    crossing: Callable[[Position], int],
+) -> Position:
+    candidates = [p for p in parts if p not in suppressed and grid[p[0]][p[1]] > 0]
+    if candidates:
+        # A cell whose other line has one suppression mends two lines; one whose other line
+        # already has several costs nothing more there; otherwise the smallest, then the first.
+        return min(candidates, key=lambda p: (_tier(crossing(p)), grid[p[0]][p[1]], p))
+    # The one suppressed entry is a part, so the total is at least its value and still shown.
+    if total in suppressed or grid[total[0]][total[1]] == 0:  # pragma: no cover - impossible
+        raise RuntimeError("no complement available for a line")
+    return total
+
+
+def _tier(suppressed_in_other_line: int) -> int:
+    if suppressed_in_other_line == 1:
+        return 0
+    return 1 if suppressed_in_other_line else 2
+
+
+# Step 3: the audit. Vertices are lines: row line r is vertex r, column line c is R + 1 + c.
+# A change d to the suppressed entries that keeps every shown value is, after multiplying the
+# entries of the totals row and the totals column by -1, a flow round cycles of that graph: a
+# positive flow runs from the row line to the column line. An entry whose value is 1 may only
+# grow, so it carries flow in one direction only.
+
+
+def _audit(grid: _Grid, suppressed: set[Position]) -> None:
+    pending = sorted(suppressed)
+    heapq.heapify(pending)
+    safe: set[Position] = set()
+    while pending:
+        entry = heapq.heappop(pending)
+        if entry in safe:
+            continue
+        best: tuple[_Cost, list[Position]] | None = None
+        for tail, head in _arcs(grid, entry):
+            found = _cheapest_return(grid, suppressed, entry, start=head, goal=tail)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        if best is None:  # pragma: no cover - suppressing everything non-zero is always safe
+            raise RuntimeError("no complementary suppression protects an entry")
+        for position in best[1]:
+            suppressed.add(position)
+            heapq.heappush(pending, position)
+        # Adding suppressions only adds cycles, so an entry once safe stays safe.
+        safe.add(entry)
+
+
+def _arcs(grid: _Grid, position: Position) -> list[tuple[int, int]]:
+    last_row = len(grid) - 1
+    last_column = len(grid[0]) - 1
+    r, c = position
+    row_vertex, column_vertex = r, last_row + 1 + c
+    if grid[r][c] >= 2:
+        return [(row_vertex, column_vertex), (column_vertex, row_vertex)]
+    sign = (-1 if r == last_row else 1) * (-1 if c == last_column else 1)
+    return [(row_vertex, column_vertex)] if sign > 0 else [(column_vertex, row_vertex)]
+
+
+def _incident(grid: _Grid, vertex: int) -> list[tuple[Position, int]]:
+    last_row = len(grid) - 1
+    if vertex <= last_row:
+        return [((vertex, c), last_row + 1 + c) for c in range(len(grid[0]))]
+    c = vertex - last_row - 1
+    return [((r, c), r) for r in range(last_row + 1)]
+
+
+def _cheapest_return(
+    grid: _Grid, suppressed: set[Position], entry: Position, *, start: int, goal: int
+) -> tuple[_Cost, list[Position]] | None:
+    """The cheapest path from ``start`` to ``goal`` that avoids ``entry``.
+
+    Suppressed entries are free but only in their allowed direction; a shown non-zero entry
+    costs one suppression and its value, in either direction (it is at least the threshold,
+    so it can move both ways). Shown zeros never take part. Returns the cost and the entries
+    to suppress, or ``None`` when there is no path.
+    """
+    distance: dict[int, _Cost] = {start: (0, 0)}
+    came_from: dict[int, tuple[int, Position]] = {}
+    queue: list[tuple[int, int, int]] = [(0, 0, start)]
+    while queue:
+        added, total, vertex = heapq.heappop(queue)
+        if (added, total) != distance[vertex]:
+            continue
+        if vertex == goal:
+            path: list[Position] = []
+            while vertex != start:
+                vertex, position = came_from[vertex]
+                if position not in suppressed:
+                    path.append(position)
+            return (added, total), sorted(path)
+        for position, neighbour in _incident(grid, vertex):
+            if position == entry:
+                continue
+            value = grid[position[0]][position[1]]
+            if position in suppressed:
+                if (vertex, neighbour) not in _arcs(grid, position):
+                    continue
+                step = (added, total)
+            elif value > 0:
+                step = (added + 1, total + value)
+            else:
+                continue
+            if neighbour not in distance or step < distance[neighbour]:
+                distance[neighbour] = step
+                came_from[neighbour] = (vertex, position)
+                heapq.heappush(queue, (step[0], step[1], neighbour))
+    return None

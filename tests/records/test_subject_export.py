@@ -1,0 +1,380 @@
+"""The data-subject export (registerutdrag): everything held about a youth or a guardian, as a
+ZIP with JSON and a PDF and the access log, for auditors only, audited without personal data,
+from the page (POST only) and from ``samverkan subject-export`` (number never in argv)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import zipfile
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from samverkan.audit.models import AuditEvent
+from samverkan.audit.selectors import audit_verify
+from samverkan.cases.models import InformationCategory
+from samverkan.cases.services import concern_report_add, entry_add, entry_correct
+from samverkan.consent.models import WithdrawalMethod
+from samverkan.consent.services import consent_withdraw
+from samverkan.lib.pdf import PdfUnavailableError
+from samverkan.plans.services import goal_add, plan_create
+from samverkan.records import subject_export as export
+from tests.consent.conftest import (
+    GUARDIAN_1_NAME,
+    GUARDIAN_1_NUMBER,
+    GUARDIAN_2_NAME,
+    IDENTITY_NUMBERS,
+    YOUTH_NAME,
+    YOUTH_NUMBER,
+)
+from tests.helpers import assert_trio
+
+URL = "/records/export/"
+# Valid in form, held by no one in these tests.
+UNKNOWN_NUMBER = "19900101-0017"
+
+
+def _unzip(content: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    return json.loads(files["subject.json"]), files
+
+
+@pytest.fixture
+def rich_case(personas, world, consent_case, active_consent):
+    """The consent case with a corrected journal entry, a report of concern and a plan goal."""
+    case = consent_case.case
+    entry = entry_add(
+        actor=personas.practitioner,
+        case=case,
+        agency=world.avesta_school,
+        category=InformationCategory.objects.get(sector="school", code="attendance"),
+        text="Frånvaro 40 % i oktober.",
+    )
+    entry_correct(actor=personas.practitioner, entry=entry, text="Frånvaro 45 % i oktober.")
+    concern_report_add(
+        actor=personas.practitioner,
+        case=case,
+        agency=world.avesta_school,
+        reported_on=timezone.localdate(),
+    )
+    plan = plan_create(actor=personas.practitioner, case=case)
+    goal_add(actor=personas.practitioner, plan=plan, text="Närvaro över 90 % till jul.")
+    return consent_case
+
+
+# --- The service ---------------------------------------------------------------------------
+
+
+def test_a_youths_export_holds_everything_about_them(personas, rich_case, active_consent):
+    archive = export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    assert archive is not None
+    data, files = _unzip(archive.content)
+    assert set(files) >= {"subject.json", "subject.pdf"}
+    youth = data["youth"]
+    assert youth["name"] == YOUTH_NAME
+    assert youth["identity_number"] == YOUTH_NUMBER.replace("-", "")
+    (case,) = youth["cases"]
+    assert case["reason"].startswith("Hög frånvaro")
+    (entry,) = case["entries"]
+    assert [v["text"] for v in entry["versions"]] == [
+        "Frånvaro 40 % i oktober.",
+        "Frånvaro 45 % i oktober.",
+    ]
+    assert {g["name"] for g in case["guardians"]} == {GUARDIAN_1_NAME, GUARDIAN_2_NAME}
+    (consent,) = case["consents"]
+    assert consent["number"] == active_consent.pk
+    assert all(s["signature"] for s in consent["signers"])
+    assert case["concern_reports"]
+    assert case["action_plan"]["goals"][0]["text"].startswith("När")
+    assert data["guardian"] is None
+    # The guardians' own numbers and addresses are theirs, not the youth's.
+    text = files["subject.json"].decode()
+    assert GUARDIAN_1_NUMBER.replace("-", "") not in text
+    assert "@example.invalid" not in text
+
+
+def test_the_access_log_names_agency_and_role_never_the_staff_member(personas, rich_case):
+    archive = export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    assert archive is not None
+    data, files = _unzip(archive.content)
+    log = data["access_log"]
+    assert log, "the case's handling must be in the log"
+    assert {"Avesta skola"} <= {row["agency"] for row in log}
+    assert all(set(row) == {"at", "agency", "role", "action", "count", "refused"} for row in log)
+    text = files["subject.json"].decode()
+    for user in (personas.practitioner, personas.other_agency, personas.coordinator):
+        assert user.username not in text
+        assert user.last_name not in text
+
+
+def test_a_previous_export_shows_in_the_next_ones_log(personas, rich_case):
+    export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    archive = export.subject_export(
+        actor=personas.auditor, identity_number=YOUTH_NUMBER, language="en"
+    )
+    assert archive is not None
+    data, _ = _unzip(archive.content)
+    exported = [r for r in data["access_log"] if r["agency"] == "Avesta kommunledning"]
+    assert exported
+    assert exported[0]["role"] == "Auditor"
+
+
+def test_a_guardians_export_holds_their_links_and_signatures_not_the_childs_journal(
+    personas, rich_case, active_consent
+):
+    link = rich_case.guardian_1
+    consent_withdraw(
+        consent=active_consent,
+        signer=active_consent.signers.get(guardian_link=link),
+        method=WithdrawalMethod.ORAL,
+        actor=personas.practitioner,
+    )
+    archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
+    assert archive is not None
+    data, files = _unzip(archive.content)
+    assert data["youth"] is None
+    guardian = data["guardian"]
+    assert guardian["identity_number"] == GUARDIAN_1_NUMBER.replace("-", "")
+    (row,) = guardian["links"]
+    assert row["name"] == GUARDIAN_1_NAME
+    assert row["email"] == "maria@example.invalid"
+    (consent,) = guardian["consents"]
+    assert consent["signature"] is not None
+    assert consent["withdrawal"] is not None
+    text = files["subject.json"].decode()
+    assert "Frånvaro 45" not in text  # the child's journal is the child's
+    assert GUARDIAN_2_NAME not in text
+
+
+def test_nothing_held_answers_none_and_is_audited_without_the_number(personas, consent_case):
+    before = AuditEvent.objects.count()
+    assert export.subject_export(actor=personas.auditor, identity_number=UNKNOWN_NUMBER) is None
+    event = AuditEvent.objects.latest("seq")
+    assert AuditEvent.objects.count() == before + 1
+    assert event.action == "records.subject_exported"
+    assert event.details == {"found": False}
+
+
+def test_the_export_is_audited_per_person_and_case_without_personal_data(personas, rich_case):
+    before = AuditEvent.objects.latest("seq").seq
+    export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    events = list(AuditEvent.objects.filter(seq__gt=before, action="records.subject_exported"))
+    assert {(e.object_type, e.case_id) for e in events} == {
+        ("cases.youth", None),
+        ("cases.case", rich_case.case.pk),
+    }
+    assert all(e.actor_id == personas.auditor.pk for e in events)
+    dumped = json.dumps([e.details for e in events])
+    for value in (*IDENTITY_NUMBERS, YOUTH_NAME, YOUTH_NUMBER.replace("-", "")):
+        assert value not in dumped
+    assert audit_verify().ok
+
+
+@pytest.mark.parametrize(
+    "who", ["practitioner", "coordinator", "admin", "council_member", "outsider"]
+)
+def test_only_auditors_may_export(personas, consent_case, who):
+    with pytest.raises(Http404):
+        export.subject_export(actor=getattr(personas, who), identity_number=YOUTH_NUMBER)
+
+
+def test_the_pdf_is_readable_in_both_languages(personas, rich_case):
+    for language, heading in (("sv", None), ("en", "Register extract")):
+        archive = export.subject_export(
+            actor=personas.auditor, identity_number=YOUTH_NUMBER, language=language
+        )
+        assert archive is not None
+        _, files = _unzip(archive.content)
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(files["subject.pdf"])).pages)
+        assert YOUTH_NAME in text
+        assert "Frånvaro 45 % i oktober." in text
+        if heading:
+            assert heading in text
+
+
+# --- The page ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "who", ["practitioner", "coordinator", "admin", "council_member", "outsider", "no_role"]
+)
+def test_nobody_but_auditors_reaches_the_page(client_for, personas, who):
+    c = client_for(getattr(personas, who), reauth=True)
+    assert c.get(URL).status_code == 404
+    assert c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"}).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+def test_the_page_asks_for_the_password_again(client_for, personas):
+    response = client_for(personas.auditor).get(URL)
+    assert response.status_code == 302
+    assert "reauthenticate" in response["Location"]
+
+
+def test_get_shows_the_form_and_wrong_methods_are_refused(client_for, personas):
+    c = client_for(personas.auditor, reauth=True)
+    response = c.get(URL)
+    assert response.status_code == 200
+    assert b'method="post"' in response.content
+    assert "no-store" in response["Cache-Control"]
+    assert reverse("records:subject_export") == URL
+    for verb in ("put", "delete", "patch"):
+        assert getattr(c, verb)(URL).status_code == 405
+
+
+def test_a_number_in_the_query_string_exports_nothing(client_for, personas, consent_case):
+    before = AuditEvent.objects.filter(action="records.subject_exported").count()
+    c = client_for(personas.auditor, reauth=True)
+    response = c.get(URL, {"identity_number": YOUTH_NUMBER})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert AuditEvent.objects.filter(action="records.subject_exported").count() == before
+
+
+def test_post_answers_a_zip_attachment(client_for, personas, rich_case):
+    c = client_for(personas.auditor, reauth=True)
+    response = c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "registerutdrag-" in response["Content-Disposition"]
+    assert YOUTH_NUMBER[:8] not in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]
+    data, _ = _unzip(response.content)
+    assert data["youth"]["name"] == YOUTH_NAME
+
+
+def test_a_malformed_number_is_refused_without_repeating_it(client_for, personas, consent_case):
+    c = client_for(personas.auditor, reauth=True)
+    response = c.post(URL, {"identity_number": "20120315-1237", "language": "en"})
+    assert response.status_code == 400
+    assert b"check digit" in response.content
+
+
+def test_an_unknown_person_gets_a_clear_no_data_held(client_for, personas, consent_case):
+    c = client_for(personas.auditor, reauth=True)
+    response = c.post(URL, {"identity_number": UNKNOWN_NUMBER, "language": "en"})
+    assert response.status_code == 200
+    assert b"No data is held about this person" in response.content
+    assert UNKNOWN_NUMBER.encode() not in response.content
+    assert UNKNOWN_NUMBER.replace("-", "").encode() not in response.content
+
+
+# --- The command line ----------------------------------------------------------------------
+
+
+def _run(monkeypatch, stdin: str, *args: str) -> str:
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    call_command("subject_export", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_reads_the_number_from_stdin_and_writes_a_private_zip(
+    monkeypatch, tmp_path, rich_case
+):
+    target = tmp_path / "extract.zip"
+    out = _run(monkeypatch, YOUTH_NUMBER + "\n", "--output", str(target))
+    assert "youth, 1 case(s)" in out
+    assert YOUTH_NUMBER not in out
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    data, _ = _unzip(target.read_bytes())
+    assert data["youth"]["name"] == YOUTH_NAME
+    event = AuditEvent.objects.filter(action="records.subject_exported").latest("seq")
+    assert event.actor_id is None
+
+
+def test_the_command_reads_the_number_from_a_file(monkeypatch, tmp_path, rich_case):
+    number = tmp_path / "number.txt"
+    number.write_text(GUARDIAN_1_NUMBER + "\n")
+    target = tmp_path / "extract.zip"
+    out = _run(monkeypatch, "", "--output", str(target), "--input", str(number))
+    assert "guardian" in out
+    data, _ = _unzip(target.read_bytes())
+    assert data["guardian"]["links"][0]["name"] == GUARDIAN_1_NAME
+
+
+def test_the_command_refuses_an_existing_file(monkeypatch, tmp_path, rich_case):
+    target = tmp_path / "extract.zip"
+    target.write_bytes(b"keep me")
+    with pytest.raises(CommandError, match="already exists"):
+        _run(monkeypatch, YOUTH_NUMBER, "--output", str(target))
+    assert target.read_bytes() == b"keep me"
+
+
+def test_the_command_takes_no_number_on_the_command_line(monkeypatch, tmp_path, rich_case):
+    with pytest.raises(CommandError):
+        _run(monkeypatch, "", "--output", str(tmp_path / "x.zip"), YOUTH_NUMBER)
+    with pytest.raises(CommandError, match="no identity number"):
+        _run(monkeypatch, "", "--output", str(tmp_path / "x.zip"))
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_command_exits_3_when_nothing_is_held(monkeypatch, tmp_path, consent_case):
+    with pytest.raises(CommandError) as caught:
+        _run(monkeypatch, UNKNOWN_NUMBER, "--output", str(tmp_path / "x.zip"))
+    assert caught.value.returncode == 3
+    assert UNKNOWN_NUMBER not in str(caught.value)
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_the_command_refuses_a_malformed_number_without_echoing_it(
+    monkeypatch, tmp_path, consent_case
+):
+    with pytest.raises(CommandError, match="not a valid identity number") as caught:
+        _run(monkeypatch, "20120315-1237", "--output", str(tmp_path / "x.zip"))
+    assert "1237" not in str(caught.value)
+
+
+def test_the_public_name_subject_export_reaches_the_command(monkeypatch, tmp_path, rich_case):
+    from samverkan import cli
+
+    target = tmp_path / "extract.zip"
+    monkeypatch.setattr("sys.stdin", io.StringIO(YOUTH_NUMBER))
+    umask = os.umask(0o022)
+    try:
+        cli.main(["subject-export", "--output", str(target)])
+    finally:
+        os.umask(umask)  # main() tightens the process's umask
+    assert zipfile.is_zipfile(target)
+
+
+def test_without_pango_the_page_says_so_and_nothing_is_audited_as_exported(
+    client_for, personas, rich_case, monkeypatch
+):
+    def unavailable(html: str, css: str) -> bytes:
+        raise PdfUnavailableError("no pango")
+
+    monkeypatch.setattr(export, "html_to_pdf", unavailable)
+    before = AuditEvent.objects.filter(action="records.subject_exported").count()
+    c = client_for(personas.auditor, reauth=True)
+    response = c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"})
+    assert response.status_code == 503
+    assert b"install Pango" in response.content
+    assert AuditEvent.objects.filter(action="records.subject_exported").count() == before
+
+
+def test_the_endpoint_trio(client_for, personas, rich_case):
+    assert_trio(
+        client_for,
+        URL,
+        allowed=personas.auditor,
+        outsider=personas.outsider,
+        method="post",
+        data={"identity_number": YOUTH_NUMBER, "language": "en"},
+    )

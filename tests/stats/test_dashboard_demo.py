@@ -1,0 +1,23 @@
+"""The demo data set comes with its statistics built, and the demo council member sees them."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from samverkan import demo
+from samverkan.accounts.models import User
+from samverkan.cases.models import Case
+from samverkan.stats.models import CaseFact
+from tests.helpers import login
+
+
+def test_demo_builds_the_facts_and_the_council_member_sees_the_dashboard(db) -> None:
+    demo.load()
+    assert CaseFact.objects.count() == Case.objects.count() > 0
+    client = Client(HTTP_ACCEPT_LANGUAGE="sv")
+    login(client, User.objects.get(username="bra"))
+    response = client.get("/stats/", {"from": "2000-01", "to": "2010-01"})
+    assert response.status_code == 400  # 121 months: more than the 120 allowed
+    response = client.get("/stats/")
+    assert response.status_code == 200
+    assert 'data-stats-table="commitments"' in response.content.decode()
