@@ -20,6 +20,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/samverkan demo --port $(PORT)
 
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-p no:xdist" runs it in one process.
+PYTEST_ARGS ?= -n auto
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import StringIO
 
 import pytest
@@ -80,6 +80,7 @@ from tests.consent.conftest import (
     YOUTH_NUMBER,
     ConsentCase,
     make_consent,
+    sign_all,
 )
 
 pytestmark = pytest.mark.django_db
@@ -362,7 +363,12 @@ def test_a_purged_case_leaves_no_trace_but_its_facts(
         date_from=today - dt.timedelta(days=30), date_to=today, case=rich.pseudonym
     )
     log_search_audit(viewer=personas.auditor, filters=filters, page=1)
-    log_review_record(actor=personas.auditor, filters=filters, findings="Inga avvikelser.")
+    # The findings name the case by pseudonym, as the help text asks.
+    review = log_review_record(
+        actor=personas.auditor,
+        filters=filters,
+        findings=f"Inga avvikelser för {rich.pseudonym.lower()}; {rich.pseudonym} granskat.",
+    )
 
     facts_refresh()
     facts_before = CaseFact.objects.count()
@@ -413,6 +419,10 @@ def test_a_purged_case_leaves_no_trace_but_its_facts(
             ]
             is False
         )
+        # The review stays, the pseudonym in its findings replaced by a neutral marker.
+        review.refresh_from_db()
+        assert review.findings == "Inga avvikelser för [gallrat ärende]; [gallrat ärende] granskat."
+        assert event.details["log_reviews_redacted"] == 1
         result = audit_verify()
         assert result.ok, result.problem
 
@@ -606,3 +616,77 @@ def test_a_guardian_of_a_live_case_keeps_their_row_and_portal_login(
     assert not PortalLoginCode.objects.filter(pk=only_purged.pk).exists()
     event = AuditEvent.objects.get(action="records.case_purged", case_id=purged.pk)
     assert event.details["guardians_removed"] == 1
+
+
+def test_e_id_orders_a_live_case_needs_stay(
+    personas, world, consent_case, active_consent, settings
+):
+    """The youth of the purged case is guardian in a live one, where an e-ID signature rests
+    on an order that the purged case's signature named too."""
+    settings.RETENTION_EID_ORDER_DAYS = 100 * 366
+    purged = consent_case.case
+    live = _raise(personas, world, name="Siv Syskon", number=valid_number("20130101-1230"))
+    guardian_add(
+        actor=personas.practitioner,
+        case=live,
+        name=YOUTH_NAME,
+        has_custody=True,
+        identity_number=YOUTH_NUMBER,
+        email="kalle@example.invalid",
+    )
+    live_consent = make_consent(personas, world, replace(consent_case, case=live))
+    sign_all(personas, live_consent)
+    youth_digits = YOUTH_NUMBER.replace("-", "")
+    gone_digits = GUARDIAN_2_NUMBER.replace("-", "")
+
+    def order(reference: str, digits: str = "") -> EidOrder:
+        return EidOrder.objects.create(
+            reference=reference,
+            purpose="sign",
+            status="complete",
+            identity_number_hash=search_hash("eid", digits) if digits else "",
+            expires_at=timezone.now() + dt.timedelta(minutes=5),
+        )
+
+    shared = order("ref-shared", gone_digits)  # evidence in both cases
+    login = order("ref-login", youth_digits)  # the live case's guardian logging in
+    gone = order("ref-gone", gone_digits)  # a guardian who goes with the purged case
+    purged_only = order("ref-purged-only")
+    purged_signatures = ConsentSignature.objects.filter(signer__consent=active_consent)
+    first, second = purged_signatures.order_by("pk")
+    ConsentSignature.objects.filter(pk=first.pk).update(eid_reference=shared.reference)
+    ConsentSignature.objects.filter(pk=second.pk).update(eid_reference=purged_only.reference)
+    ConsentSignature.objects.filter(signer__consent=live_consent).update(
+        eid_reference=shared.reference
+    )
+    _close(personas, purged)
+    with after_the_period():
+        report = retention_run(dry_run=False)
+    assert report.purged_case_ids == [purged.pk]
+    assert not Youth.objects.filter(pk=purged.youth_id).exists()
+    assert Guardian.objects.filter(youth_links__case=live).count() == 1
+    kept = set(EidOrder.objects.values_list("reference", flat=True))
+    assert kept == {shared.reference, login.reference}
+    assert not {gone.reference, purged_only.reference} & kept
+
+
+def test_expired_sessions_go(client_for, personas) -> None:
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    client_for(personas.practitioner)  # a live session
+    old = SessionStore()
+    old["note"] = "x"
+    old.set_expiry(60)
+    old.create()
+    live = set(Session.objects.exclude(pk=old.session_key).values_list("pk", flat=True))
+    assert live
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=5), tick=False):
+        plan = retention_plan()
+        assert plan.expired_records["sessions.session"] == 1
+        report = retention_run(dry_run=False)
+    assert report.removed == {"sessions.session": 1}
+    assert not Session.objects.filter(pk=old.session_key).exists()
+    assert set(Session.objects.values_list("pk", flat=True)) == live
+    event = AuditEvent.objects.get(action="records.expired_purged")
+    assert event.details == {"sessions_session": 1}

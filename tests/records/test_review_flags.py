@@ -234,3 +234,49 @@ def test_filters(personas, world, consent_case):
     wednesday = search(auditor, actor="bertil", date_from=WEDNESDAY, date_to=WEDNESDAY)
     assert late.seq in wednesday
     assert next_day.seq not in wednesday
+
+
+@override_settings(LOG_REVIEW_DAILY_CASES=2)
+def test_listings_and_the_records_apps_own_events_do_not_count_towards_volume(personas):
+    eva = personas.coordinator
+    with at(WEDNESDAY, 10):
+        # The coordinator opens the group's index twice and her list of cases once: an event
+        # per case shown, many cases, every day.
+        listed = [
+            event(eva, case_id=case, action=action)
+            for action in ("case_index.viewed", "case_index.viewed", "case.listed")
+            for case in (301, 302, 303, 304)
+        ]
+        agenda = [event(eva, case_id=c, action="meeting.agenda_item_viewed") for c in (305, 306)]
+        opened = event(eva, case_id=301, action="case.viewed")
+        # An auditor's export and holds touch many cases too.
+        records = [
+            event(personas.auditor, case_id=c, action="records.subject_exported")
+            for c in (301, 302, 303)
+        ]
+    auditor = personas.auditor
+    assert not any("volume" in flags(auditor, e.seq) for e in [*listed, *agenda, opened, *records])
+    # Opening the cases themselves still counts.
+    with at(WEDNESDAY, 11):
+        opened_more = [event(eva, case_id=c, action="case.viewed") for c in (302, 303)]
+    assert all("volume" in flags(auditor, e.seq) for e in [opened, *opened_more])
+    assert not any("volume" in flags(auditor, e.seq) for e in listed)
+
+
+def test_a_former_coordinator_is_judged_by_todays_seats(personas, world, consent_case):
+    case = consent_case.case
+    eva = personas.coordinator
+    with at(WEDNESDAY, 8):
+        own_seat = team_add(actor=eva, case=case, user=eva, agency=world.avesta_social)
+    with at(WEDNESDAY, 9):
+        team_remove(actor=eva, member=own_seat)
+    with at(WEDNESDAY, 10):
+        after_leaving = event(eva, case_id=case.pk)
+    auditor = personas.auditor
+    # While she is the group's coordinator, she sees the case by her role.
+    assert flags(auditor, after_leaving.seq) == []
+    # Her account is closed: the seat row remains, but no longer stands. Seat history is not
+    # kept, so her events are judged by today's seats.
+    eva.is_active = False
+    eva.save(update_fields=["is_active"])
+    assert flags(auditor, after_leaving.seq) == ["after_team"]

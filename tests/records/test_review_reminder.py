@@ -82,3 +82,15 @@ def test_the_task_runs(personas):
     assert Notification.objects.filter(
         kind=NotificationKind.LOG_REVIEW_DUE, recipient=personas.auditor
     ).exists()
+
+
+def test_a_review_narrowed_by_a_filter_does_not_cover_the_month(personas):
+    narrow = review(personas, *OCTOBER)
+    for scope in ({"actor": "anna"}, {"agency": 3}, {"youth": 7}, {"action": "entry."}):
+        narrow.scope = {"date_from": "2026-10-01", "date_to": "2026-10-31", **scope}
+        narrow.save()
+        assert log_review_remind(today=TODAY) == 1
+        Notification.objects.all().delete()
+    narrow.scope = {"date_from": "2026-10-01", "date_to": "2026-10-31", "flagged": True}
+    narrow.save()
+    assert log_review_remind(today=TODAY) == 0

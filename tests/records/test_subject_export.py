@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +33,7 @@ from tests.consent.conftest import (
     GUARDIAN_1_NAME,
     GUARDIAN_1_NUMBER,
     GUARDIAN_2_NAME,
+    GUARDIAN_2_NUMBER,
     IDENTITY_NUMBERS,
     YOUTH_NAME,
     YOUTH_NUMBER,
@@ -259,11 +261,34 @@ def test_post_answers_a_zip_attachment(client_for, personas, rich_case):
     assert data["youth"]["name"] == YOUTH_NAME
 
 
-def test_a_malformed_number_is_refused_without_repeating_it(client_for, personas, consent_case):
+def _written_forms(number: str) -> list[str]:
+    digits = number.replace("-", "")
+    return [digits, digits[2:], f"{digits[:8]}-{digits[8:]}", f"{digits[2:8]}-{digits[8:]}"]
+
+
+@pytest.mark.parametrize("written", _written_forms("20120315-1237"))
+def test_a_malformed_number_is_refused_without_repeating_it(
+    client_for, personas, consent_case, written
+):
     c = client_for(personas.auditor, reauth=True)
-    response = c.post(URL, {"identity_number": "20120315-1237", "language": "en"})
+    response = c.post(URL, {"identity_number": written, "language": "en"})
     assert response.status_code == 400
     assert b"check digit" in response.content
+    page = response.content.decode()
+    for form in _written_forms("20120315-1237"):
+        assert form not in page
+
+
+@pytest.mark.parametrize("written", _written_forms(YOUTH_NUMBER))
+def test_a_valid_number_with_a_tampered_language_is_not_repeated(
+    client_for, personas, consent_case, written
+):
+    c = client_for(personas.auditor, reauth=True)
+    response = c.post(URL, {"identity_number": written, "language": "xx"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    for form in _written_forms(YOUTH_NUMBER):
+        assert form not in page
 
 
 def test_an_unknown_person_gets_a_clear_no_data_held(client_for, personas, consent_case):
@@ -378,3 +403,156 @@ def test_the_endpoint_trio(client_for, personas, rich_case):
         method="post",
         data={"identity_number": YOUTH_NUMBER, "language": "en"},
     )
+
+
+# --- Whose data goes in which export ---------------------------------------------------------
+
+
+def _guardian_without_custody_elsewhere(personas, world, rich_case):
+    """Guardian 1 is also recorded, without custody, on a sibling's case no consent asks them
+    to sign; the police handled that case."""
+    from samverkan.audit.services import audit_record
+    from samverkan.cases.services import case_raise, guardian_add
+    from tests.records.test_retention import valid_number
+
+    sibling = case_raise(
+        actor=personas.practitioner,
+        group=world.avesta_group,
+        agency=world.avesta_school,
+        identity_number=valid_number("20130101-1230"),
+        name="Siv Syskonsson",
+        gender="F",
+        reason="Oro för skolgången.",
+    ).case
+    guardian_add(
+        actor=personas.practitioner,
+        case=sibling,
+        name=GUARDIAN_1_NAME,
+        has_custody=False,
+        identity_number=GUARDIAN_1_NUMBER,
+        email="maria@example.invalid",
+    )
+    with transaction.atomic():
+        audit_record(
+            action="entry.viewed",
+            actor=personas.police,
+            agency=world.police,
+            object_type="cases.case",
+            object_id=str(sibling.pk),
+            case_id=sibling.pk,
+        )
+    return sibling
+
+
+def test_a_guardian_without_custody_learns_nothing_of_that_child(personas, world, rich_case):
+    sibling = _guardian_without_custody_elsewhere(personas, world, rich_case)
+    before = AuditEvent.objects.latest("seq").seq
+    archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
+    assert archive is not None
+    data, files = _unzip(archive.content)
+    links = {row["case_id"]: row for row in data["guardian"]["links"]}
+    assert set(links) == {rich_case.case.pk, sibling.pk}
+    # Their own data as recorded on the sibling's case is theirs; the child is not.
+    assert links[sibling.pk]["name"] == GUARDIAN_1_NAME
+    assert links[sibling.pk]["has_custody"] is False
+    assert links[sibling.pk]["child_name"] is None
+    assert links[sibling.pk]["child_pseudonym"] is None
+    assert links[rich_case.case.pk]["child_name"] == YOUTH_NAME
+    text = files["subject.json"].decode()
+    assert "Siv Syskonsson" not in text
+    assert sibling.youth.pseudonym not in text
+    # The sibling case's handling is not in the access log, nor is the case audited as exported.
+    assert "Polisen LPO Falun" not in {row["agency"] for row in data["access_log"]}
+    exported = AuditEvent.objects.filter(seq__gt=before, action="records.subject_exported")
+    assert sibling.pk not in {e.case_id for e in exported}
+    pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(files["subject.pdf"])).pages)
+    assert "Siv Syskonsson" not in pdf
+
+
+def test_the_youths_export_leaves_out_the_guardians_scanned_forms(personas, world, rich_case):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from samverkan.consent.models import RequiredSigner, SignatureMethod
+    from samverkan.consent.services import signature_record
+    from tests.consent.conftest import make_consent
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+    consent = make_consent(personas, world, rich_case)
+    signer = RequiredSigner.objects.get(consent=consent, guardian_link=rich_case.guardian_1)
+    signature_record(
+        actor=personas.practitioner,
+        signer=signer,
+        method=SignatureMethod.PAPER,
+        evidence=SimpleUploadedFile("blankett.png", png, content_type="image/png"),
+    )
+    archive = export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    assert archive is not None
+    data, files = _unzip(archive.content)
+    assert not [name for name in files if name.startswith("files/")]
+    (case,) = data["youth"]["cases"]
+    signatures = [s["signature"] for c in case["consents"] for s in c["signers"] if s["signature"]]
+    assert signatures
+    assert all(s["scanned_form"] is None for s in signatures)
+    # The guardian's own export has it.
+    archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
+    assert archive is not None
+    _, files = _unzip(archive.content)
+    assert png in files.values()
+
+
+def test_the_export_holds_the_persons_portal_activity_and_only_theirs(personas, rich_case):
+    from samverkan.audit.services import audit_record
+
+    mine = rich_case.guardian_1.guardian_id
+    other = rich_case.guardian_2.guardian_id
+    with transaction.atomic():
+        for subject, pk, method in (
+            ("guardian", mine, "eid"),
+            ("guardian", other, "code"),
+            ("youth", mine, "code"),  # the same id in the other kind is someone else
+        ):
+            audit_record(
+                action="portal.login",
+                object_type=f"cases.{subject}",
+                object_id=str(pk),
+                details={"portal_subject": subject, "portal_subject_id": pk, "method": method},
+            )
+    archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
+    assert archive is not None
+    data, _ = _unzip(archive.content)
+    activity = data["guardian"]["portal_activity"]
+    assert [(a["action"], a["method"], a["outcome"]) for a in activity] == [
+        ("portal.login", "eid", "allowed")
+    ]
+    assert activity[0]["at"]
+
+
+def test_the_export_holds_the_persons_e_id_orders_and_only_theirs(personas, rich_case):
+    from samverkan.consent.models import EidOrder
+    from samverkan.lib.fields import search_hash
+
+    def order(reference: str, number: str) -> None:
+        EidOrder.objects.create(
+            reference=reference,
+            purpose="login",
+            status="complete",
+            identity_number_hash=search_hash("eid", number.replace("-", "")),
+            expires_at=timezone.now(),
+            completed_at=timezone.now(),
+        )
+
+    order("ref-mine", GUARDIAN_1_NUMBER)
+    order("ref-other", GUARDIAN_2_NUMBER)
+    order("ref-youth", YOUTH_NUMBER)
+    archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
+    assert archive is not None
+    data, _ = _unzip(archive.content)
+    (mine,) = data["guardian"]["eid_orders"]
+    assert mine["reference"] == "ref-mine"
+    assert mine["purpose"] == "login"
+    assert mine["status"] == "complete"
+    assert mine["completed_at"]
+    archive = export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
+    assert archive is not None
+    data, _ = _unzip(archive.content)
+    assert [o["reference"] for o in data["youth"]["eid_orders"]] == ["ref-youth"]

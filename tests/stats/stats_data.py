@@ -10,7 +10,15 @@ from django.utils import timezone
 from samverkan.organisations.models import Municipality
 from samverkan.stats.models import CaseFact
 
-THIS_MONTH = timezone.localdate().replace(day=1)
+
+def this_month() -> date:
+    """The first day of the current month, read when called: a constant fixed at import would
+    go stale when a test run crosses midnight at the turn of a month (or of a year)."""
+    return timezone.localdate().replace(day=1)
+
+
+def this_year() -> int:
+    return timezone.localdate().year
 
 
 def fact(municipality: Municipality, **fields: Any) -> CaseFact:
@@ -19,8 +27,7 @@ def fact(municipality: Municipality, **fields: Any) -> CaseFact:
         "raising_sector": "school",
         "age_band": "13_15",
         "gender": "F",
-        "raised_month": THIS_MONTH,
-        "refreshed_at": timezone.now(),
+        "raised_month": this_month(),
     }
     values.update(fields)
     return CaseFact(**values)
@@ -28,7 +35,3 @@ def fact(municipality: Municipality, **fields: Any) -> CaseFact:
 
 def make_facts(municipality: Municipality, count: int, **fields: Any) -> list[CaseFact]:
     return CaseFact.objects.bulk_create([fact(municipality, **fields) for _ in range(count)])
-
-
-def month(day: date) -> str:
-    return day.strftime("%Y-%m")

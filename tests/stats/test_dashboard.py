@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,14 +20,14 @@ from samverkan.api.services import token_create
 from samverkan.audit.models import AuditEvent
 from samverkan.organisations.models import Municipality, Role
 from samverkan.organisations.services import membership_add
-from samverkan.stats.models import CaseFact, InterventionFact
+from samverkan.stats.models import CaseFact, FactsBuild, InterventionFact
 from samverkan.stats.selectors import dashboard_data
 from tests.helpers import assert_trio, make_user
-from tests.stats.stats_data import THIS_MONTH, make_facts, month
+from tests.stats.stats_data import make_facts, this_month, this_year
 
 pytestmark = pytest.mark.django_db
 
-URLS = ("/stats/", "/stats/export.csv", "/stats/export.xlsx", "/stats/chart/status.svg")
+URLS = ("/stats/", "/stats/export.csv", "/stats/export.xlsx", "/stats/chart/meetings.svg")
 API = "/api/v1/stats/dashboard"
 
 
@@ -100,13 +100,40 @@ def test_navigation_links_the_dashboard_for_those_who_see_it(personas, client_fo
     assert 'href="/stats/"' not in client_for(personas.practitioner).get("/").content.decode()
 
 
-def test_invalid_period_is_refused_with_the_form(personas, client_for) -> None:
+def test_invalid_year_is_refused_with_the_form(personas, client_for) -> None:
     c = client_for(personas.council_member)
-    response = c.get("/stats/", {"from": "2026-05", "to": "2026-01"})
+    response = c.get("/stats/", {"year": "1990"})  # no figures that year: not offered
     assert response.status_code == 400
-    assert "must not come after" in response.content.decode()
-    assert c.get("/stats/", {"from": "last year"}).status_code == 400
-    assert c.get("/stats/export.csv", {"to": "2026-13"}).status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert c.get("/stats/", {"year": "last year"}).status_code == 400
+    assert c.get("/stats/export.csv", {"year": "2026-13"}).status_code == 400
+
+
+def test_periods_are_whole_years_offered_when_they_have_figures(personas, client_for) -> None:
+    make_facts(avesta(), 5, raised_month=date(2021, 6, 1))
+    c = client_for(personas.council_member)
+    page = c.get("/stats/").content.decode()
+    assert 'name="year"' in page
+    assert 'name="from"' not in page
+    assert 'name="to"' not in page
+    assert '<option value="2021"' in page
+    assert f'<option value="{this_year()}" selected' in page
+    assert '<option value="2020"' not in page
+    # Month parameters are not read any more: the year is the period.
+    assert c.get("/stats/", {"year": "2021", "from": "2021-06", "to": "2021-06"}).status_code == 200
+
+
+def test_the_current_year_is_labelled_preliminary(personas, client_for) -> None:
+    make_facts(avesta(), 5, raised_month=date(2021, 6, 1))
+    c = client_for(personas.council_member)
+    assert 'data-preliminary="1"' in c.get("/stats/").content.decode()
+    assert 'data-preliminary="1"' not in c.get("/stats/", {"year": "2021"}).content.decode()
+    payload = c.get(API, {"year": "2021"}, **bearer(personas.council_member)).json()
+    assert payload["preliminary"] is False
+    assert (payload["period_start"], payload["period_end"]) == ("2021-01", "2021-12")
+    current = c.get(API, **bearer(personas.council_member)).json()
+    assert current["preliminary"] is True
+    assert current["period_end"] == this_month().strftime("%Y-%m")
 
 
 # --- What it shows -----------------------------------------------------------------------------
@@ -148,14 +175,14 @@ def test_threshold_is_a_setting(personas, client_for, settings) -> None:
     assert "fewer than 3" in page
 
 
-def test_period_filters_by_month_raised(personas, client_for) -> None:
+def test_period_filters_by_year_raised(personas, client_for) -> None:
     old = date(2024, 3, 1)
     make_facts(avesta(), 6, raised_month=old)
     make_facts(avesta(), 7)
     c = client_for(personas.council_member)
-    payload = c.get(API, {"from": "2024-01", "to": "2024-12"}, **bearer(personas.council_member))
-    status = api_tables(payload.json())["status"]
-    assert status["rows"][-1]["values"] == [6]
+    payload = c.get(API, {"year": "2024"}, **bearer(personas.council_member))
+    outcomes = api_tables(payload.json())["outcomes"]
+    assert outcomes["rows"][-1]["values"] == [6]
     page = c.get("/stats/").content.decode()  # the current year by default
     assert 'data-value="7"' in page
 
@@ -190,11 +217,21 @@ def test_interventions_meetings_and_promises_are_shown(
     assert payload.json()["threshold"] == 5
 
 
-def test_figures_built_at_is_shown(personas, client_for) -> None:
+def test_figures_built_at_is_the_latest_build(personas, client_for) -> None:
+    make_facts(avesta(), 5)
+    c = client_for(personas.council_member, language="en")
+    assert "No figures for this period yet" in c.get("/stats/").content.decode()
     built = timezone.now() - timedelta(hours=3)
-    make_facts(avesta(), 5, refreshed_at=built)
-    page = client_for(personas.council_member, language="en").get("/stats/").content.decode()
+    older = built - timedelta(days=1)
+    for finished in (older, built):
+        FactsBuild.objects.create(
+            started_at=finished - timedelta(minutes=5), finished_at=finished, cases=5
+        )
+    page = c.get("/stats/").content.decode()
     assert timezone.localtime(built).strftime("%Y-%m-%d %H:%M") in page
+    assert timezone.localtime(older).strftime("%Y-%m-%d %H:%M") not in page
+    payload = c.get(API, **bearer(personas.council_member)).json()
+    assert payload["refreshed_at"][:16] == built.isoformat()[:16]
 
 
 # --- Exports and charts ------------------------------------------------------------------------
@@ -203,8 +240,9 @@ def test_figures_built_at_is_shown(personas, client_for) -> None:
 def test_exports_are_attachments_of_the_shown_tables(personas, client_for) -> None:
     make_facts(avesta(), 8)
     c = client_for(personas.council_member)
-    params = {"from": month(THIS_MONTH), "to": month(THIS_MONTH)}
+    params = {"year": str(this_year())}
     response = c.get("/stats/export.csv", params)
+    assert response["Content-Disposition"].endswith(f'-2084-{this_year()}.csv"')
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Type"].startswith("text/csv")
@@ -213,15 +251,16 @@ def test_exports_are_attachments_of_the_shown_tables(personas, client_for) -> No
     assert response["Content-Disposition"].startswith("attachment;")
     sheet = load_workbook(io.BytesIO(response.content)).active
     texts = [cell for row in sheet.iter_rows(values_only=True) for cell in row if cell]
-    assert "Open and closed cases" in texts
+    assert "Cases raised: still open, or closed by reason" in texts
     assert 8 in texts
 
 
 def test_viewing_and_exporting_are_audited(personas, client_for) -> None:
     make_facts(avesta(), 5)
     c = client_for(personas.council_member)
-    c.get("/stats/", {"from": "2026-01", "to": "2026-03"})
-    c.get("/stats/export.csv", {"from": "2026-01", "to": "2026-03"})
+    year = str(this_year())
+    c.get("/stats/", {"year": year})
+    c.get("/stats/export.csv", {"year": year})
     c.get("/stats/export.xlsx")
     c.get(API, **bearer(personas.council_member))
     events = list(AuditEvent.objects.filter(action__startswith="stats.").order_by("seq"))
@@ -231,28 +270,29 @@ def test_viewing_and_exporting_are_audited(personas, client_for) -> None:
     exported = [e for e in events if e.action == "stats.exported"]
     assert exported[0].details == {
         "municipality": "2084",
-        "from": "2026-01",
-        "to": "2026-03",
+        "year": year,
         "via": "web",
         "format": "csv",
     }
     assert exported[1].details["format"] == "xlsx"
     assert all(e.actor_id == personas.council_member.pk for e in events)
-    # The chart images are part of the page's view and are not logged again.
-    c.get("/stats/chart/status.svg")
-    assert AuditEvent.objects.filter(action__startswith="stats.").count() == len(events)
+    # A chart can be fetched on its own, so it is logged on its own, with the same details.
+    c.get("/stats/chart/outcomes.svg")
+    chart = AuditEvent.objects.filter(action="stats.chart_viewed").get()
+    assert chart.details == {"municipality": "2084", "year": year, "via": "web"}
 
 
 def test_refused_requests_write_no_event(personas, client_for) -> None:
     before = AuditEvent.objects.count()
     client_for(personas.practitioner).get("/stats/")
-    client_for(personas.council_member).get("/stats/", {"from": "x"})
+    client_for(personas.council_member).get("/stats/", {"year": "x"})
     assert AuditEvent.objects.filter(action__startswith="stats.").count() == 0
     assert AuditEvent.objects.count() >= before
 
 
 def test_chart_is_script_free_svg_under_its_own_policy(personas, client_for) -> None:
     make_facts(avesta(), 3)
+    make_facts(avesta(), 5, gender="M")
     c = client_for(personas.council_member)
     response = c.get("/stats/chart/raised-sector-gender.svg")
     assert response["Content-Type"].startswith("image/svg+xml")
@@ -272,14 +312,14 @@ def test_chart_draws_only_shown_figures(personas, client_for) -> None:
     make_facts(avesta(), 12, gender="M", raising_sector="police")
     make_facts(avesta(), 30, gender="X", raising_sector="leisure")
     c = client_for(personas.council_member)
-    status = chart_values(c.get("/stats/chart/status.svg").content.decode())
-    assert status == ["45", "0"]  # open and closed; the total is in the table only
+    outcomes = chart_values(c.get("/stats/chart/outcomes.svg").content.decode())
+    assert outcomes[0] == "45"  # still open, then each reason; the total is in the table only
+    assert set(outcomes[1:]) == {"0"}
     drawn = chart_values(c.get("/stats/chart/raised-sector-gender.svg").content.decode())
     table = dashboard_data(
         viewer=User.objects.get(pk=personas.council_member.pk),
         municipality_id=avesta().pk,
-        start=THIS_MONTH,
-        end=THIS_MONTH,
+        year=this_year(),
     ).table("raised-sector-gender")
     assert table is not None
     shown = [cell.value for row in table.body_rows for cell in row.cells[:4]]
@@ -299,11 +339,12 @@ def test_api_refusals(personas, client) -> None:
     member = bearer(personas.council_member)
     assert client.get(API, {"municipality": "2083"}, **member).status_code == 404
     assert client.post(API, **member).status_code == 405
-    assert client.get(API, {"from": "2026-13"}, **member).status_code == 400
+    assert client.get(API, {"year": "1990"}, **member).status_code == 400
     ok = client.get(API, **member)
     assert ok.status_code == 200
     assert ok.json()["municipality_code"] == "2084"
-    assert set(ok.json()) >= {"from", "to", "threshold", "refreshed_at", "tables"}
+    assert set(ok.json()) >= {"year", "preliminary", "threshold", "refreshed_at", "tables"}
+    assert not set(ok.json()) & {"from", "to"}
 
 
 def test_api_is_in_the_schema(client) -> None:
@@ -323,11 +364,11 @@ def _queries(c, url: str) -> int:
 
 def test_query_count_does_not_grow_with_the_facts(personas, world, client_for) -> None:
     c = client_for(personas.council_member)
-    make_facts(avesta(), 1)
+    make_facts(avesta(), 5)
     c.get("/stats/")  # the session's first request does its own bookkeeping
     few = _queries(c, "/stats/")
     facts = make_facts(avesta(), 40, gender="M", consents_obtained=1, days_to_plan=4)
-    make_facts(avesta(), 30, raising_sector="police", closed_month=THIS_MONTH)
+    make_facts(avesta(), 30, raising_sector="police", closed_month=this_month())
     InterventionFact.objects.bulk_create(
         InterventionFact(fact=f, kind="other", agency=world.avesta_school, sector="school")
         for f in facts
@@ -343,10 +384,9 @@ def test_dashboard_data_query_count_is_small(personas, world) -> None:
         data = dashboard_data(
             viewer=personas.council_member,
             municipality_id=avesta().pk,
-            start=THIS_MONTH.replace(month=1),
-            end=THIS_MONTH,
+            year=this_year(),
         )
-    assert data.table("status") is not None
+    assert data.table("outcomes") is not None
     assert len(ctx.captured_queries) <= 15, [q["sql"] for q in ctx.captured_queries]
 
 
@@ -368,8 +408,9 @@ def test_totals_survive_retention(personas, client_for, active_consent) -> None:
     c = client_for(personas.council_member)
     member = bearer(personas.council_member)
     before = c.get(API, **member).json()
-    assert api_tables(before)["closure"]["rows"][0]["values"] == [None]  # one case: withheld
-    assert api_tables(before)["status"]["rows"][-1]["values"] == [7]
+    outcomes = api_tables(before)["outcomes"]
+    assert outcomes["rows"][1]["values"] == [None]  # one case closed, goals met: withheld
+    assert outcomes["rows"][-1]["values"] == [7]
     # Retention: the case and its personal data go; the fact stays, its link cut.
     assert case_purge(case_id=case.pk, cutoff=timezone.now() + timedelta(days=1)) is not None
     assert not Case.objects.filter(pk=case.pk).exists()
@@ -389,12 +430,11 @@ def test_case_facts_keep_no_link_to_a_deleted_case_in_the_figures(personas) -> N
     data = dashboard_data(
         viewer=personas.council_member,
         municipality_id=avesta().pk,
-        start=THIS_MONTH,
-        end=THIS_MONTH,
+        year=this_year(),
     )
-    status = data.table("status")
-    assert status is not None
-    assert status.rows[-1].cells[0].value == 5
+    outcomes = data.table("outcomes")
+    assert outcomes is not None
+    assert outcomes.rows[-1].cells[0].value == 5
 
 
 def test_dashboard_data_refuses_a_viewer_outside(personas) -> None:
@@ -404,8 +444,7 @@ def test_dashboard_data_refuses_a_viewer_outside(personas) -> None:
         dashboard_data(
             viewer=personas.council_member,
             municipality_id=hedemora().pk,
-            start=THIS_MONTH,
-            end=THIS_MONTH,
+            year=this_year(),
         )
     membership_add(
         actor=None,
@@ -414,6 +453,64 @@ def test_dashboard_data_refuses_a_viewer_outside(personas) -> None:
         role=Role.COUNCIL_MEMBER,
     )
     fresh = User.objects.get(pk=personas.council_member.pk)
-    assert dashboard_data(
-        viewer=fresh, municipality_id=hedemora().pk, start=THIS_MONTH, end=THIS_MONTH
+    assert dashboard_data(viewer=fresh, municipality_id=hedemora().pk, year=this_year())
+
+
+# --- Review follow-ups: personas, meetings held, commitments -----------------------------------
+
+
+@pytest.mark.parametrize("url", [*URLS, API])
+def test_coordinator_gets_404_for_a_municipality_outside_their_groups(
+    personas, client_for, url: str
+) -> None:
+    c = client_for(personas.coordinator)  # the Avesta group only
+    extra = bearer(personas.coordinator) if url == API else {}
+    assert c.get(url, {"municipality": "2084"}, **extra).status_code == 200
+    assert c.get(url, {"municipality": "2083"}, **extra).status_code == 404
+
+
+@pytest.mark.parametrize("url", [*URLS, API])
+def test_council_member_of_a_deactivated_agency_gets_404(personas, client_for, url: str) -> None:
+    c = client_for(personas.council_member)
+    extra = bearer(personas.council_member) if url == API else {}
+    assert c.get(url, **extra).status_code == 200
+    agency = personas.council_member.memberships.get(role=Role.COUNCIL_MEMBER).agency
+    agency.is_active = False
+    agency.save(update_fields=["is_active"])
+    assert c.get(url, **extra).status_code == 404
+
+
+def test_meetings_count_only_meetings_that_have_started(personas, world) -> None:
+    from samverkan.meetings.models import Meeting
+
+    now = timezone.now()
+
+    def meeting(starts: datetime) -> None:
+        Meeting.objects.create(
+            group=world.avesta_group,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=1),
+            location="Rum 1",
+            created_by=personas.coordinator,
+        )
+
+    meeting(now - timedelta(minutes=5))
+    meeting(now + timedelta(minutes=2))  # booked, not held yet
+    data = dashboard_data(
+        viewer=personas.council_member, municipality_id=avesta().pk, year=this_year()
     )
+    meetings = data.table("meetings")
+    assert meetings is not None
+    assert meetings.rows[-1].is_total
+    assert meetings.rows[-1].cells[0].value == 1
+
+
+def test_commitments_last_column_is_the_row_total(personas) -> None:
+    data = dashboard_data(
+        viewer=personas.council_member, municipality_id=avesta().pk, year=this_year()
+    )
+    commitments = data.table("commitments")
+    assert commitments is not None
+    assert commitments.has_row_totals
+    assert commitments.columns[-1] == "Total"
+    assert "Total" not in commitments.chart_columns  # the chart draws no doubled bar

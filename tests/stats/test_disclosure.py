@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from samverkan.stats.disclosure import (
     SUPPRESSED,
     ProtectedTable,
+    audit_circulation,
     protect,
+    protect_linked,
+    protect_list,
     shown_median,
     shown_share,
 )
@@ -431,3 +434,152 @@ def test_medians_need_the_threshold_number_of_values() -> None:
     assert shown_median([3, 1, 2, 10, 4, 8], threshold=5) == 3.5
     assert shown_median([], threshold=2) is None
     assert shown_median([7, 9], threshold=2) == 8.0
+
+
+# --- Forced suppression and tables protected together ---------------------------------------
+
+
+def test_forced_positions_are_suppressed_like_small_ones() -> None:
+    counts = [[10, 20], [30, 40]]
+    assert protect(counts, threshold=5).suppressed == frozenset()
+    table = protect(counts, threshold=5, forced=frozenset({(2, 0)}))  # the first column total
+    assert (2, 0) in table.suppressed
+    assert table.primary == frozenset()  # forced is not small: primary stays the small ones
+    assert reader_problems(counts, table, 5) == []
+    assert linearly_determined(counts, table) == []
+
+
+def test_forcing_nothing_changes_nothing() -> None:
+    counts = [[3, 9], [12, 0]]
+    assert protect(counts, threshold=5, forced=frozenset()) == protect(counts, threshold=5)
+
+
+def test_a_forced_zero_stays_shown() -> None:
+    table = protect([[0, 8], [0, 9]], threshold=5, forced=frozenset({(0, 0), (2, 0)}))
+    assert table.cells[0][0] == 0
+    assert table.col_totals[0] == 0
+
+
+def test_a_forced_position_outside_the_table_is_refused() -> None:
+    with pytest.raises(ValueError, match="outside"):
+        protect([[5]], threshold=5, forced=frozenset({(2, 0)}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    counts=tables(max_rows=5, max_columns=5),
+    threshold=thresholds,
+    forced=st.frozensets(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=3),
+)
+def test_forced_tables_are_as_safe_as_any(counts, threshold, forced) -> None:
+    forced = frozenset((r, c) for r, c in forced if r <= len(counts) and c <= len(counts[0]))
+    table = protect(counts, threshold=threshold, forced=forced)
+    truth = full_array(counts)
+    assert {p for p in forced if truth[p[0]][p[1]] > 0} <= table.suppressed
+    assert reader_problems(counts, table, threshold) == []
+    assert linearly_determined(counts, table) == []
+
+
+def breakdowns(cases: list[tuple[int, int, int]]) -> tuple[list[list[int]], list[list[int]]]:
+    """Two breakdowns of the same cases (by a, by b, each against a shared column c)."""
+    first = [[0] * 3 for _ in range(3)]
+    second = [[0] * 3 for _ in range(4)]
+    for a, b, c in cases:
+        first[a][c] += 1
+        second[b][c] += 1
+    return first, second
+
+
+def shared_links(first: list[list[int]], second: list[list[int]], outcome_rows: int) -> list:
+    r1, r2, width = len(first), len(second), len(first[0])
+    grand = [(0, (r1, width)), (1, (r2, width)), (2, (outcome_rows, 0)), (2, (outcome_rows, 1))]
+    return [grand] + [[(0, (r1, c)), (1, (r2, c))] for c in range(width)]
+
+
+def shown_at(table: ProtectedTable, position: tuple[int, int]) -> int | None:
+    return published_array(table)[position[0]][position[1]]
+
+
+def test_protecting_alone_can_disagree_on_a_shared_total_and_linked_cannot() -> None:
+    # The review's (d): the girls' total shown by one breakdown, withheld by the other.
+    first = [[4, 2, 2, 0], [0, 0, 0, 0], [3, 2, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
+    second = [[0, 1, 2, 0], [5, 0, 0, 0], [1, 3, 1, 0], [1, 0, 0, 0]]
+    assert protect(first, threshold=5).col_totals[0] == 7
+    assert protect(second, threshold=5).col_totals[0] is None
+    links = [[(0, (5, c)), (1, (4, c))] for c in range(4)] + [[(0, (5, 4)), (1, (4, 4))]]
+    linked = protect_linked([first, second], links, threshold=5)
+    assert linked[0].col_totals[0] is None
+    assert linked[1].col_totals[0] is None
+    for index, counts in enumerate((first, second)):
+        assert reader_problems(counts, linked[index], 5) == []
+        assert linearly_determined(counts, linked[index]) == []
+
+
+def test_a_grand_total_withheld_in_one_table_is_withheld_in_the_others() -> None:
+    # The review's (a): five single cases; alone, the breakdown hides its total of 5.
+    breakdown = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0]]
+    outcomes = [[5], [0]]
+    assert protect(breakdown, threshold=5).total is None
+    assert protect(outcomes, threshold=5).total == 5
+    links = [[(0, (5, 4)), (1, (2, 0)), (1, (2, 1))]]
+    first, second = protect_linked([breakdown, outcomes], links, threshold=5)
+    assert first.total is None
+    assert second.total is None
+    assert second.col_totals == (None,)
+    assert second.cells[0] == (None,)  # the one part of the withheld total goes too
+
+
+def test_linked_positions_must_hold_the_same_figure() -> None:
+    with pytest.raises(ValueError, match="different values"):
+        protect_linked([[[5]], [[6]]], [[(0, (1, 1)), (1, (1, 1))]], threshold=5)
+
+
+def test_no_links_is_protecting_each_table_alone() -> None:
+    tables_ = [[[3, 9], [12, 0]], [[1], [7]]]
+    assert protect_linked(tables_, [], threshold=5) == [protect(t, threshold=5) for t in tables_]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cases=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(0, 2)), max_size=40),
+    still_open=st.integers(0, 40),
+    threshold=st.integers(2, 6),
+)
+def test_linked_figures_are_shown_alike_everywhere_or_withheld_everywhere(
+    cases, still_open, threshold
+) -> None:
+    first, second = breakdowns(cases)
+    still_open = min(still_open, len(cases))
+    outcomes = [[still_open], [len(cases) - still_open]]
+    links = shared_links(first, second, len(outcomes))
+    result = protect_linked([first, second, outcomes], links, threshold=threshold)
+    for group in links:
+        values = [shown_at(result[index], position) for index, position in group]
+        assert all(v is None for v in values) or len(set(values)) == 1, (group, values)
+    for counts, table in zip((first, second, outcomes), result, strict=True):
+        assert reader_problems(counts, table, threshold) == []
+        assert linearly_determined(counts, table) == []
+
+
+def test_lists_without_totals_hide_only_the_small_counts() -> None:
+    assert protect_list([0, 1, 4, 5, 30], threshold=5) == (0, None, None, 5, 30)
+    assert protect_list([], threshold=5) == ()
+    with pytest.raises(ValueError, match="negative"):
+        protect_list([-1], threshold=5)
+    with pytest.raises(ValueError, match="threshold"):
+        protect_list([3], threshold=1)
+
+
+def test_circulation_audit_closes_a_cycle_for_a_lone_suppressed_edge() -> None:
+    # a -> b -> c -> a, and a shortcut a -> c. Only edge 0 suppressed: it lies on no cycle of
+    # suppressed edges, so the cheapest other edges that close one are added.
+    edges = [("a", "b", 3), ("b", "c", 9), ("c", "a", 12), ("a", "c", 20)]
+    assert audit_circulation(edges, frozenset({0})) == frozenset({1, 2})
+    assert audit_circulation(edges, frozenset({0, 1, 2})) == frozenset()
+
+
+def test_circulation_audit_knows_that_ones_may_only_grow() -> None:
+    # Two parallel edges a -> b of value 1 each cannot trade: one would have to go to 0.
+    edges = [("a", "b", 1), ("a", "b", 1), ("b", "a", 2), ("b", "a", 30)]
+    added = audit_circulation(edges, frozenset({0, 1}))
+    assert added == frozenset({2})  # the return edge closes a cycle in which both may grow

@@ -344,11 +344,8 @@ def case_transition(
             case_id=locked.pk,
             details={"from": previous, "to": str(to)},
         )
-        if to == Status.CLOSED:
-            # Imported here: the statistics app depends on this one.
-            from samverkan.stats.facts import facts_refresh
-
-            facts_refresh(case_ids=[locked.pk])
+        # No statistics refresh here: the closure reaches the council's figures with the
+        # nightly build (stats.refresh), so they never change at the minute of a closure.
     return locked
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samverkan.organisations.models import Role
+from samverkan.organisations.models import GroupMembership, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -22,6 +22,22 @@ def roles_of(user: User | AnonymousUser) -> frozenset[str]:
             user.memberships.filter(agency__is_active=True).values_list("role", flat=True)
         )
         setattr(user, "_samverkan_roles", cached)  # noqa: B010 - a per-request cache
+    return cached
+
+
+def standing_seats(user: User | AnonymousUser) -> tuple[tuple[int, str, int], ...]:
+    """(group id, group role, municipality id) of each seat the user holds that still stands,
+    cached on the user object per request: the navigation asks twice (meetings, statistics)."""
+    if not user.is_authenticated or not user.is_active:
+        return ()
+    cached: tuple[tuple[int, str, int], ...] | None = getattr(user, "_samverkan_seats", None)
+    if cached is None:
+        cached = tuple(
+            GroupMembership.objects.filter(user_id=user.pk).values_list(
+                "group_id", "role", "group__municipality_id"
+            )
+        )
+        setattr(user, "_samverkan_seats", cached)  # noqa: B010 - a per-request cache
     return cached
 
 

@@ -5,16 +5,27 @@ browser's history, the proxy's access log and the Referer header. Only auditors 
 (everyone else: 404, as for a missing page), and making an export asks for the password again
 (allauth's re-authentication), like the other sensitive actions. The archive is an attachment
 named by the date only, never stored by the browser (``no-store``).
+
+The password is asked for when the page is opened (GET). A POST made after the
+re-authentication has lapsed is not suspended the way allauth's decorator suspends it (that
+would keep the whole POST body, the number with it, in the session until the password is
+given): the body is dropped and the auditor is sent to give the password and type the number
+again.
 """
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import is_reauthentication_required
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -22,6 +33,7 @@ from django.views.decorators.http import require_http_methods
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.lib.pdf import PdfUnavailableError
 from samverkan.lib.personnummer import IdentityNumberError, parse
+from samverkan.records.forms import NeverEcho
 from samverkan.records.rules import can_export_subject_data
 from samverkan.records.subject_export import subject_export
 
@@ -34,7 +46,8 @@ class SubjectExportForm(forms.Form):
             "for the extract: 10 or 12 digits."
         ),
         max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        # Never written back into the page, not even on the 400 page of a refused form.
+        widget=NeverEcho(attrs={"autocomplete": "off", "inputmode": "numeric"}),
     )
     language = forms.ChoiceField(
         label=gettext_lazy("Language of the extract"),
@@ -61,16 +74,41 @@ def _page(
 def subject_export_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     require_visible(can_export_subject_data, user)
+    if request.method != "POST":
+        return _subject_export_form(request)
+    if is_reauthentication_required(request, app=""):
+        return _reauthenticate_without_the_number(request)
     return _subject_export(request)
 
 
+def _initial() -> dict[str, str]:
+    language = (translation.get_language() or "sv")[:2]
+    return {"language": language if language in ("sv", "en") else "sv"}
+
+
 @reauthentication_required
+def _subject_export_form(request: HttpRequest) -> HttpResponse:
+    return _page(request, SubjectExportForm(initial=_initial()))
+
+
+def _reauthenticate_without_the_number(request: HttpRequest) -> HttpResponse:
+    """Send the auditor to give the password again, keeping nothing of the POST body."""
+    methods = get_adapter().get_reauthentication_methods(request.user)
+    target = methods[0]["url"] if methods else reverse("account_reauthenticate")
+    messages.info(
+        request,
+        _(
+            "Your confirmation of the password has lapsed. Give the password, then type the "
+            "identity number again: it was not kept."
+        ),
+    )
+    next_url = reverse("records:subject_export")
+    return HttpResponseRedirect(f"{target}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+
+
 def _subject_export(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    language = (translation.get_language() or "sv")[:2]
-    initial = {"language": language if language in ("sv", "en") else "sv"}
-    if request.method != "POST":
-        return _page(request, SubjectExportForm(initial=initial))
+    initial = _initial()
     form = SubjectExportForm(request.POST)
     if not form.is_valid():
         return _page(request, form, status=400)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -12,6 +13,35 @@ from samverkan.organisations.models import Agency
 from samverkan.records.review import LogFilters
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The characters of a username (Django's username validator) and of an action name.
+_USERNAME = re.compile(r"[\w.@+-]*")
+_ACTION = re.compile(r"[a-z0-9_.]*")
+
+
+def _hides_numbers(value: Any) -> bool:
+    return isinstance(value, str) and looks_like_identity_number(value)
+
+
+class NoNumberEcho(forms.TextInput):
+    """A filter box that shows its value again, unless the value looks like an identity
+    number: that is refused by the form and must not be written into the error page."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None if _hides_numbers(value) else super().format_value(value)
+
+
+class NoNumberHidden(forms.HiddenInput):
+    """The same for a filter carried along in a hidden field."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None if _hides_numbers(value) else super().format_value(value)
+
+
+def _no_identity_number(value: str) -> None:
+    if looks_like_identity_number(value):
+        raise forms.ValidationError(
+            _("Search by identity number with its own form on this page, never here.")
+        )
 
 
 class ReviewFilterForm(forms.Form):
@@ -19,7 +49,9 @@ class ReviewFilterForm(forms.Form):
 
     date_from = forms.DateField(label=_("From date"), widget=_DATE)
     date_to = forms.DateField(label=_("To date"), widget=_DATE)
-    actor = forms.CharField(label=_("Username"), required=False, max_length=150)
+    actor = forms.CharField(
+        label=_("Username"), required=False, max_length=150, widget=NoNumberEcho
+    )
     agency = forms.ModelChoiceField(
         label=_("Agency"),
         queryset=Agency.objects.order_by("name"),
@@ -30,12 +62,14 @@ class ReviewFilterForm(forms.Form):
         label=_("Case (pseudonym)"),
         required=False,
         max_length=20,
+        widget=NoNumberEcho,
         help_text=_("For example AVE-2026-0042. Every case of that youth is included."),
     )
     action = forms.CharField(
         label=_("Action begins with"),
         required=False,
         max_length=60,
+        widget=NoNumberEcho,
         help_text=_("For example entry. or consent."),
     )
     outcome = forms.ChoiceField(
@@ -43,11 +77,26 @@ class ReviewFilterForm(forms.Form):
     )
     flagged = forms.BooleanField(label=_("Flagged events only"), required=False)
 
+    def clean_actor(self) -> str:
+        value: str = self.cleaned_data["actor"].strip()
+        _no_identity_number(value)
+        if not _USERNAME.fullmatch(value):
+            raise forms.ValidationError(
+                _("A username has only letters, digits and the characters . @ + - _")
+            )
+        return value
+
     def clean_case(self) -> str:
         value = " ".join(self.cleaned_data["case"].split()).upper()
-        if looks_like_identity_number(value):
+        _no_identity_number(value)
+        return value
+
+    def clean_action(self) -> str:
+        value: str = self.cleaned_data["action"].strip().lower()
+        _no_identity_number(value)
+        if not _ACTION.fullmatch(value):
             raise forms.ValidationError(
-                _("Search by identity number with its own form on this page, never here.")
+                _("An action has only the letters a to z, digits, full stops and underscores.")
             )
         return value
 
@@ -73,7 +122,7 @@ class ReviewFilterForm(forms.Form):
         )
 
 
-class _NeverEcho(forms.TextInput):
+class NeverEcho(forms.TextInput):
     """A text box that never puts the submitted value back into the page."""
 
     def format_value(self, value: Any) -> str | None:
@@ -87,7 +136,7 @@ class IdentitySearchForm(forms.Form):
     identity_number = forms.CharField(
         label=_("Personal identity number"),
         max_length=20,
-        widget=_NeverEcho(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=NeverEcho(attrs={"autocomplete": "off", "inputmode": "numeric"}),
         help_text=_("10 or 12 digits. The number is not kept, not even in the audit log."),
     )
     # The period of the page the search was made from, carried over to the results.
@@ -115,7 +164,8 @@ class ReviewRecordForm(ReviewFilterForm):
         max_length=10000,
         help_text=_(
             "What you looked at, what the flagged events turned out to be, and what follows. "
-            "No identity numbers; refer to cases by pseudonym."
+            "No identity numbers or names; refer to a case by its pseudonym, which is replaced "
+            "by “[gallrat ärende]” when the case is purged."
         ),
     )
     sign_off = forms.BooleanField(
@@ -129,4 +179,4 @@ class ReviewRecordForm(ReviewFilterForm):
         # The filters come along from the review page as they were; only the period, the
         # findings and the sign-off are typed here.
         for name in ("actor", "agency", "case", "action", "outcome", "flagged"):
-            self.fields[name].widget = forms.HiddenInput()
+            self.fields[name].widget = NoNumberHidden()

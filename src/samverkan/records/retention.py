@@ -8,10 +8,12 @@ Two kinds of record go:
   disclosures, the plan, agenda items with minutes and decisions, notifications naming it, and
   the youth and guardian rows themselves once no other case of theirs remains. What stays: the
   anonymised statistics facts (refreshed first, their link cut by ``SET_NULL``), the audit log,
-  meetings, staff and agencies.
+  meetings, staff and agencies, and recorded log reviews, whose findings have the purged
+  youth's pseudonym replaced by ``[gallrat ärende]``. e-ID orders go only when they carry the
+  number of a person who goes in every role, or rest under this case's signatures alone.
 * **Short-lived records** by age: notifications, portal login codes, and e-ID orders that no
-  signature rests on. (The background jobs' own history holds no personal data and is pruned
-  daily by the jobs app, ``jobs.prune``.)
+  signature rests on; and expired login sessions. (The background jobs' own history holds no
+  personal data and is pruned daily by the jobs app, ``jobs.prune``.)
 
 The audit log is never pruned here: it is append-only in the database and its chain is what
 proves nothing was altered; the rule is to keep it *at least* ``RETENTION_AUDIT_YEARS``.
@@ -25,6 +27,7 @@ happen (or failed) is made up by the next one.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
@@ -70,7 +74,7 @@ from samverkan.notifications.kinds import KINDS, Param
 from samverkan.notifications.models import Notification
 from samverkan.plans.models import ActionPlan, FollowUpDate, Goal, Intervention
 from samverkan.records import rules
-from samverkan.records.models import LegalHold
+from samverkan.records.models import LegalHold, LogReview
 from samverkan.stats.facts import facts_refresh
 
 if TYPE_CHECKING:
@@ -199,12 +203,15 @@ def _scope(case_ids: list[int]) -> _Scope:
     evidence_ids = [pk for pk in signatures.values_list("evidence_id", flat=True) if pk]
     references = [ref for ref in signatures.values_list("eid_reference", flat=True) if ref]
     # The e-ID orders of the people who go carry their identity number: the dev provider keys
-    # them by ``search_hash("eid", digits)``.
+    # them by ``search_hash("eid", digits)``, whatever role the person had. A person who goes
+    # in one role may stay in the other (the youth of a purged case, guardian in a live one):
+    # their orders stay then.
     numbers = [y.identity_number for y in Youth.objects.filter(pk__in=gone_youths)]
     numbers += [
         g.identity_number
         for g in Guardian.objects.filter(pk__in=gone_guardians).exclude(identity_number_enc="")
     ]
+    numbers = [n for n in numbers if n and not _still_held(n, gone_youths, gone_guardians)]
     return _Scope(
         case_ids=list(case_ids),
         youth_ids=gone_youths,
@@ -220,6 +227,17 @@ def _scope(case_ids: list[int]) -> _Scope:
     )
 
 
+def _still_held(digits: str, gone_youths: list[int], gone_guardians: list[int]) -> bool:
+    """Whether a youth or guardian row that stays is recorded with this number."""
+    youth = Youth.objects.filter(identity_number_hash=search_hash("youth", digits)).exclude(
+        pk__in=gone_youths
+    )
+    guardian = Guardian.objects.filter(
+        identity_number_hash=search_hash("guardian", digits)
+    ).exclude(pk__in=gone_guardians)
+    return youth.exists() or guardian.exists()
+
+
 def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
     """Every row the cases hold, in an order that deletes children before what they protect."""
     ids = scope.case_ids
@@ -232,13 +250,19 @@ def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
         eid_orders |= Q(reference__in=scope.eid_references)
     if scope.eid_identity_hashes:
         eid_orders |= Q(identity_number_hash__in=scope.eid_identity_hashes)
+    # An order a signature of another case rests on is that case's evidence.
+    other_evidence = (
+        ConsentSignature.objects.exclude(signer__consent__case_id__in=ids)
+        .exclude(eid_reference="")
+        .values("eid_reference")
+    )
     querysets: list[QuerySet[models.Model]] = [
         Disclosure.objects.filter(entry__case_id__in=ids),
         StatutoryDisclosure.objects.filter(entry__case_id__in=ids),
         ConsentWithdrawal.objects.filter(consent__case_id__in=ids),
         ConsentSignature.objects.filter(signer__consent__case_id__in=ids),
         EvidenceFile.objects.filter(pk__in=scope.evidence_ids),
-        EidOrder.objects.filter(eid_orders),
+        EidOrder.objects.filter(eid_orders).exclude(reference__in=other_evidence),
         ConsentReminder.objects.filter(consent__case_id__in=ids),
         RequiredSigner.objects.filter(consent__case_id__in=ids),
         Consent.objects.filter(case_id__in=ids),
@@ -264,6 +288,29 @@ def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
     return querysets
 
 
+PURGED_MARKER = "[gallrat ärende]"
+
+
+def _reviews_redact(pseudonyms: list[str]) -> int:
+    """Replace the purged youths' pseudonyms in recorded reviews' findings with a neutral
+    marker (any case). The reviews themselves stay: they are the record that the log was
+    reviewed. Returns how many reviews were changed."""
+    if not pseudonyms:
+        return 0
+    pattern = re.compile("|".join(re.escape(p) for p in pseudonyms), re.IGNORECASE)
+    naming = Q(pk__in=[])
+    for pseudonym in pseudonyms:
+        naming |= Q(findings__icontains=pseudonym)
+    changed = 0
+    for review in LogReview.objects.select_for_update().filter(naming):
+        findings = pattern.sub(PURGED_MARKER, review.findings)
+        if findings != review.findings:
+            review.findings = findings
+            review.save(update_fields=["findings"])
+            changed += 1
+    return changed
+
+
 def _count(querysets: Iterable[QuerySet[models.Model]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for queryset in querysets:
@@ -286,6 +333,8 @@ def _due_cases(cutoff: datetime) -> tuple[list[int], list[int]]:
 def _expired_querysets(rules: RetentionRules, now: datetime) -> list[QuerySet[models.Model]]:
     referenced = ConsentSignature.objects.exclude(eid_reference="").values("eid_reference")
     return [
+        # Sessions past their expiry: Django never removes them itself (``clearsessions``).
+        Session.objects.filter(expire_date__lt=now),
         Notification.objects.filter(created_at__lt=now - timedelta(days=rules.notification_days)),
         PortalLoginCode.objects.filter(created_at__lt=now - timedelta(days=rules.portal_code_days)),
         # An order an electronic signature rests on is its evidence: it goes with the case.
@@ -342,6 +391,8 @@ def case_purge(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
         for queryset in _case_querysets(scope):
             _total, per_model = queryset.delete()
             removed.update({label.lower(): n for label, n in per_model.items() if n})
+        # Recorded reviews stay, without the pseudonym of the youth who went.
+        redacted = _reviews_redact(scope.pseudonyms)
         audit_record(
             action="records.case_purged",
             object_type="cases.case",
@@ -352,6 +403,7 @@ def case_purge(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
                 **_flat(dict(removed)),
                 "youth_removed": bool(scope.youth_ids),
                 "guardians_removed": len(scope.guardian_ids),
+                "log_reviews_redacted": redacted,
             },
         )
     return dict(removed)
@@ -455,7 +507,9 @@ def legal_hold_place(*, actor: User, case: Case, reason: str) -> LegalHold:
     if looks_like_identity_number(reason):
         raise ValidationError({"reason": [_("The reason must not contain an identity number.")]})
     with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()
+        if Case.objects.select_for_update().filter(pk=case.pk).first() is None:
+            # Purged (or deleted) since it was looked up.
+            raise ValidationError(_("The case no longer exists."))
         if LegalHold.objects.filter(case=case).exists():
             raise ValidationError(_("The case is already on legal hold."))
         hold = LegalHold.objects.create(case=case, reason=reason, placed_by=actor)

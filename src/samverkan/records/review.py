@@ -16,11 +16,16 @@ Flags, and why each one is defensible:
 ``after_team``
     A case event by a user who had been on that case's team, had left it before the event, and
     held no seat on the team when it happened (a later re-add does not cover the gap). The
-    case's group coordinators are exempt: they see the case card by their role. An event
+    case's group coordinators are exempt: they see the case card by their role. The exemption
+    goes by the coordinator seats held today (seat history is not kept): a former coordinator
+    is flagged like anyone else. An event
     refused by the system is still flagged: an attempt after leaving is what the reviewer wants.
 ``volume``
     A case event by a user who touched more than ``LOG_REVIEW_DAILY_CASES`` distinct cases that
-    local (Europe/Stockholm) day, counting every case event of theirs that day.
+    local (Europe/Stockholm) day, counting every case event of theirs that day except listings
+    (``LISTING_ACTIONS``: one event per case *shown* in a list, which a coordinator's index
+    writes for every case of the group each time it is opened) and the records app's own
+    events (an auditor's review, export or hold).
 ``off_hours``
     An event by a user outside ``LOG_REVIEW_HOURS`` local time, or on a Saturday or Sunday.
     Public holidays are not known to the system.
@@ -70,6 +75,16 @@ from samverkan.records.rules import can_review_log
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+# Actions that write one event per case shown in a list, not per case opened: they do not count
+# towards the volume flag.
+LISTING_ACTIONS: tuple[str, ...] = (
+    "case.listed",  # the practitioner's list of their cases
+    "case_index.viewed",  # the coordinator's index of the group's cases
+    "meeting.agenda_item_viewed",  # a meeting's agenda: pseudonyms, no minutes
+)
+# Scope keys that do not narrow a review: one with any other filter does not cover the month.
+_WHOLE_SCOPE_KEYS = frozenset({"date_from", "date_to", "flagged"})
 
 FLAGS: tuple[str, ...] = ("statutory", "denied", "after_team", "volume", "off_hours")
 
@@ -178,6 +193,10 @@ def _base(filters: LogFilters) -> QuerySet[AuditEvent]:
     return events
 
 
+def _not_counted_for_volume() -> Q:
+    return Q(action__in=LISTING_ACTIONS) | Q(action__startswith="records.")
+
+
 def _busy_days(filters: LogFilters) -> list[tuple[int, dt.date]]:
     """(user, local day) pairs above the daily case limit. One grouped query over the period:
     the volume flag counts every case event of the user that day, not only those the other
@@ -187,7 +206,7 @@ def _busy_days(filters: LogFilters) -> list[tuple[int, dt.date]]:
         occurred_at__lt=day_start(filters.date_to + dt.timedelta(days=1)),
         actor_id__isnull=False,
         case_id__isnull=False,
-    )
+    ).exclude(_not_counted_for_volume())
     if filters.actor:
         events = events.filter(actor__username__iexact=filters.actor)
     rows = (
@@ -215,7 +234,8 @@ def _flag_conditions(filters: LogFilters) -> dict[str, Q]:
         user_id=OuterRef("actor_id"),
         added_at__lte=OuterRef("occurred_at"),
     )
-    coordinating = GroupMembership.all_seats.filter(
+    # Standing seats only: a coordinator who has left the role is no longer exempt.
+    coordinating = GroupMembership.objects.filter(
         user_id=OuterRef("actor_id"), role=GroupRole.COORDINATOR, group__cases=OuterRef("case_id")
     )
     volume = Q(pk__in=[])
@@ -226,6 +246,7 @@ def _flag_conditions(filters: LogFilters) -> dict[str, Q]:
             occurred_at__gte=day_start(day),
             occurred_at__lt=day_start(day + dt.timedelta(days=1)),
         )
+    volume &= ~_not_counted_for_volume()
     return {
         "statutory": Q(details__review=True) | Q(legal_basis__startswith="statute:"),
         "denied": Q(outcome=Outcome.DENIED),
@@ -404,14 +425,17 @@ def auditors() -> QuerySet[User]:
 
 def _covered(start: dt.date, end: dt.date) -> bool:
     """Whether recorded reviews together cover every day from start to end (weekly reviews
-    count as well as one monthly one)."""
+    count as well as one monthly one). A review narrowed by a filter (one user, agency, case,
+    action or outcome) covers only that slice of the log, so it does not count."""
     periods = (
         LogReview.objects.filter(period_start__lte=end, period_end__gte=start)
         .order_by("period_start")
-        .values_list("period_start", "period_end")
+        .values_list("period_start", "period_end", "scope")
     )
     cursor = start
-    for first, last in periods:
+    for first, last, scope in periods:
+        if set(scope or {}) - _WHOLE_SCOPE_KEYS:
+            continue
         if first > cursor:
             break
         cursor = max(cursor, last + dt.timedelta(days=1))

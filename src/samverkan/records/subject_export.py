@@ -13,8 +13,12 @@ What is left out, and why (docs/operations.md §9 says the same to the operator)
   not who the employee was (CJEU C-579/21, *Pankki S*);
 - in a youth's export, the guardians' identity numbers and e-mail addresses: they are the
   guardians' own data, in their own export;
+- in a youth's export, the scanned consent forms the guardians signed: they carry the
+  guardian's signature (and often number), and are in the guardian's own export;
 - in a guardian's export, the child's case content (journal, plan, minutes): that is the
-  child's data, given in the child's export.
+  child's data, given in the child's export; and for a case where the guardian neither has
+  custody nor is asked to sign a consent, even the child's name and pseudonym and the case's
+  access log (as the guardian portal shows only the cases where they are a signer).
 
 Only auditors (the data-protection officer) make an export from the web, and the command line
 (``samverkan subject-export``) runs as the operator. Each export writes
@@ -237,11 +241,13 @@ def _case_json(case: Case, *, now: datetime, files: dict[str, bytes]) -> dict[st
         )
     consents = list(consent_queryset("guardian_link").filter(case=case).order_by("created_at"))
     names = _signer_names(consents, case.youth.name)
+    # The scanned forms of the youth's own signatures only: a guardian's form carries the
+    # guardian's signature and is in the guardian's own export.
     signatures = [
         sig
         for c in consents
         for r in c.signers.all()
-        if (sig := getattr(r, "signature", None)) is not None
+        if r.kind == SignerKind.YOUTH and (sig := getattr(r, "signature", None)) is not None
     ]
     scanned = _evidence(signatures, files)
     plan = (
@@ -421,8 +427,13 @@ def _guardian_json(
         .select_related("case__raising_agency", "case__youth")
         .order_by("pk")
     )
-    found.case_ids.update(link.case_id for link in links)
     mine = RequiredSigner.objects.filter(guardian_link__guardian=guardian)
+    # The child's details and the case's access log only where the guardian has custody or is
+    # asked to sign a consent (as the portal, ``consent.portal._case_ids``): a guardian without
+    # custody learns nothing of the child through the export.
+    signing_cases = set(mine.values_list("consent__case_id", flat=True))
+    concerned = {link.case_id for link in links if link.has_custody} | signing_cases
+    found.case_ids.update(concerned)
     consents = list(
         consent_queryset("guardian_link")
         .filter(pk__in=mine.values("consent_id"))
@@ -468,8 +479,8 @@ def _guardian_json(
         "links": [
             {
                 "case_id": link.case_id,
-                "child_pseudonym": link.case.youth.pseudonym,
-                "child_name": link.case.youth.name,
+                "child_pseudonym": link.case.youth.pseudonym if link.case_id in concerned else None,
+                "child_name": link.case.youth.name if link.case_id in concerned else None,
                 "recorded_by_agency": link.case.raising_agency.name,
                 "name": link.name,
                 "email": link.email,

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from samverkan.cases.models import Youth
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
+from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.organisations.models import Agency
 from samverkan.records.forms import IdentitySearchForm, ReviewFilterForm, ReviewRecordForm
 from samverkan.records.review import (
@@ -115,6 +116,25 @@ def review_view(request: HttpRequest) -> HttpResponse:
             status=400,
         )
 
+    numbered = [
+        key
+        for key, values in request.GET.lists()
+        if any(looks_like_identity_number(value) for value in values)
+    ]
+    if numbered:
+        # A number typed into a filter is in this request's URL: the page is not made with it
+        # (its links and forms would carry it on); the filters are sent back without it.
+        query = request.GET.copy()
+        for key in numbered:
+            query.pop(key, None)
+        messages.error(
+            request,
+            _(
+                "An identity number was left out of the filters: search by number with its "
+                "own form on this page."
+            ),
+        )
+        return redirect(f"{reverse('records:review')}?{query.urlencode()}")
     form = ReviewFilterForm(_with_default_period(request.GET))
     context: dict[str, Any] = {"form": form, "identity_form": identity_form, "page": None}
     if form.is_valid():

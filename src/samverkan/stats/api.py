@@ -33,10 +33,11 @@ class DashboardFilters(Schema):
     municipality: str | None = Field(
         None, description="Kommunkod (four digits); default: the first the caller may see."
     )
-    from_month: str | None = Field(
-        None, alias="from", description="First month, YYYY-MM; default: January this year."
+    year: int | None = Field(
+        None,
+        description="Calendar year (one that has figures, or the current year, the default). "
+        "The current year is to date and preliminary.",
     )
-    to: str | None = Field(None, description="Last month, YYYY-MM; default: this month.")
 
 
 class RowOut(Schema):
@@ -64,8 +65,16 @@ class TableOut(Schema):
 class DashboardOut(Schema):
     municipality: str
     municipality_code: str
-    from_month: str = Field(serialization_alias="from")
-    to: str
+    year: int
+    period_start: str = Field(description="The first month of the period, YYYY-MM.")
+    period_end: str = Field(description="The last month of the period, YYYY-MM.")
+    preliminary: bool = Field(
+        description="The current year, to date: the figures will still change."
+    )
+    too_few: bool = Field(
+        description="Fewer cases than the threshold were raised in the year: no case table "
+        "is returned."
+    )
     threshold: int
     refreshed_at: datetime | None = Field(description="When the figures were built.")
     tables: list[TableOut] = Field(description="Cases, consents and meetings.")
@@ -106,8 +115,7 @@ def dashboard(request: HttpRequest, filters: Query[DashboardFilters]) -> Dashboa
     user = cast("User", request.user)
     params = {
         "municipality": filters.municipality or "",
-        "from": filters.from_month or "",
-        "to": filters.to or "",
+        "year": "" if filters.year is None else str(filters.year),
     }
     resolved = resolve(user, params)
     data = resolved.dashboard
@@ -120,8 +128,11 @@ def dashboard(request: HttpRequest, filters: Query[DashboardFilters]) -> Dashboa
     return DashboardOut(
         municipality=data.municipality.name,
         municipality_code=data.municipality.code,
-        from_month=data.filters["from"],
-        to=data.filters["to"],
+        year=data.year,
+        period_start=data.start.strftime("%Y-%m"),
+        period_end=data.end.strftime("%Y-%m"),
+        preliminary=data.preliminary,
+        too_few=data.too_few,
         threshold=data.threshold,
         refreshed_at=data.refreshed_at,
         tables=[_table(t) for t in data.tables],

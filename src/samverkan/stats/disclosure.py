@@ -35,14 +35,16 @@ is its total. Every entry lies on exactly one row line and one column line.
 The guarantee: no suppressed value can be worked out exactly from the published table, under
 the public knowledge that zeros are shown, and no shown value is between 1 and
 ``threshold - 1``. Shown values are the true values. The guarantee does not cover two tables
-read together (two periods, two overlapping breakdowns): see docs/statistics.md.
+read together on its own; ``protect_linked`` protects tables that show the same figure (a
+total shared by two breakdowns) together, so that the figure is shown in all of them or hidden
+in all of them. Two periods read together are not covered: see docs/statistics.md.
 """
 
 from __future__ import annotations
 
 import heapq
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 SUPPRESSED = None
@@ -82,12 +84,21 @@ class ProtectedTable:
         return frozenset(found)
 
 
-def protect(counts: Sequence[Sequence[int]], *, threshold: int) -> ProtectedTable:
+def protect(
+    counts: Sequence[Sequence[int]],
+    *,
+    threshold: int,
+    forced: frozenset[Position] = frozenset(),
+) -> ProtectedTable:
     """Suppress small counts and enough complements that none can be recovered.
 
     ``counts`` is ``R`` rows of ``C`` non-negative integers; a one-dimensional breakdown is an
-    ``R x 1`` table. Raises ``ValueError`` for a threshold below 2, a negative count or rows
-    of different lengths, and ``TypeError`` for values that are not integers.
+    ``R x 1`` table. ``forced`` names positions (in the coordinates with margins) to suppress
+    as if they were small, for example because the same figure is withheld in another table;
+    a forced zero stays shown (a zero is never withheld, in any table). ``primary`` still
+    holds only the small ones. Raises ``ValueError`` for a threshold below 2, a negative count,
+    rows of different lengths or a forced position outside the table, and ``TypeError`` for
+    values that are not integers.
     """
     _check_threshold(threshold)
     rows = [list(row) for row in counts]
@@ -105,10 +116,163 @@ def protect(counts: Sequence[Sequence[int]], *, threshold: int) -> ProtectedTabl
         if 0 < value < threshold
     }
     suppressed = set(primary)
+    for r, c in forced:
+        if not (0 <= r < len(grid) and 0 <= c < len(grid[0])):
+            raise ValueError(f"forced position {(r, c)} is outside the table")
+        if grid[r][c] > 0:
+            suppressed.add((r, c))
     if suppressed:
         _complete_lines(grid, suppressed)
         _audit(grid, suppressed)
     return _publish(grid, suppressed, frozenset(primary))
+
+
+Link = Sequence[tuple[int, Position]]
+
+
+def protect_linked(
+    tables: Sequence[Sequence[Sequence[int]]],
+    links: Sequence[Link],
+    *,
+    threshold: int,
+    forced: Sequence[frozenset[Position]] | None = None,
+) -> list[ProtectedTable]:
+    """Protect tables that show some of the same figures, together.
+
+    ``links`` is a list of groups; each group lists ``(table index, position)`` pairs that hold
+    the same figure (a grand total shown in several tables, a column total shared by two
+    breakdowns). Each table is protected on its own, then again with the positions whose twin
+    is suppressed anywhere forced, until nothing changes: a figure ends up shown with the same
+    value everywhere or withheld everywhere, so no table gives away what another withholds.
+    Suppressions only grow and are bounded by the number of entries, so this terminates.
+    ``forced`` optionally names positions to suppress in each table from the start. Raises
+    ``ValueError`` when a group links positions of different values.
+    """
+    _check_threshold(threshold)
+    grids = [_with_margins([list(row) for row in t], len(t[0]) if t else 0) for t in tables]
+    for group in links:
+        values = {grids[index][r][c] for index, (r, c) in group}
+        if len(values) > 1:
+            raise ValueError(f"linked positions hold different values: {sorted(values)}")
+    forcing: list[set[Position]] = [set(f) for f in forced] if forced else [set() for _ in tables]
+    while True:
+        result = [
+            protect(t, threshold=threshold, forced=frozenset(f))
+            for t, f in zip(tables, forcing, strict=True)
+        ]
+        changed = False
+        for group in links:
+            if any(position in result[index].suppressed for index, position in group):
+                for index, position in group:
+                    if position not in forcing[index]:
+                        forcing[index].add(position)
+                        changed = True
+        if not changed:
+            return result
+
+
+Vertex = Hashable
+
+
+def audit_circulation(
+    edges: Sequence[tuple[Vertex, Vertex, int]], suppressed: frozenset[int]
+) -> frozenset[int]:
+    """The extra edges to suppress so that no suppressed edge of a network can be worked out.
+
+    Several tables joined by shared totals are one system of equations; when that system is a
+    circulation (every figure an edge from ``tail`` to ``head``, and at every vertex what comes
+    in goes out), the audit of step 3 applies to it as a whole: a suppressed edge is safe when
+    it lies on a cycle of suppressed edges that each may move in the cycle's direction (an edge
+    whose value is 1 may only grow, because readers know suppressed values are at least 1).
+    ``suppressed`` holds edge indices; the result holds the indices of shown non-zero edges to
+    suppress as well (the fewest, then the smallest, per unsafe edge), and is empty when every
+    suppressed edge is already safe.
+    """
+    added: set[int] = set()
+    hidden = set(suppressed)
+    pending = sorted(hidden)
+    heapq.heapify(pending)
+    safe: set[int] = set()
+    incident: dict[Vertex, list[tuple[int, Vertex, bool]]] = {}
+    for index, (tail, head, _value) in enumerate(edges):
+        incident.setdefault(tail, []).append((index, head, True))
+        incident.setdefault(head, []).append((index, tail, False))
+    while pending:
+        entry = heapq.heappop(pending)
+        if entry in safe:
+            continue
+        tail, head, value = edges[entry]
+        options = [(head, tail)] + ([(tail, head)] if value >= 2 else [])
+        best: tuple[_Cost, list[int]] | None = None
+        for start, goal in options:
+            found = _network_path(edges, incident, hidden, entry, start, goal)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        if best is None:  # pragma: no cover - suppressing everything non-zero is always safe
+            raise RuntimeError("no complementary suppression protects an edge")
+        for index in best[1]:
+            hidden.add(index)
+            added.add(index)
+            heapq.heappush(pending, index)
+        safe.add(entry)
+    return frozenset(added)
+
+
+def _network_path(
+    edges: Sequence[tuple[Vertex, Vertex, int]],
+    incident: dict[Vertex, list[tuple[int, Vertex, bool]]],
+    hidden: set[int],
+    entry: int,
+    start: Vertex,
+    goal: Vertex,
+) -> tuple[_Cost, list[int]] | None:
+    # One more unit runs from start to goal (and the entry closes the cycle): an edge walked
+    # from its tail to its head grows by one, an edge walked backwards shrinks by one.
+    distance: dict[Vertex, _Cost] = {start: (0, 0)}
+    came_from: dict[Vertex, tuple[Vertex, int]] = {}
+    queue: list[tuple[int, int, int, Vertex]] = [(0, 0, 0, start)]
+    counter = 1
+    while queue:
+        added, total, _, vertex = heapq.heappop(queue)
+        if (added, total) != distance[vertex]:
+            continue
+        if vertex == goal:
+            path: list[int] = []
+            while vertex != start:
+                vertex, index = came_from[vertex]
+                if index not in hidden:
+                    path.append(index)
+            return (added, total), sorted(path)
+        for index, neighbour, forward in incident.get(vertex, []):
+            if index == entry:
+                continue
+            value = edges[index][2]
+            if index in hidden:
+                if not forward and value < 2:
+                    continue  # it would have to shrink below 1
+                step = (added, total)
+            elif value > 0:
+                step = (added + 1, total + value)
+            else:
+                continue
+            if neighbour not in distance or step < distance[neighbour]:
+                distance[neighbour] = step
+                came_from[neighbour] = (vertex, index)
+                heapq.heappush(queue, (step[0], step[1], counter, neighbour))
+                counter += 1
+    return None
+
+
+def protect_list(values: Sequence[int], *, threshold: int) -> tuple[int | None, ...]:
+    """Counts shown side by side with no total (they overlap, or are not additive).
+
+    With no total to subtract from, nothing but the small counts themselves needs hiding:
+    each value from 1 to ``threshold - 1`` is ``None``.
+    """
+    _check_threshold(threshold)
+    for value in values:
+        _check_count(value)
+    return tuple(SUPPRESSED if _is_small(v, threshold) else v for v in values)
 
 
 def shown_share(part: int, whole: int, *, threshold: int) -> float | None:

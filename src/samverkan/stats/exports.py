@@ -23,7 +23,7 @@ Line = list[str | int | float]
 
 def export_filename(dashboard: Dashboard, fmt: str) -> str:
     f = dashboard.filters
-    return f"statistics-{f['municipality']}-{f['from']}-{f['to']}.{fmt}"
+    return f"statistics-{f['municipality']}-{f['year']}.{fmt}"
 
 
 def legend(dashboard: Dashboard) -> str:
@@ -31,6 +31,12 @@ def legend(dashboard: Dashboard) -> str:
         "%(mark)s = not shown: fewer than %(n)d, or hidden so that it cannot be worked out "
         "from the other figures"
     ) % {"mark": SUPPRESSED_MARK, "n": dashboard.threshold}
+
+
+def too_few_text(dashboard: Dashboard) -> str:
+    return _("Fewer than %(n)d cases were raised in the period, so no case figures are shown.") % {
+        "n": dashboard.threshold
+    }
 
 
 def _text(value: str) -> str:
@@ -56,7 +62,13 @@ def _preamble(dashboard: Dashboard) -> Iterator[Line]:
     )
     yield [_("Statistics for %(name)s") % {"name": dashboard.municipality.name}]
     yield [_("Municipality code"), dashboard.municipality.code]
-    yield [_("Period"), f"{dashboard.filters['from']} – {dashboard.filters['to']}"]
+    period = f"{dashboard.start:%Y-%m} – {dashboard.end:%Y-%m}"
+    yield [_("Year"), dashboard.year]
+    yield [_("Period"), period]
+    if dashboard.preliminary:
+        yield [_("Preliminary"), _("The current year, to date: the figures will still change.")]
+    if dashboard.too_few:
+        yield [_("Cases"), too_few_text(dashboard)]
     yield [_("Figures built at"), built]
     yield [_("Threshold"), dashboard.threshold]
     yield [_("Legend"), legend(dashboard)]

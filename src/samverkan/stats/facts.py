@@ -2,12 +2,20 @@
 
 ``facts_refresh`` rebuilds the facts of the given cases in a fixed number of queries per batch,
 whatever the number of consents, meetings or interventions, so that the nightly job and the
-synthetic national-scale set stay fast. It runs nightly (``stats.refresh``), when a case is
-closed, and before retention purges a case; the dashboard says when the figures were built.
+synthetic national-scale set stay fast. It runs nightly (``stats.refresh``, a full build,
+recorded as a ``FactsBuild`` whose time the dashboard shows) and for one case just before
+retention purges it. It does not run when a case is closed: the closure reaches the figures
+with the next nightly build, so the figures never change at the minute of a closure.
+
+The consent figures come from the consent facts and state the access policy itself decides on
+(``consent.facts.consent_facts_for_cases``, ``cases.policy.state_at``), so "obtained",
+"withdrawn" and "expired" in the statistics mean what they mean on the case page.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,11 +28,13 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from samverkan.cases.models import Case, ClosureReason, ConcernReport
-from samverkan.consent.facts import STOCKHOLM
-from samverkan.consent.models import ConsentWithdrawal, RequiredSigner
+from samverkan.cases.policy import ConsentFacts, State, state_at
+from samverkan.consent.facts import STOCKHOLM, consent_facts_for_cases
 from samverkan.meetings.models import AgendaItem
 from samverkan.plans.models import ActionPlan, Goal, Intervention
-from samverkan.stats.models import AgeBand, CaseFact, InterventionFact
+from samverkan.stats.models import AgeBand, CaseFact, FactsBuild, InterventionFact
+
+logger = logging.getLogger(__name__)
 
 BATCH = 2000
 
@@ -62,37 +72,63 @@ class _Consents:
     first_active: datetime | None = None
 
 
-def _consents(case_ids: list[int], now: datetime) -> dict[int, _Consents]:
-    signers = RequiredSigner.objects.filter(consent__case_id__in=case_ids).values_list(
-        "consent_id", "consent__case_id", "consent__valid_until", "signature__signed_at"
-    )
-    per_consent: dict[int, tuple[int, datetime, list[datetime | None]]] = {}
-    for consent_id, case_id, valid_until, signed_at in signers:
-        per_consent.setdefault(consent_id, (case_id, valid_until, []))[2].append(signed_at)
-    withdrawn = set(
-        ConsentWithdrawal.objects.filter(consent_id__in=per_consent).values_list(
-            "consent_id", flat=True
-        )
-    )
-    result: dict[int, _Consents] = defaultdict(_Consents)
-    for consent_id, (case_id, valid_until, signatures) in per_consent.items():
-        if any(s is None for s in signatures):
-            continue  # never active: not obtained
-        facts = result[case_id]
-        facts.obtained += 1
-        active_from = max(s for s in signatures if s is not None)
-        if facts.first_active is None or active_from < facts.first_active:
-            facts.first_active = active_from
-        if consent_id in withdrawn:
-            facts.withdrawn += 1
-        elif valid_until < now:
-            facts.expired += 1
-    return result
+def consent_figures(consents: Iterable[ConsentFacts], now: datetime) -> _Consents:
+    """The consent figures of one case, decided by the policy itself (``cases.policy``).
+
+    *Obtained*: the consent has been active, that is every required signer signed, it was not
+    withdrawn first and its validity had begun (``active_interval`` starting by ``now``).
+    *Withdrawn* and *expired* count only obtained consents, by their state now (``state_at``):
+    withdrawn after having been active; expired by date or, where the youth did not sign, at
+    the youth's 18th birthday. A consent withdrawn or run out before it was ever complete was
+    never obtained and counts in none of the three, so withdrawn + expired <= obtained.
+    """
+    figures = _Consents()
+    for consent in consents:
+        interval = consent.active_interval()
+        if interval is None or interval[0] > now:
+            continue
+        figures.obtained += 1
+        if figures.first_active is None or interval[0] < figures.first_active:
+            figures.first_active = interval[0]
+        state = state_at(consent, now)
+        if state == State.WITHDRAWN:
+            figures.withdrawn += 1
+        elif state == State.EXPIRED:
+            figures.expired += 1
+    return figures
+
+
+# Everything a refresh rewrites; the key and the link to the case stay.
+UPDATE_FIELDS = (
+    "municipality",
+    "raising_sector",
+    "age_band",
+    "gender",
+    "raised_month",
+    "closed_month",
+    "closure_reason",
+    "consents_obtained",
+    "consents_withdrawn",
+    "consents_expired",
+    "consent_declined",
+    "days_to_consent",
+    "days_to_first_meeting",
+    "days_to_plan",
+    "meetings",
+    "concern_reports",
+    "goals",
+    "goals_achieved",
+)
 
 
 def _build(case_ids: list[int], now: datetime) -> None:
+    # Locked for the batch (PostgreSQL): a purge locks its case too, so it waits for the
+    # nightly batch, or the batch finds its case already gone, and never writes a fact for
+    # a case that no longer exists.
     cases = list(
-        Case.objects.filter(pk__in=case_ids).values(
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk__in=case_ids)
+        .values(
             "pk",
             "group__municipality_id",
             "raising_agency__sector",
@@ -103,9 +139,10 @@ def _build(case_ids: list[int], now: datetime) -> None:
             "closure_reason",
         )
     )
+    # Only meetings that have begun: one scheduled for next week was not held.
     meetings: dict[int, dict[str, Any]] = {
         row["case_id"]: dict(row)
-        for row in AgendaItem.objects.filter(case_id__in=case_ids)
+        for row in AgendaItem.objects.filter(case_id__in=case_ids, meeting__starts_at__lt=now)
         .values("case_id")
         .annotate(n=Count("meeting_id", distinct=True), first=Min("meeting__starts_at"))
     }
@@ -129,7 +166,8 @@ def _build(case_ids: list[int], now: datetime) -> None:
         "plan__case_id", "kind", "agency_id", "agency__sector", "status"
     ):
         interventions[row["plan__case_id"]].append(dict(row))
-    consents = _consents(case_ids, now)
+    # The same facts the access policy decides on, in a fixed number of queries.
+    consents = consent_facts_for_cases(case_ids)
 
     facts: list[CaseFact] = []
     for case in cases:
@@ -137,7 +175,7 @@ def _build(case_ids: list[int], now: datetime) -> None:
         closed: datetime | None = case["closed_at"]
         meeting: dict[str, Any] = meetings.get(case["pk"], {})
         goal: dict[str, Any] = goals.get(case["pk"], {})
-        consent = consents.get(case["pk"], _Consents())
+        consent = consent_figures(consents.get(case["pk"], []), now)
         facts.append(
             CaseFact(
                 case_id=case["pk"],
@@ -159,26 +197,37 @@ def _build(case_ids: list[int], now: datetime) -> None:
                 concern_reports=concerns.get(case["pk"], 0),
                 goals=goal.get("n", 0),
                 goals_achieved=goal.get("achieved", 0),
-                refreshed_at=now,
             )
         )
-    with transaction.atomic():
-        CaseFact.objects.filter(case_id__in=case_ids).delete()
-        CaseFact.objects.bulk_create(facts)
-        by_case = {fact.case_id: fact for fact in facts}
-        if not all(fact.pk for fact in facts):  # backends that return no keys from bulk_create
-            by_case = {fact.case_id: fact for fact in CaseFact.objects.filter(case_id__in=case_ids)}
-        InterventionFact.objects.bulk_create(
-            InterventionFact(
-                fact=by_case[case_id],
-                kind=row["kind"],
-                agency_id=row["agency_id"],
-                sector=row["agency__sector"],
-                status=row["status"],
-            )
-            for case_id, rows in interventions.items()
-            for row in rows
+    # New facts go in in no particular order, so that not even the storage order of the rows
+    # follows the order in which the cases were raised.
+    random.shuffle(facts)
+    # The caller runs this in a transaction (one batch).
+    # In place: a fact that exists keeps its key (the UUID made here is then unused).
+    CaseFact.objects.bulk_create(
+        facts,
+        update_conflicts=True,
+        unique_fields=["case"],
+        update_fields=list(UPDATE_FIELDS),
+    )
+    # The keys of the facts as stored: bulk_create keeps the new UUID on an object whose
+    # row already existed.
+    keys = dict(CaseFact.objects.filter(case_id__in=case_ids).values_list("case_id", "pk"))
+    InterventionFact.objects.filter(fact_id__in=keys.values()).delete()
+    rows = [
+        InterventionFact(
+            fact_id=keys[case_id],
+            kind=row["kind"],
+            agency_id=row["agency_id"],
+            sector=row["agency__sector"],
+            status=row["status"],
         )
+        for case_id, case_rows in interventions.items()
+        if case_id in keys
+        for row in case_rows
+    ]
+    random.shuffle(rows)
+    InterventionFact.objects.bulk_create(rows)
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -187,13 +236,22 @@ def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
         yield batch
 
 
+class FactsRefreshError(RuntimeError):
+    """Some batches could not be built; the others were."""
+
+
 def facts_refresh(*, case_ids: Iterable[int] | None = None) -> int:
-    """Rebuild the facts of the given cases (all cases still held when ``None``).
+    """Rebuild the facts of the given cases, or of every case still held when ``None``.
 
     Returns the number of cases refreshed. Facts of purged cases are never touched: their
-    case no longer exists to rebuild them from.
+    case no longer exists to rebuild them from. Only a full build (``case_ids=None``, the
+    nightly job) is recorded as a ``FactsBuild``, and only when every batch was built.
+
+    A batch that fails is logged and skipped, so one bad case does not keep the rest of the
+    municipality's figures from being built; ``FactsRefreshError`` is raised at the end, so
+    the job is shown as failed.
     """
-    now = timezone.now()
+    started = timezone.now()
     # A list, not a server-side cursor: each batch writes, and 60,000 integers are small.
     ids = (
         list(Case.objects.order_by("pk").values_list("pk", flat=True))
@@ -201,7 +259,22 @@ def facts_refresh(*, case_ids: Iterable[int] | None = None) -> int:
         else sorted(set(case_ids))
     )
     count = 0
+    failed: list[BaseException] = []
     for batch in _batches(ids):
-        _build(batch, now)
+        try:
+            # A savepoint when called inside a transaction (a purge): a failed batch is rolled
+            # back on its own and leaves that transaction usable.
+            with transaction.atomic():
+                _build(batch, timezone.now())
+        except Exception as error:  # logged, and raised again at the end
+            logger.exception("stats: building the facts of a batch of %d cases failed", len(batch))
+            failed.append(error)
+            continue
         count += len(batch)
+    if failed:
+        raise FactsRefreshError(
+            f"{len(failed)} of the batches failed; {count} cases were refreshed"
+        ) from failed[0]
+    if case_ids is None:
+        FactsBuild.objects.create(started_at=started, finished_at=timezone.now(), cases=count)
     return count

@@ -4,9 +4,16 @@ A ``CaseFact`` holds what the statistics need about one case and nothing that na
 no identity number, name, pseudonym, free text or exact date. Months replace dates and whole
 days replace durations. Its link to the case is cut (``SET_NULL``) when retention purges the
 case, so the totals do not change when personal data goes.
+
+Nothing in a fact tells when it was built or in which order: its key is random (not a
+sequence that follows the order in which cases were raised, built or purged), a refresh
+updates it in place under the same key, and it carries no time of building. The one time kept
+is that of the last full build (``FactsBuild``), the nightly job that rebuilds every case.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +31,7 @@ class AgeBand(models.TextChoices):
 
 
 class CaseFact(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.OneToOneField(
         Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="stats_fact"
     )
@@ -46,7 +54,6 @@ class CaseFact(models.Model):
     concern_reports = models.PositiveSmallIntegerField(default=0)
     goals = models.PositiveSmallIntegerField(default=0)
     goals_achieved = models.PositiveSmallIntegerField(default=0)
-    refreshed_at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["municipality", "raised_month"])]
@@ -60,6 +67,8 @@ class CaseFact(models.Model):
 
 
 class InterventionFact(models.Model):
+    # Random too: intervention facts are rebuilt in the order of their cases.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     fact = models.ForeignKey(CaseFact, on_delete=models.CASCADE, related_name="interventions")
     kind = models.CharField(max_length=20, choices=InterventionKind.choices)
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
@@ -68,3 +77,20 @@ class InterventionFact(models.Model):
 
     def __str__(self) -> str:
         return f"intervention fact {self.pk}"
+
+
+class FactsBuild(models.Model):
+    """One full build of the facts (the nightly job): what the dashboard shows as "figures
+    built at". A refresh of single cases (before a purge) writes none, so the time shown
+    never points at the minute a case was closed or purged."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    cases = models.PositiveIntegerField()  # cases rebuilt
+
+    class Meta:
+        ordering = ["-finished_at"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"facts build {self.finished_at:%Y-%m-%d %H:%M}"

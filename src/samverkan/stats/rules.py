@@ -11,14 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from samverkan.organisations.models import (
-    SEAT_ROLES,
-    GroupMembership,
-    GroupRole,
-    Membership,
-    Role,
-)
-from samverkan.organisations.rules import roles_of
+from samverkan.organisations.models import SEAT_ROLES, GroupRole, Membership, Role
+from samverkan.organisations.rules import roles_of, standing_seats
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -52,11 +46,11 @@ def visible_municipality_ids(user: User | AnonymousUser) -> frozenset[int]:
             Municipality.objects.filter(police_areas__in=police_areas).values_list("pk", flat=True)
         )
     if roles & set(SEAT_ROLES):
-        # The seat manager keeps only seats that still stand (active person, agency and role).
+        # Only seats that still stand (active person, agency and role) count.
         ids.update(
-            GroupMembership.objects.filter(user_id=user.pk, role=GroupRole.COORDINATOR).values_list(
-                "group__municipality_id", flat=True
-            )
+            municipality_id
+            for _group, role, municipality_id in standing_seats(user)
+            if role == GroupRole.COORDINATOR
         )
     cached = frozenset(ids)
     setattr(user, "_samverkan_stats_areas", cached)  # noqa: B010 - a per-request cache
@@ -64,6 +58,11 @@ def visible_municipality_ids(user: User | AnonymousUser) -> frozenset[int]:
 
 
 def can_view_statistics(user: User | AnonymousUser) -> bool:
+    # Every council member's agency belongs to a municipality or a police area (a check
+    # constraint), so the role alone answers without a query; the municipalities themselves
+    # are checked on the page.
+    if Role.COUNCIL_MEMBER in roles_of(user):
+        return True
     return bool(visible_municipality_ids(user))
 
 

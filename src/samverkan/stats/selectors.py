@@ -7,8 +7,8 @@ medians (one narrow column list). Every count of persons or cases goes through
 ``disclosure.protect``, medians through ``shown_median`` and shares through ``shown_share``
 before it leaves this module; what is withheld is ``None`` from here on.
 
-The case figures are about the cases *raised* in the chosen months, as they stood when the
-facts were last built; meetings are counted by the month they were held. Promises and
+The case figures are about the cases *raised* in the chosen calendar year, as they stood when
+the facts were last built; meetings are counted by the month they were held (started). Promises and
 indicators are not counts of persons and are shown as they are, in their own section.
 """
 
@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Prefetch, Q, Sum
+from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -40,8 +40,16 @@ from samverkan.plans.models import InterventionKind
 from samverkan.promises import rules as promise_rules
 from samverkan.promises.models import RUNNING, Agreement, AgreementStatus, CommitmentStatus
 from samverkan.stats import rules
-from samverkan.stats.disclosure import protect, shown_median, shown_share
-from samverkan.stats.models import AgeBand, CaseFact, InterventionFact
+from samverkan.stats.disclosure import (
+    Position,
+    ProtectedTable,
+    audit_circulation,
+    protect_linked,
+    protect_list,
+    shown_median,
+    shown_share,
+)
+from samverkan.stats.models import AgeBand, CaseFact, FactsBuild, InterventionFact
 from samverkan.stats.tables import (
     MEDIAN,
     SHARE,
@@ -49,6 +57,7 @@ from samverkan.stats.tables import (
     Row,
     Table,
     cell,
+    count_list_table,
     plain_table,
     protected_table,
 )
@@ -60,18 +69,16 @@ if TYPE_CHECKING:
 
 GENDERS: tuple[str, ...] = (Gender.GIRL, Gender.BOY, Gender.OTHER, Gender.UNKNOWN)
 MEDIAN_FIELDS = ("days_to_consent", "days_to_first_meeting", "days_to_plan")
-TABLE_ORDER = (
+CASE_TABLES = (
     "raised-sector-gender",
     "raised-age-gender",
-    "status",
+    "outcomes",
     "consents",
     "medians",
     "interventions",
-    "closure",
     "goals",
     "concern",
     "shares",
-    "meetings",
 )
 
 
@@ -93,10 +100,13 @@ def months(start: date, end: date) -> Iterator[date]:
 @dataclass(frozen=True)
 class Dashboard:
     municipality: Municipality
-    start: date  # first day of the first month
-    end: date  # first day of the last month
+    year: int
+    start: date  # 1 January of the year
+    end: date  # first day of the last month: December, or this month for the current year
+    preliminary: bool  # the current year, to date: the figures will still change
+    too_few: bool  # fewer cases than the threshold raised: no case figures at all
     threshold: int
-    refreshed_at: datetime | None  # when the newest of the period's facts was built
+    refreshed_at: datetime | None  # when the figures were built
     tables: tuple[Table, ...]  # about cases and persons (and meetings)
     context_tables: tuple[Table, ...] = field(default=())  # promises and indicators
     all_agreements: bool = False  # False: only the published ones (the viewer reads no others)
@@ -112,11 +122,7 @@ class Dashboard:
     @property
     def filters(self) -> dict[str, str]:
         """The query parameters that name this dashboard (page, charts, exports, API)."""
-        return {
-            "municipality": self.municipality.code,
-            "from": self.start.strftime("%Y-%m"),
-            "to": self.end.strftime("%Y-%m"),
-        }
+        return {"municipality": self.municipality.code, "year": str(self.year)}
 
     @property
     def query(self) -> str:
@@ -130,10 +136,30 @@ def visible_municipalities(*, viewer: User | AnonymousUser) -> list[Municipality
     return list(Municipality.objects.filter(pk__in=ids).order_by("name"))
 
 
-def default_period(today: date | None = None) -> tuple[date, date]:
-    """The current calendar year up to this month."""
-    today = today or timezone.localdate()
-    return date(today.year, 1, 1), today.replace(day=1)
+def current_year() -> int:
+    return timezone.localdate().year
+
+
+def year_bounds(year: int) -> tuple[date, date, date]:
+    """1 January, the first day of the last month shown (this month for the current year)
+    and 1 January of the next year."""
+    start, after = date(year, 1, 1), date(year + 1, 1, 1)
+    today = timezone.localdate()
+    end = today.replace(day=1) if start <= today < after else date(year, 12, 1)
+    return start, end, after
+
+
+def available_years(municipalities: Sequence[Municipality]) -> list[int]:
+    """The years that have facts in any of the municipalities, newest first; the current
+    year always (its figures may simply not be there yet)."""
+    years = {
+        day.year
+        for day in CaseFact.objects.filter(municipality__in=municipalities).dates(
+            "raised_month", "year"
+        )
+    }
+    years.add(current_year())
+    return sorted(years, reverse=True)
 
 
 # --- Case figures ------------------------------------------------------------------------------
@@ -166,32 +192,28 @@ def _share(part: int | None, whole: int | None, limit: int) -> float | None:
     return shown_share(part, whole, threshold=limit)
 
 
-def _case_tables(facts: Any, limit: int) -> tuple[dict[str, Table], datetime | None]:
-    sector_labels = _labels(Sector.choices)
-    gender_labels = _labels(Gender.choices)
-    age_labels = _labels(AgeBand.choices)
-    sectors = list(sector_labels)
-    ages = list(age_labels)
-    gender_columns = [gender_labels[g] for g in GENDERS]
-
+def _counts(facts: Any) -> dict[str, Any]:
+    """Every count behind the case tables, in one grouped query."""
     by_sector_gender: dict[tuple[str, str], int] = defaultdict(int)
     by_age_gender: dict[tuple[str, str], int] = defaultdict(int)
     reasons: dict[str, int] = defaultdict(int)
     totals: dict[str, int] = defaultdict(int)
-    refreshed: datetime | None = None
+    with_goals = Q(goals__gt=0)
     groups = (
         facts.values("raising_sector", "age_band", "gender", "closure_reason")
         .annotate(
             n=Count("pk"),
             closed=Count("pk", filter=Q(closed_month__isnull=False)),
             with_consent=Count("pk", filter=Q(consents_obtained__gt=0)),
-            declined=Count("pk", filter=Q(consent_declined=True)),
             withdrawn=Count("pk", filter=Q(consents_withdrawn__gt=0)),
             expired=Count("pk", filter=Q(consents_expired__gt=0)),
             with_concern=Count("pk", filter=Q(concern_reports__gt=0)),
-            goals_set=Sum("goals"),
-            goals_met=Sum("goals_achieved"),
-            refreshed=Max("refreshed_at"),
+            goals_all=Count("pk", filter=with_goals & Q(goals_achieved__gte=F("goals"))),
+            goals_some=Count(
+                "pk",
+                filter=with_goals & Q(goals_achieved__gt=0, goals_achieved__lt=F("goals")),
+            ),
+            goals_none=Count("pk", filter=with_goals & Q(goals_achieved=0)),
         )
         .order_by()
     )
@@ -199,110 +221,135 @@ def _case_tables(facts: Any, limit: int) -> tuple[dict[str, Table], datetime | N
         by_sector_gender[(g["raising_sector"], g["gender"])] += g["n"]
         by_age_gender[(g["age_band"], g["gender"])] += g["n"]
         reasons[g["closure_reason"]] += g["closed"]
-        for key in ("n", "closed", "with_consent", "declined", "withdrawn", "expired"):
+        for key in (
+            "n",
+            "closed",
+            "with_consent",
+            "withdrawn",
+            "expired",
+            "with_concern",
+            "goals_all",
+            "goals_some",
+            "goals_none",
+        ):
             totals[key] += g[key]
-        totals["with_concern"] += g["with_concern"]
-        totals["goals_set"] += g["goals_set"] or 0
-        totals["goals_met"] += g["goals_met"] or 0
-        if refreshed is None or g["refreshed"] > refreshed:
-            refreshed = g["refreshed"]
+    return {
+        "sector_gender": by_sector_gender,
+        "age_gender": by_age_gender,
+        "reasons": reasons,
+        "totals": totals,
+    }
 
-    tables: list[Table] = []
-    tables.append(
+
+def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
+    """The count tables, protected together where they show the same figure.
+
+    Each figure appears in one table only, except the number of cases raised (the grand total
+    of both gender breakdowns and of the outcomes) and the number raised per gender (the
+    column totals of both gender breakdowns): those three tables are protected jointly
+    (``protect_joined``), so a shared figure is shown alike in each or withheld in each, and
+    no withheld figure follows from the three read together.
+    Tables whose figures overlap or are not additive have no margins at all.
+    """
+    sector_labels = _labels(Sector.choices)
+    gender_labels = _labels(Gender.choices)
+    age_labels = _labels(AgeBand.choices)
+    sectors = list(sector_labels)
+    ages = list(age_labels)
+    gender_columns = [gender_labels[g] for g in GENDERS]
+    totals: dict[str, int] = counts["totals"]
+    reasons: dict[str, int] = counts["reasons"]
+
+    reason_values = list(ClosureReason.values)
+    outcome_labels = [_("Still open"), *(str(label) for label in ClosureReason.labels)]
+    outcome_counts = [totals["n"] - totals["closed"], *(reasons.get(r, 0) for r in reason_values)]
+    unrecorded = sum(n for reason, n in reasons.items() if reason not in reason_values)
+    if unrecorded:
+        outcome_labels.append(_("Closed, reason not recorded"))
+        outcome_counts.append(unrecorded)
+
+    by_sector, by_age, outcomes = protect_joined(
+        _grid(counts["sector_gender"], sectors, GENDERS),
+        _grid(counts["age_gender"], ages, GENDERS),
+        outcome_counts,
+        limit,
+    )
+
+    tables: list[Table] = [
         protected_table(
             key="raised-sector-gender",
             title=_("Cases raised by raising sector and gender"),
             row_heading=_("Raising sector"),
             row_labels=[sector_labels[s] for s in sectors],
             column_labels=gender_columns,
-            protected=protect(_grid(by_sector_gender, sectors, GENDERS), threshold=limit),
-        )
-    )
-    tables.append(
+            protected=by_sector,
+        ),
         protected_table(
             key="raised-age-gender",
             title=_("Cases raised by age band and gender"),
             row_heading=_("Age when raised"),
             row_labels=[age_labels[a] for a in ages],
             column_labels=gender_columns,
-            protected=protect(_grid(by_age_gender, ages, GENDERS), threshold=limit),
-        )
-    )
-    status = protected_table(
-        key="status",
-        title=_("Open and closed cases"),
-        row_heading=_("Status"),
-        row_labels=[_("Open"), _("Closed")],
-        column_labels=[_("Cases")],
-        protected=protect(
-            _column([totals["n"] - totals["closed"], totals["closed"]]), threshold=limit
+            protected=by_age,
         ),
+    ]
+    outcome_table = protected_table(
+        key="outcomes",
+        title=_("Cases raised: still open, or closed by reason"),
+        row_heading=_("Outcome"),
+        row_labels=outcome_labels,
+        column_labels=[_("Cases")],
+        protected=outcomes,
+        note=_("The total is the number of cases raised in the period."),
     )
-    tables.append(status)
-    consents = protected_table(
+    tables.append(outcome_table)
+    consent_counts = [totals["with_consent"], totals["withdrawn"], totals["expired"]]
+    consents = count_list_table(
         key="consents",
-        title=_("Cases by consent outcome"),
+        title=_("Cases by consent"),
         row_heading=_("Consent"),
         row_labels=[
-            _("At least one consent obtained"),
-            _("Consent declined"),
-            _("A consent withdrawn"),
-            _("A consent expired"),
+            _("Cases with a consent obtained"),
+            _("Cases with a consent withdrawn"),
+            _("Cases with a consent expired"),
         ],
         column_labels=[_("Cases")],
-        protected=protect(
-            _column(
-                [totals["with_consent"], totals["declined"], totals["withdrawn"], totals["expired"]]
-            ),
-            threshold=limit,
+        values=_column_of(protect_list(consent_counts, threshold=limit)),
+        note=_(
+            "A case can be in more than one row, so the rows have no total. Cases where "
+            "consent was declined are among the outcomes."
         ),
-        show_total=False,
-        note=_("A case can be in more than one row, so the rows have no total."),
     )
     tables.append(consents)
-    reason_values = list(ClosureReason.values)
-    reason_labels = [str(label) for label in ClosureReason.labels]
-    unrecorded = sum(n for reason, n in reasons.items() if reason not in reason_values)
-    closure_counts = [reasons.get(r, 0) for r in reason_values]
-    if unrecorded:
-        reason_labels.append(_("Not recorded"))
-        closure_counts.append(unrecorded)
     tables.append(
-        protected_table(
-            key="closure",
-            title=_("Outcomes at closure"),
-            row_heading=_("Reason for closing"),
-            row_labels=reason_labels,
-            column_labels=[_("Closed cases")],
-            protected=protect(_column(closure_counts), threshold=limit),
+        count_list_table(
+            key="goals",
+            title=_("Goal attainment in action plans"),
+            row_heading=_("Goals of the case's plan"),
+            row_labels=[_("All achieved"), _("Partly achieved"), _("None achieved (yet)")],
+            column_labels=[_("Cases")],
+            values=_column_of(
+                protect_list(
+                    [totals["goals_all"], totals["goals_some"], totals["goals_none"]],
+                    threshold=limit,
+                )
+            ),
+            note=_("Cases whose action plan has goals, by how many of them were achieved."),
         )
     )
-    goals = protected_table(
-        key="goals",
-        title=_("Goal attainment in action plans"),
-        row_heading=_("Goal"),
-        row_labels=[_("Achieved"), _("Not achieved (yet)")],
-        column_labels=[_("Goals")],
-        protected=protect(
-            _column([totals["goals_met"], totals["goals_set"] - totals["goals_met"]]),
-            threshold=limit,
-        ),
-    )
-    tables.append(goals)
     tables.append(
-        protected_table(
+        count_list_table(
             key="concern",
             title=_("Reports of concern to social services"),
             row_heading=_("Case"),
-            row_labels=[_("With a report of concern"), _("Without a report of concern")],
+            row_labels=[_("Cases with a report of concern")],
             column_labels=[_("Cases")],
-            protected=protect(
-                _column([totals["with_concern"], totals["n"] - totals["with_concern"]]),
-                threshold=limit,
-            ),
+            values=_column_of(protect_list([totals["with_concern"]], threshold=limit)),
         )
     )
-    raised = _shown(status, 2)
+    raised_n = _shown(outcome_table, len(outcome_counts))
+    still_open = _shown(outcome_table, 0)
+    closed = None if raised_n is None or still_open is None else raised_n - still_open
     tables.append(
         plain_table(
             key="shares",
@@ -312,17 +359,73 @@ def _case_tables(facts: Any, limit: int) -> tuple[dict[str, Table], datetime | N
             row_labels=[
                 _("Cases with a consent obtained, of the cases raised"),
                 _("Cases closed, of the cases raised"),
-                _("Goals achieved, of the goals set"),
             ],
             column_labels=[_("Share")],
             values=[
-                [_share(_shown(consents, 0), raised, limit)],
-                [_share(_shown(status, 1), raised, limit)],
-                [_share(_shown(goals, 0), _shown(goals, 2), limit)],
+                [_share(_shown(consents, 0), raised_n, limit)],
+                [_share(closed, raised_n, limit)],
             ],
         )
     )
-    return {t.key: t for t in tables}, refreshed
+    return {t.key: t for t in tables}
+
+
+def protect_joined(
+    by_sector: list[list[int]], by_age: list[list[int]], outcomes: list[int], limit: int
+) -> list[ProtectedTable]:
+    """Protect the two gender breakdowns and the outcomes as one system.
+
+    They share the number raised (each one's grand total) and the gender totals (the
+    breakdowns' column totals). ``protect_linked`` makes each shared figure shown alike or
+    withheld alike; then the three tables are audited together as one circulation (raising
+    sector → gender → age band → outcome → back), so that ranges read from different tables
+    cannot meet in one value. What that audit adds is forced, and the two steps repeat until
+    nothing changes (suppressions only grow, so this ends).
+    """
+    sectors, ages, width, rows = len(by_sector), len(by_age), len(by_sector[0]), len(outcomes)
+    tables = [by_sector, by_age, _column(outcomes)]
+    raised = [(0, (sectors, width)), (1, (ages, width)), (2, (rows, 0)), (2, (rows, 1))]
+    links = [raised, *([(0, (sectors, g)), (1, (ages, g))] for g in range(width))]
+    edges: list[tuple[Any, Any, int]] = []
+    places: list[list[tuple[int, Position]]] = []
+
+    def edge(tail: Any, head: Any, value: int, *where: tuple[int, Position]) -> None:
+        edges.append((tail, head, value))
+        places.append(list(where))
+
+    for s, row in enumerate(by_sector):
+        edge("out", ("sector", s), sum(row), (0, (s, width)))
+        for g, value in enumerate(row):
+            edge(("sector", s), ("in", g), value, (0, (s, g)))
+    for g in range(width):
+        total = sum(row[g] for row in by_sector)
+        edge(("in", g), ("gender", g), total, (0, (sectors, g)), (1, (ages, g)))
+    for a, row in enumerate(by_age):
+        for g, value in enumerate(row):
+            edge(("gender", g), ("age", a), value, (1, (a, g)))
+        edge(("age", a), "raised", sum(row), (1, (a, width)))
+    for r, value in enumerate(outcomes):
+        edge("raised", "outcome", value, (2, (r, 0)), (2, (r, 1)))
+    edge("outcome", "out", sum(outcomes), *raised)
+
+    forced: list[set[Position]] = [set(), set(), set()]
+    while True:
+        result = protect_linked(
+            tables, links, threshold=limit, forced=[frozenset(f) for f in forced]
+        )
+        hidden = frozenset(
+            i for i, where in enumerate(places) if any(p in result[t].suppressed for t, p in where)
+        )
+        extra = audit_circulation(edges, hidden)
+        if not extra:
+            return result
+        for i in extra:
+            for t, p in places[i]:
+                forced[t].add(p)
+
+
+def _column_of(values: Sequence[int | None]) -> list[list[int | None]]:
+    return [[v] for v in values]
 
 
 def _median_table(facts: Any, limit: int) -> Table:
@@ -351,7 +454,7 @@ def _median_table(facts: Any, limit: int) -> Table:
     )
 
 
-def _intervention_table(municipality_id: int, start: date, end: date, limit: int) -> Table:
+def _intervention_table(municipality_id: int, start: date, after: date, limit: int) -> Table:
     kinds = _labels(InterventionKind.choices)
     sectors = _labels(Sector.choices)
     counts = {
@@ -359,30 +462,38 @@ def _intervention_table(municipality_id: int, start: date, end: date, limit: int
         for row in InterventionFact.objects.filter(
             fact__municipality_id=municipality_id,
             fact__raised_month__gte=start,
-            fact__raised_month__lte=end,
+            fact__raised_month__lt=after,
         )
         .values("kind", "sector")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("fact", distinct=True))
         .order_by()
     }
-    return protected_table(
+    grid = _grid(counts, list(kinds), list(sectors))
+    return count_list_table(
         key="interventions",
-        title=_("Interventions by type and agency sector"),
+        title=_("Cases with an intervention, by type and agency sector"),
         row_heading=_("Intervention"),
         row_labels=list(kinds.values()),
         column_labels=list(sectors.values()),
-        protected=protect(_grid(counts, list(kinds), list(sectors)), threshold=limit),
+        values=[protect_list(row, threshold=limit) for row in grid],
+        note=_(
+            "Each cell counts cases, not interventions. A case can be in several cells, so "
+            "the table has no totals."
+        ),
     )
 
 
 def _meeting_table(municipality_id: int, start: date, end: date) -> Table:
+    """Meetings that have started, per month: a meeting booked for later is not held yet."""
     first = datetime(start.year, start.month, 1, tzinfo=STOCKHOLM)
     after = next_month(end)
     last = datetime(after.year, after.month, 1, tzinfo=STOCKHOLM)
     held = {
         row["month"].astimezone(STOCKHOLM).date(): row["n"]
         for row in Meeting.objects.filter(
-            group__municipality_id=municipality_id, starts_at__gte=first, starts_at__lt=last
+            group__municipality_id=municipality_id,
+            starts_at__gte=first,
+            starts_at__lt=min(last, timezone.now()),
         )
         .annotate(month=TruncMonth("starts_at", tzinfo=STOCKHOLM))
         .values("month")
@@ -432,19 +543,20 @@ def _promise_table(viewer: User | AnonymousUser, municipality_id: int) -> tuple[
         column_labels=[*(str(label) for label in CommitmentStatus.labels), _("Total")],
         values=values,
         chart="stacked",
+        has_row_totals=True,
     )
     return table, every
 
 
 def _indicator_tables(
-    viewer: User | AnonymousUser, municipality_id: int, start: date, end: date
+    viewer: User | AnonymousUser, municipality_id: int, start: date, after: date
 ) -> tuple[list[Table], bool]:
     every = municipality_id in indicator_rules.readable_municipality_ids(viewer)
     indicators = Indicator.objects.filter(municipality_id=municipality_id)
     if not every:
         indicators = indicators.filter(published=True)
     in_period = IndicatorValue.objects.filter(
-        period_start__gte=start, period_start__lt=next_month(end)
+        period_start__gte=start, period_start__lt=after
     ).order_by("period_start")
     tables = []
     for indicator in indicators.order_by("name", "area", "pk").prefetch_related(
@@ -473,10 +585,12 @@ def _indicator_tables(
 # --- The dashboard -----------------------------------------------------------------------------
 
 
-def dashboard_data(
-    *, viewer: User | AnonymousUser, municipality_id: int, start: date, end: date
-) -> Dashboard:
-    """The dashboard of one municipality for the months ``start``..``end`` (first days).
+def dashboard_data(*, viewer: User | AnonymousUser, municipality_id: int, year: int) -> Dashboard:
+    """The dashboard of one municipality for one calendar year (the current one: to date).
+
+    Periods are whole calendar years and never overlap, so that two periods cannot be
+    subtracted from each other to reach a few cases (docs/statistics.md §6). When fewer cases
+    than the threshold were raised in the year, no case figure is shown at all.
 
     404 when the viewer may not see the municipality's statistics, exactly as for a missing
     one. Nothing is audited here: the caller records the view (``dashboard_view_record``).
@@ -486,29 +600,42 @@ def dashboard_data(
     municipality = Municipality.objects.filter(pk=municipality_id).first()
     if municipality is None:
         raise Http404
-    start, end = start.replace(day=1), end.replace(day=1)
+    start, end, after = year_bounds(year)
     limit = threshold()
     facts = CaseFact.objects.filter(
-        municipality_id=municipality_id, raised_month__gte=start, raised_month__lte=end
+        municipality_id=municipality_id, raised_month__gte=start, raised_month__lt=after
     )
-    case_tables, refreshed = _case_tables(facts, limit)
-    case_tables["medians"] = _median_table(facts, limit)
-    case_tables["interventions"] = _intervention_table(municipality_id, start, end, limit)
-    case_tables["meetings"] = _meeting_table(municipality_id, start, end)
-    tables = [case_tables[key] for key in TABLE_ORDER]
+    counts = _counts(facts)
+    raised = counts["totals"]["n"]
+    too_few = raised < limit
+    tables: list[Table] = []
+    if not too_few:
+        case_tables = _case_tables(counts, limit)
+        case_tables["medians"] = _median_table(facts, limit)
+        case_tables["interventions"] = _intervention_table(municipality_id, start, after, limit)
+        tables = [case_tables[key] for key in CASE_TABLES]
+    tables.append(_meeting_table(municipality_id, start, end))
     promises, all_agreements = _promise_table(viewer, municipality_id)
-    indicators, all_indicators = _indicator_tables(viewer, municipality_id, start, end)
+    indicators, all_indicators = _indicator_tables(viewer, municipality_id, start, after)
     return Dashboard(
         municipality=municipality,
+        year=year,
         start=start,
         end=end,
+        preliminary=after > timezone.localdate(),
+        too_few=too_few,
         threshold=limit,
-        refreshed_at=refreshed,
+        refreshed_at=figures_built_at(),
         tables=tuple(tables),
         context_tables=(promises, *indicators),
         all_agreements=all_agreements,
         all_indicators=all_indicators,
     )
+
+
+def figures_built_at() -> datetime | None:
+    """When the figures were last built: the end of the latest full build of the facts."""
+    return FactsBuild.objects.order_by("-finished_at").values_list("finished_at", flat=True).first()
 
 
 def dashboard_view_record(

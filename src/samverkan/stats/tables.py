@@ -137,6 +137,32 @@ def protected_table(
     )
 
 
+def count_list_table(
+    *,
+    key: str,
+    title: str,
+    row_heading: str,
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    values: Sequence[Sequence[int | None]],
+    note: str = "",
+) -> Table:
+    """Counts of cases with no margins (``disclosure.protect_list`` per value): the figures
+    overlap or are not additive, so no total is shown and none can be subtracted from."""
+    return Table(
+        key=key,
+        title=title,
+        kind=COUNT,
+        row_heading=row_heading,
+        columns=tuple(column_labels),
+        rows=tuple(
+            Row(label, tuple(cell(v, COUNT) for v in row))
+            for label, row in zip(row_labels, values, strict=True)
+        ),
+        note=note,
+    )
+
+
 def plain_table(
     *,
     key: str,
@@ -149,6 +175,7 @@ def plain_table(
     note: str = "",
     chart: str = "bar",
     chart_url: str = "",
+    has_row_totals: bool = False,
 ) -> Table:
     return Table(
         key=key,
@@ -160,6 +187,7 @@ def plain_table(
             Row(label, tuple(cell(v, kind) for v in row))
             for label, row in zip(row_labels, values, strict=True)
         ),
+        has_row_totals=has_row_totals,
         note=note,
         chart=chart,
         chart_url=chart_url,

@@ -40,18 +40,14 @@ def resolve(viewer: User | AnonymousUser, params: Mapping[str, str]) -> Request:
     """The dashboard named by the query parameters, defaults filled in.
 
     404 when the viewer sees no statistics, or names a municipality they may not see (exactly
-    as for one that does not exist); an invalid month gives a form with errors and no data.
+    as for one that does not exist); a year without figures gives a form with errors and no data.
     """
     require_visible(rules.can_view_statistics, viewer)
     municipalities = selectors.visible_municipalities(viewer=viewer)
-    start, end = selectors.default_period()
-    defaults = {
-        "municipality": municipalities[0].code,
-        "from": start.strftime("%Y-%m"),
-        "to": end.strftime("%Y-%m"),
-    }
+    years = selectors.available_years(municipalities)
+    defaults = {"municipality": municipalities[0].code, "year": str(selectors.current_year())}
     data = {key: params.get(key) or value for key, value in defaults.items()}
-    form = DashboardForm(data, municipalities=municipalities, initial=defaults)
+    form = DashboardForm(data, municipalities=municipalities, years=years, initial=defaults)
     if data["municipality"] not in form.by_code:
         raise Http404
     if not form.is_valid():
@@ -59,8 +55,7 @@ def resolve(viewer: User | AnonymousUser, params: Mapping[str, str]) -> Request:
     dashboard = selectors.dashboard_data(
         viewer=viewer,
         municipality_id=form.by_code[form.cleaned_data["municipality"]].pk,
-        start=form.cleaned_data["from"],
-        end=form.cleaned_data["to"],
+        year=form.cleaned_data["year"],
     )
     return Request(form, dashboard)
 
@@ -123,9 +118,22 @@ def export_xlsx_view(request: HttpRequest) -> HttpResponse:
 @chart_csp
 def chart_view(request: HttpRequest, key: str) -> HttpResponse:
     """One table's chart, drawn from the figures the table shows (never from withheld ones).
-    Not audited on its own: the page that embeds it is."""
-    resolved = resolve(acting_user(request), request.GET)
-    table = resolved.dashboard.table(key) if resolved.dashboard is not None else None
-    if table is None or not table.chart:
+
+    Audited on its own (``stats.chart_viewed``, the details of the page's event): a chart can
+    be fetched without the page. The browser may keep it for five minutes, for this user only.
+    The whole dashboard is computed for it: ``dashboard_data`` offers no single table.
+    """
+    user = acting_user(request)
+    resolved = resolve(user, request.GET)
+    dashboard = resolved.dashboard
+    table = dashboard.table(key) if dashboard is not None else None
+    if dashboard is None or table is None or not table.chart:
         raise Http404
-    return svg_response(render_table_svg(table))
+    svg = render_table_svg(table)
+    selectors.dashboard_view_record(viewer=user, dashboard=dashboard, action="stats.chart_viewed")
+    response = svg_response(svg)
+    # Aggregates only: kept for this user, so the page's charts do not each rebuild the
+    # dashboard on every view (the security middleware honours ``cache_privately``).
+    response["Cache-Control"] = "private, max-age=300"
+    response.cache_privately = True  # type: ignore[attr-defined]
+    return response

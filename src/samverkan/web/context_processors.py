@@ -10,10 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from samverkan.accounts.rules import can_view_users
 from samverkan.audit.rules import can_view_audit_log
 from samverkan.indicators.rules import can_view_indicators
-from samverkan.meetings.rules import sits_in_any_group
 from samverkan.notifications.rules import can_view_notifications
 from samverkan.notifications.selectors import unread_count
-from samverkan.organisations.rules import can_manage_organisations, roles_of
+from samverkan.organisations.rules import can_manage_organisations, roles_of, standing_seats
 from samverkan.promises.rules import can_view_agreements
 from samverkan.records.rules import (
     can_export_subject_data,
@@ -37,7 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             badges[url] = SimpleLazyObject(lambda: unread_count(viewer=user))
         if roles_of(user) & {"practitioner", "coordinator"}:
             items.append((reverse("cases:list"), _("Cases")))
-        if sits_in_any_group(user):
+        if standing_seats(user):  # the same seats as meetings.rules.sits_in_any_group
             items.append((reverse("meetings:list"), _("Meetings")))
         if can_view_agreements(user):
             items.append((reverse("promises:list"), _("Agreements")))

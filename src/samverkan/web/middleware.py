@@ -142,6 +142,10 @@ class SecurityHeadersMiddleware:
         if (user is not None and user.is_authenticated) or request.path.startswith(
             ("/accounts/", "/api/")
         ):
-            add_never_cache_headers(response)
+            # A view may let the browser keep a response for this user only, by setting
+            # ``response.cache_privately`` with its own "private, max-age=…" (the council's
+            # aggregate charts); every other authenticated response is never cached.
+            if not getattr(response, "cache_privately", False):
+                add_never_cache_headers(response)
             patch_vary_headers(response, ("Cookie",))
         return response

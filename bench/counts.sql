@@ -1,0 +1,37 @@
+-- Row counts of the data set (exact counts; bench/national.sh runs VACUUM ANALYZE first).
+SELECT 'organisations_municipality' AS "table", count(*) FROM organisations_municipality
+UNION ALL SELECT 'organisations_policearea', count(*) FROM organisations_policearea
+UNION ALL SELECT 'organisations_agency', count(*) FROM organisations_agency
+UNION ALL SELECT 'organisations_collaborationgroup', count(*) FROM organisations_collaborationgroup
+UNION ALL SELECT 'accounts_user', count(*) FROM accounts_user
+UNION ALL SELECT 'organisations_membership', count(*) FROM organisations_membership
+UNION ALL SELECT 'organisations_groupmembership', count(*) FROM organisations_groupmembership
+UNION ALL SELECT 'cases_youth', count(*) FROM cases_youth
+UNION ALL SELECT 'cases_guardian', count(*) FROM cases_guardian
+UNION ALL SELECT 'cases_guardianlink', count(*) FROM cases_guardianlink
+UNION ALL SELECT 'cases_case', count(*) FROM cases_case
+UNION ALL SELECT 'cases_caseteammember', count(*) FROM cases_caseteammember
+UNION ALL SELECT 'cases_entry', count(*) FROM cases_entry
+UNION ALL SELECT 'cases_entryversion', count(*) FROM cases_entryversion
+UNION ALL SELECT 'cases_concernreport', count(*) FROM cases_concernreport
+UNION ALL SELECT 'consent_consent', count(*) FROM consent_consent
+UNION ALL SELECT 'consent_requiredsigner', count(*) FROM consent_requiredsigner
+UNION ALL SELECT 'consent_consentsignature', count(*) FROM consent_consentsignature
+UNION ALL SELECT 'consent_consentwithdrawal', count(*) FROM consent_consentwithdrawal
+UNION ALL SELECT 'consent_evidencefile', count(*) FROM consent_evidencefile
+UNION ALL SELECT 'meetings_meeting', count(*) FROM meetings_meeting
+UNION ALL SELECT 'meetings_attendance', count(*) FROM meetings_attendance
+UNION ALL SELECT 'meetings_agendaitem', count(*) FROM meetings_agendaitem
+UNION ALL SELECT 'meetings_action', count(*) FROM meetings_action
+UNION ALL SELECT 'plans_actionplan', count(*) FROM plans_actionplan
+UNION ALL SELECT 'plans_goal', count(*) FROM plans_goal
+UNION ALL SELECT 'plans_intervention', count(*) FROM plans_intervention
+UNION ALL SELECT 'plans_followupdate', count(*) FROM plans_followupdate
+UNION ALL SELECT 'audit_auditevent', count(*) FROM audit_auditevent
+UNION ALL SELECT 'stats_casefact', count(*) FROM stats_casefact
+UNION ALL SELECT 'stats_interventionfact', count(*) FROM stats_interventionfact
+UNION ALL SELECT 'promises_agreement', count(*) FROM promises_agreement
+UNION ALL SELECT 'promises_commitment', count(*) FROM promises_commitment
+UNION ALL SELECT 'indicators_indicator', count(*) FROM indicators_indicator
+UNION ALL SELECT 'indicators_indicatorvalue', count(*) FROM indicators_indicatorvalue
+ORDER BY 2 DESC;

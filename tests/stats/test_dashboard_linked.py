@@ -1,0 +1,293 @@
+"""Regressions of the review of issue 6 (P1, P6): hidden counts must not be recoverable across
+the tables of one dashboard, and every cell counts cases.
+
+Each test builds the data set the review used, reads the dashboard through ``dashboard_data``
+and checks what a reader could combine. ``test_dashboard_properties`` checks the same for
+random data sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from samverkan.organisations.models import Municipality
+from samverkan.stats import selectors
+from samverkan.stats.disclosure import protect, protect_linked
+from samverkan.stats.models import CaseFact, InterventionFact
+from samverkan.stats.selectors import Dashboard, dashboard_data
+from samverkan.stats.tables import Table
+from tests.stats.stats_data import fact, make_facts, this_month, this_year
+
+pytestmark = pytest.mark.django_db
+
+SECTORS = ("school", "social_services", "police", "leisure", "other")
+AGES = ("under_13", "13_15", "16_17", "18_plus")
+GENDERS = ("F", "M", "X", "")
+
+
+def avesta() -> Municipality:
+    return Municipality.objects.get(code="2084")
+
+
+def cases(rows: Iterable[tuple[int, int, int]], **fields: Any) -> list[CaseFact]:
+    """Facts from (sector, age band, gender) indices."""
+    return CaseFact.objects.bulk_create(
+        fact(
+            avesta(),
+            raising_sector=SECTORS[s],
+            age_band=AGES[a],
+            gender=GENDERS[g],
+            **fields,
+        )
+        for s, a, g in rows
+    )
+
+
+def dashboard(personas) -> Dashboard:
+    return dashboard_data(
+        viewer=personas.council_member, municipality_id=avesta().pk, year=this_year()
+    )
+
+
+def table(data: Dashboard, key: str) -> Table:
+    found = data.table(key)
+    assert found is not None, key
+    return found
+
+
+def value(data: Dashboard, key: str, row: int, column: int) -> int | float | None:
+    return table(data, key).rows[row].cells[column].value
+
+
+def raised_figures(data: Dashboard) -> list[int | float | None]:
+    """The number of cases raised, as each table that shows it shows it."""
+    return [
+        value(data, "raised-sector-gender", -1, -1),
+        value(data, "raised-age-gender", -1, -1),
+        value(data, "outcomes", -1, 0),
+    ]
+
+
+def alike(values: list[int | float | None]) -> bool:
+    return all(v is None for v in values) or (None not in values and len(set(values)) == 1)
+
+
+def test_a_five_single_cases_do_not_turn_into_ones_through_the_outcomes(personas) -> None:
+    # (a) Five cases, each alone in its sector × gender cell: every cell is 1. Protected alone,
+    # the breakdown withheld its cells and its total, while the status table showed n = 5:
+    # five hidden cells summing to 5, each at least 1, are all 1.
+    rows = [(0, 1, 0), (1, 1, 1), (2, 1, 2), (3, 1, 3), (4, 2, 0)]
+    alone = protect(
+        [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0]], threshold=5
+    )
+    assert alone.total is None  # the flaw: the outcomes alone would show 5
+    cases(rows)
+    data = dashboard(personas)
+    sector = table(data, "raised-sector-gender")
+    cells = [cell.value for row in sector.body_rows for cell in row.cells[:4]]
+    assert cells.count(None) == 5
+    assert raised_figures(data) == [None, None, None]
+    assert value(data, "outcomes", 0, 0) is None  # still open: 5, the same figure
+
+
+def test_b_the_number_closed_is_not_a_total_anywhere(personas) -> None:
+    # (b) "Closed" was withheld in the status table but shown as the closure table's total.
+    make_facts(avesta(), 20)
+    make_facts(avesta(), 3, closed_month=this_month(), closure_reason="goals_met")
+    data = dashboard(personas)
+    keys = [t.key for t in data.tables]
+    assert "status" not in keys
+    assert "closure" not in keys
+    outcomes = table(data, "outcomes")
+    assert outcomes.rows[0].cells[0].value is None or outcomes.rows[-1].cells[0].value is None
+    assert value(data, "outcomes", 1, 0) is None  # the three closed, goals met
+    assert value(data, "shares", 1, 0) is None  # cases closed, of the cases raised
+    shown = {c.value for t in data.tables if t.kind == "count" for r in t.rows for c in r.cells}
+    assert 3 not in shown
+
+
+def test_c_declined_consent_is_only_an_outcome(personas) -> None:
+    # (c) "Consent declined" was in both the consent table and the closure-reason table.
+    make_facts(avesta(), 20, consents_obtained=1)
+    make_facts(avesta(), 6, closed_month=this_month(), closure_reason="consent_declined")
+    data = dashboard(personas)
+    consents = table(data, "consents")
+    assert [r.label for r in consents.rows] == [
+        "Cases with a consent obtained",
+        "Cases with a consent withdrawn",
+        "Cases with a consent expired",
+    ]
+    assert not consents.has_column_totals
+    assert not any(r.is_total for r in consents.rows)
+    assert [c.value for r in consents.rows for c in r.cells] == [20, 0, 0]
+    labels = [r.label for t in data.tables for r in t.rows]
+    assert sum("declined" in label.lower() for label in labels) == 1
+    assert value(data, "outcomes", 2, 0) == 6  # consent declined, among the outcomes
+
+
+# (d) The two gender breakdowns share their gender totals. Protected alone, the sector table
+# showed the girls' total (7) while the age table withheld it with other complements: the
+# age table's hidden girls' cells then summed to a known 7. Found by search over small sets.
+D_CASES = [
+    (0, 0, 2), (0, 1, 0), (0, 1, 0), (0, 1, 0), (0, 2, 0), (0, 2, 1), (0, 2, 1),
+    (0, 2, 2), (2, 0, 1), (2, 0, 2), (2, 1, 0), (2, 1, 0), (2, 2, 1), (2, 3, 0),
+]  # fmt: skip
+
+
+def test_d_separate_protection_disagreed_on_the_girls_total() -> None:
+    sector = [[0] * 4 for _ in SECTORS]
+    age = [[0] * 4 for _ in AGES]
+    for s, a, g in D_CASES:
+        sector[s][g] += 1
+        age[a][g] += 1
+    alone = protect(sector, threshold=5).col_totals[0], protect(age, threshold=5).col_totals[0]
+    assert alone == (7, None)  # the flaw the review found
+
+
+def test_d_gender_totals_are_shown_alike_in_both_breakdowns(personas) -> None:
+    cases(D_CASES)
+    data = dashboard(personas)
+    for gender in range(len(GENDERS)):
+        pair = [
+            value(data, "raised-sector-gender", -1, gender),
+            value(data, "raised-age-gender", -1, gender),
+        ]
+        assert alike(pair), (gender, pair)
+    assert value(data, "raised-sector-gender", -1, 0) is None
+    assert alike(raised_figures(data))
+
+
+def test_d_fails_without_joint_protection(personas, monkeypatch) -> None:
+    """The check above can fail: protecting each table alone gives the girls away again."""
+
+    def alone(by_sector, by_age, outcomes, limit):
+        return [protect(t, threshold=limit) for t in (by_sector, by_age, [[v] for v in outcomes])]
+
+    monkeypatch.setattr(selectors, "protect_joined", alone)
+    cases(D_CASES)
+    data = dashboard(personas)
+    assert not alike(
+        [value(data, "raised-sector-gender", -1, 0), value(data, "raised-age-gender", -1, 0)]
+    )
+
+
+# --- P6: every cell counts cases -------------------------------------------------------------
+
+
+def test_interventions_count_distinct_cases_without_margins(personas, world) -> None:
+    facts = make_facts(avesta(), 6)
+    InterventionFact.objects.bulk_create(
+        InterventionFact(fact=f, kind="school_support", agency=world.avesta_school, sector="school")
+        for f in facts
+        for _ in range(2)  # two interventions of one type and sector: still one case
+    )
+    InterventionFact.objects.bulk_create(
+        InterventionFact(fact=f, kind="family_support", agency=world.avesta_school, sector="school")
+        for f in facts[:3]
+    )
+    interventions = table(dashboard(personas), "interventions")
+    assert interventions.rows[0].cells[0].value == 6  # not 12
+    assert interventions.rows[1].cells[0].value is None  # three cases: withheld
+    assert not interventions.has_row_totals
+    assert not interventions.has_column_totals
+    assert not any(r.is_total for r in interventions.rows)
+    assert "Total" not in interventions.columns
+
+
+def test_goals_count_cases_by_how_many_goals_were_achieved(personas) -> None:
+    make_facts(avesta(), 5, goals=3, goals_achieved=3)
+    make_facts(avesta(), 6, goals=4, goals_achieved=1)
+    make_facts(avesta(), 2, goals=2, goals_achieved=0)
+    make_facts(avesta(), 5)  # no goals: in no row
+    goals = table(dashboard(personas), "goals")
+    assert goals.columns == ("Cases",)
+    assert [r.cells[0].value for r in goals.rows] == [5, 6, None]
+    assert not any(r.is_total for r in goals.rows)
+
+
+def test_reports_of_concern_are_one_count_without_a_total(personas) -> None:
+    make_facts(avesta(), 7, concern_reports=2)
+    make_facts(avesta(), 3)
+    concern = table(dashboard(personas), "concern")
+    assert [(r.label, r.cells[0].value) for r in concern.rows] == [
+        ("Cases with a report of concern", 7)
+    ]
+
+
+def test_outcomes_list_still_open_and_each_reason_with_cases_raised_as_total(personas) -> None:
+    make_facts(avesta(), 9)
+    make_facts(avesta(), 5, closed_month=this_month(), closure_reason="moved")
+    outcomes = table(dashboard(personas), "outcomes")
+    assert outcomes.rows[0].label == "Still open"
+    assert outcomes.rows[0].cells[0].value == 9
+    assert outcomes.rows[3].cells[0].value == 5  # moved away
+    assert outcomes.rows[-1].is_total
+    assert outcomes.rows[-1].cells[0].value == 14
+
+
+# --- Fewer cases than the threshold -----------------------------------------------------------
+
+
+def test_fewer_cases_than_the_threshold_show_no_case_figures(personas, client_for) -> None:
+    make_facts(avesta(), 4)
+    data = dashboard(personas)
+    assert data.too_few
+    assert [t.key for t in data.tables] == ["meetings"]
+    page = client_for(personas.council_member).get("/stats/").content.decode()
+    assert 'data-too-few="1"' in page
+    assert "Fewer than 5 cases were raised in the period" in page
+    assert 'data-stats-table="raised-sector-gender"' not in page
+    assert 'data-suppressed="1"' not in page  # not a page of dashes
+    make_facts(avesta(), 1)
+    assert not dashboard(personas).too_few
+
+
+# --- Ranges from two joined tables must not meet in one value -------------------------------
+
+
+def test_two_breakdowns_do_not_pin_a_shared_withheld_total(personas) -> None:
+    # School: a girl and a boy; social services: a girl and two boys. By age: a boy under 13,
+    # a boy of 13-15, two girls and a boy of 16-17. Two open, three closed (goals met).
+    # Protected with links only (each table audited alone), the sector table withheld two
+    # girls' cells (so the girls' total is at least 2) and the age table three boys' cells (so
+    # the boys are at least 3 and, with 5 raised shown, the girls at most 2): the girls' total
+    # was 2, and so was the age table's one withheld girls' cell. The joint audit prevents it.
+    cases([(0, 0, 1), (0, 2, 0), (1, 1, 1), (1, 2, 0), (1, 2, 1)])
+    CaseFact.objects.filter(raising_sector="social_services").update(
+        closed_month=this_month(), closure_reason="goals_met"
+    )
+    data = dashboard(personas)
+    sector, age = table(data, "raised-sector-gender"), table(data, "raised-age-gender")
+    raised = value(data, "outcomes", -1, 0)
+
+    def hidden(t: Table, column: int) -> int:
+        return sum(1 for row in t.body_rows if row.cells[column].value is None)
+
+    def at_least(t: Table, column: int) -> int:
+        return hidden(t, column) + sum(int(row.cells[column].value or 0) for row in t.body_rows)
+
+    pinned = (
+        raised is not None
+        and at_least(sector, 0) == raised - at_least(age, 1)
+        and hidden(age, 0) == 1
+    )
+    assert not pinned, "the 16-17 girls' cell of the age table is exactly 2"
+    assert alike(raised_figures(data))
+
+
+def test_links_alone_would_pin_it(monkeypatch) -> None:
+    """The test above can fail: with links only (no joint audit) the girls' total is pinned."""
+    by_sector = [[1, 1], [1, 2]]
+    by_age = [[0, 1], [0, 1], [2, 1]]
+    links = [
+        [(0, (2, 2)), (1, (3, 2)), (2, (2, 0)), (2, (2, 1))],
+        [(0, (2, 0)), (1, (3, 0))],
+        [(0, (2, 1)), (1, (3, 1))],
+    ]
+    linked = protect_linked([by_sector, by_age, [[2], [3]]], links, threshold=5)
+    assert linked[0].total == 5  # shown: with it, the two ranges meet
+    joined = selectors.protect_joined(by_sector, by_age, [2, 3], 5)
+    assert joined[0].total is None or joined[1].cells[2][0] is not None
