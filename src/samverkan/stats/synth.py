@@ -18,12 +18,13 @@ synthetic data never goes into a production database (``synth_check_allowed``).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import random
 import time as clock
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -544,8 +545,45 @@ class _AuditLog:
             )
         self.pending.clear()
 
-    def _copy(self, seq: int, prev: str, key: bytes) -> tuple[int, str]:
-        """The events chained and written with COPY, without a model instance each."""
+    def _chained(self, seq: int, prev: str, key: bytes) -> Iterator[EventRecord]:
+        """The resolved events in order, each numbered and hashed onto the one before."""
+        for (
+            at,
+            _order,
+            action,
+            actor,
+            agency,
+            otype,
+            oid,
+            case_id,
+            basis,
+            outcome,
+            rid,
+            det,
+        ) in self.resolved:
+            seq += 1
+            record = EventRecord(
+                seq=seq,
+                occurred_at=at,
+                action=action,
+                outcome=outcome,
+                actor_id=actor,
+                agency_id=agency,
+                object_type=otype,
+                object_id=oid,
+                case_id=case_id,
+                legal_basis=basis,
+                request_id=rid,
+                source=EVENT_SOURCE,
+                ip=None,
+                details=det,
+                prev_hash=prev,
+            )
+            prev = compute_hash(record, key)
+            yield dataclasses.replace(record, hash=prev)
+
+    def _copy(self, records: Iterable[EventRecord]) -> EventRecord | None:
+        """The events written with COPY, without a model instance each; returns the last."""
         from psycopg.types.json import Jsonb
 
         names = (
@@ -569,131 +607,57 @@ class _AuditLog:
         meta = AuditEvent._meta
         quote = connection.ops.quote_name
         columns = ", ".join(quote(meta.get_field(n).column or n) for n in names)  # type: ignore[union-attr]
+        r: EventRecord | None = None
         with connection.cursor() as cursor:
             statement = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
             with cursor.cursor.copy(statement) as copy:
-                for event in self.resolved:
-                    at, _order, action, actor, agency, otype, oid, case_id, basis, outcome = event[
-                        :10
-                    ]
-                    rid, det = event[10], event[11]
-                    seq += 1
-                    record = EventRecord(
-                        seq=seq,
-                        occurred_at=at,
-                        action=action,
-                        outcome=outcome,
-                        actor_id=actor,
-                        agency_id=agency,
-                        object_type=otype,
-                        object_id=oid,
-                        case_id=case_id,
-                        legal_basis=basis,
-                        request_id=rid,
-                        source=EVENT_SOURCE,
-                        ip=None,
-                        details=det,
-                        prev_hash=prev,
-                    )
-                    digest = compute_hash(record, key)
+                for r in records:
                     copy.write_row(
                         (
-                            seq,
-                            at,
-                            actor,
-                            agency,
-                            action,
-                            otype,
-                            oid,
-                            case_id,
-                            basis,
-                            outcome,
-                            rid,
-                            EVENT_SOURCE,
-                            None,
-                            Jsonb(det),
-                            prev,
-                            digest,
+                            r.seq,
+                            r.occurred_at,
+                            r.actor_id,
+                            r.agency_id,
+                            r.action,
+                            r.object_type,
+                            r.object_id,
+                            r.case_id,
+                            r.legal_basis,
+                            r.outcome,
+                            r.request_id,
+                            r.source,
+                            r.ip,
+                            Jsonb(r.details),
+                            r.prev_hash,
+                            r.hash,
                         )
                     )
-                    prev = digest
-        return seq, prev
+        return r
+
+    def _insert(self, records: Iterable[EventRecord]) -> EventRecord | None:
+        """The events written with ``bulk_create`` in batches; returns the last."""
+        r: EventRecord | None = None
+        batch: list[AuditEvent] = []
+        for r in records:
+            batch.append(AuditEvent(**dataclasses.asdict(r)))
+            if len(batch) >= BATCH:
+                AuditEvent.objects.bulk_create(batch)
+                batch = []
+        AuditEvent.objects.bulk_create(batch)
+        return r
 
     def write(self) -> int:
         """Append every event to the chain in time order, after whatever it holds already."""
         self.resolved.sort(key=lambda r: (r[0], r[1]))
         key: bytes = settings.AUDIT_KEY
+        count = len(self.resolved)
         with transaction.atomic():
             head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-            seq, prev = head.seq, head.hash
-            if connection.vendor == "postgresql":
-                seq, prev = self._copy(seq, prev, key)
-                head.seq, head.hash = seq, prev
+            write = self._copy if connection.vendor == "postgresql" else self._insert
+            last = write(self._chained(head.seq, head.hash, key))
+            if last is not None:
+                head.seq, head.hash = last.seq, last.hash
                 head.save(update_fields=["seq", "hash"])
-                count = len(self.resolved)
-                self.resolved = []
-                return count
-            batch: list[AuditEvent] = []
-            for (
-                at,
-                _order,
-                action,
-                actor,
-                agency,
-                otype,
-                oid,
-                case_id,
-                basis,
-                outcome,
-                rid,
-                det,
-            ) in self.resolved:
-                seq += 1
-                record = EventRecord(
-                    seq=seq,
-                    occurred_at=at,
-                    action=action,
-                    outcome=outcome,
-                    actor_id=actor,
-                    agency_id=agency,
-                    object_type=otype,
-                    object_id=oid,
-                    case_id=case_id,
-                    legal_basis=basis,
-                    request_id=rid,
-                    source=EVENT_SOURCE,
-                    ip=None,
-                    details=det,
-                    prev_hash=prev,
-                )
-                prev = compute_hash(record, key)
-                batch.append(
-                    AuditEvent(
-                        seq=seq,
-                        occurred_at=at,
-                        actor_id=actor,
-                        agency_id=agency,
-                        action=action,
-                        object_type=otype,
-                        object_id=oid,
-                        case_id=case_id,
-                        legal_basis=basis,
-                        outcome=outcome,
-                        request_id=rid,
-                        source=EVENT_SOURCE,
-                        ip=None,
-                        details=det,
-                        prev_hash=record.prev_hash,
-                        hash=prev,
-                    )
-                )
-                if len(batch) >= BATCH:
-                    AuditEvent.objects.bulk_create(batch)
-                    batch = []
-            AuditEvent.objects.bulk_create(batch)
-            head.seq, head.hash = seq, prev
-            head.save(update_fields=["seq", "hash"])
-        count = len(self.resolved)
         self.resolved = []
         return count
 
