@@ -360,3 +360,13 @@ def test_past_reviews_query_count_is_pinned(client_for, personas):
     for scope in ({}, {"date_from": "2026-01-01", "agency": 2, "actor": "anna", "youth": 2}):
         review = make_review(personas, scope=scope)
         assert count_queries(client, f"{PAST}{review.pk}/") <= detail
+
+
+def test_a_search_that_finds_nothing_says_so(client_for, personas):
+    # An empty page of results is falsy: the template must still show the (empty) results.
+    client = client_for(personas.auditor)
+    response = client.get(REVIEW, {"date_from": "2001-01-01", "date_to": "2001-01-31"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "No events match." in text
+    assert "Correct the filters" not in text
