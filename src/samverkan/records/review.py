@@ -330,6 +330,15 @@ def event_rows(events: list[AuditEvent]) -> list[EventRow]:
     ]
 
 
+def youth_pseudonym(*, viewer: User, youth_id: int | None) -> str | None:
+    """The current pseudonym of the youth a recorded scope names by id; ``None`` once purged."""
+    if not can_review_log(viewer):
+        raise Http404
+    if youth_id is None:
+        return None
+    return Youth.objects.filter(pk=youth_id).values_list("pseudonym", flat=True).first()
+
+
 def youth_pseudonym_for_number(*, viewer: User, digits: str) -> str | None:
     """The pseudonym of the youth with this identity number, through the keyed hash. The audit
     event says that a number was searched for, never which (not even its hash)."""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from samverkan.cases.models import Youth
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.lib.personnummer import looks_like_identity_number
@@ -29,9 +28,13 @@ from samverkan.records.review import (
     log_reviews,
     log_search,
     log_search_audit,
+    youth_pseudonym,
     youth_pseudonym_for_number,
 )
 from samverkan.records.rules import can_review_log
+
+if TYPE_CHECKING:
+    from samverkan.accounts.models import User
 
 PAGE_SIZE = 50
 REVIEWS_PAGE_SIZE = 25
@@ -47,7 +50,7 @@ def _with_default_period(query: QueryDict) -> QueryDict:
     return data
 
 
-def _scope_rows(scope: dict[str, Any]) -> list[tuple[str, Any]]:
+def _scope_rows(viewer: User, scope: dict[str, Any]) -> list[tuple[str, Any]]:
     """A review's filters as label and value, the agency by name."""
     labels = {
         "date_from": _("From date"),
@@ -63,11 +66,7 @@ def _scope_rows(scope: dict[str, Any]) -> list[tuple[str, Any]]:
         name = Agency.objects.filter(pk=shown["agency"]).values_list("name", flat=True).first()
         shown["agency"] = name or shown["agency"]
     if "youth" in shown:
-        pseudonym = (
-            Youth.objects.filter(pk=shown["youth"]).values_list("pseudonym", flat=True).first()
-            if shown["youth"] is not None
-            else None
-        )
+        pseudonym = youth_pseudonym(viewer=viewer, youth_id=shown["youth"])
         shown["youth"] = pseudonym or _("no case held under that pseudonym")
     return [(labels[key], value) for key, value in shown.items()]
 
@@ -196,7 +195,7 @@ def review_record_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "counts": counts,
             "summary": _flag_summary(counts) if counts else [],
-            "scope_rows": _scope_rows(scope.filters().scope()) if counts is not None else [],
+            "scope_rows": _scope_rows(user, scope.filters().scope()) if counts is not None else [],
         },
         status=400 if form.is_bound else 200,
     )
@@ -216,5 +215,5 @@ def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "records/review_detail.html",
-        {"review": review, "scope_rows": _scope_rows(review.scope)},
+        {"review": review, "scope_rows": _scope_rows(user, review.scope)},
     )
