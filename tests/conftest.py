@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 
 from samverkan.accounts.models import User
 from samverkan.organisations.models import Agency, CollaborationGroup, GroupRole, Role, Sector
@@ -183,3 +187,37 @@ def _english_messages(request: pytest.FixtureRequest):
 def client() -> Client:
     """pytest-django's client, asking for English like ``client_for`` does."""
     return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+# --- The security-state store (DESIGN rule 21) ----------------------------------------------
+REDIS_URL = os.environ.get("SAMVERKAN_TEST_REDIS_URL", "")
+REQUIRE_REDIS = os.environ.get("SAMVERKAN_REQUIRE_REDIS") == "1"
+
+
+def redis_cache_settings() -> dict[str, object]:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Its own prefix per test: parallel test processes share the one server.
+            "KEY_PREFIX": f"svk-test-{uuid.uuid4().hex}",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": False},
+        }
+    }
+
+
+@pytest.fixture(params=["database", "redis"])
+def store(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test runs on both kinds of security-state store."""
+    if request.param == "database":
+        yield "database"
+        return
+    if not REDIS_URL:
+        if REQUIRE_REDIS:
+            pytest.fail("SAMVERKAN_REQUIRE_REDIS=1 but SAMVERKAN_TEST_REDIS_URL is not set")
+        pytest.skip("no Redis server given (SAMVERKAN_TEST_REDIS_URL)")
+    with override_settings(CACHES=redis_cache_settings()):
+        try:
+            yield "redis"
+        finally:
+            cache.delete_pattern("*")  # type: ignore[attr-defined]  # this test's prefix only: the server is shared

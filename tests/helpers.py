@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import base64
+import io
+import logging
+import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -102,3 +110,78 @@ def count_queries(client: Client, url: str) -> int:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
     return len(ctx.captured_queries)
+
+
+@contextmanager
+def every_log_line(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
+    """Everything the configured log handlers write, with every logger opened to DEBUG.
+
+    The buffer receives what would reach the console (and any other stream the logging
+    configuration writes to), after the handlers' own filters; ``caplog`` also receives the
+    records of the loggers that do not pass them on to the root (django.request, ...).
+    """
+    buffer = io.StringIO()
+    loggers = [logging.getLogger()] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    swapped: dict[logging.StreamHandler[Any], Any] = {}
+    attached: list[logging.Logger] = []
+    for logger in loggers:
+        caplog.set_level(logging.DEBUG, logger=logger.name if logger.parent else None)
+        for handler in logger.handlers:
+            if (
+                isinstance(handler, logging.StreamHandler)
+                and not type(handler).__module__.startswith("_pytest")
+                and handler not in swapped
+            ):
+                # Assigned, not setStream(): that flushes the old stream, which a handler left
+                # over from an earlier test may have had closed under it.
+                swapped[handler], handler.stream = handler.stream, buffer
+        if not logger.propagate and caplog.handler not in logger.handlers:
+            logger.addHandler(caplog.handler)
+            attached.append(logger)
+    try:
+        yield buffer
+    finally:
+        for handler, stream in swapped.items():
+            handler.stream = stream
+        for logger in attached:
+            logger.removeHandler(caplog.handler)
+
+
+_SEPARATORS = re.compile(r"[\s\-+\u2010-\u2015\u2212]|%(?:25)*2[0BbDd]")
+
+
+def assert_no_identity_number(number: str, *texts: str) -> None:
+    """None of the texts holds ``number`` in any of its written forms.
+
+    Separators (spaces, dashes, plus, their percent escapes) are dropped before looking, so
+    that 20120315-1236, 120315+1236, 20120315%201236 and 1203151236 are all found by their
+    ten-digit core.
+    """
+    core = _SEPARATORS.sub("", number)[-10:]
+    assert re.fullmatch(r"\d{10}", core), number
+    for text in texts:
+        joined = _SEPARATORS.sub("", text)
+        at = joined.find(core)
+        assert at < 0, f"identity number found: …{joined[max(at - 80, 0) : at + 90]}…"
+
+
+def flood_security_store(count: int = 400) -> None:
+    """What failed logins and portal code requests from ``count`` distinct addresses write.
+
+    Half are allauth's login rate-limit histories (their keys sort after its used-code
+    markers, as in the tester's flood), half the portal's per-address counters (keyed hashes,
+    so they sort everywhere). Written through the same calls the requests make, without the
+    requests themselves, which would cost seconds.
+    """
+    from samverkan.consent import portal
+
+    for n in range(count):
+        ip = f"10.{n // 250}.{n % 250}.7"
+        if n % 2:
+            cache.set(f"allauth:rl:allauth.account:login_failed:30/60/ip:ip:{ip}", [1.0], 900)
+        else:
+            portal._throttled("code_request", ip, limit=10, window=portal.CODE_WINDOW)

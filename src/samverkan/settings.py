@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from samverkan.lib.context import parse_networks
 from samverkan.lib.env import (
     KNOWN_DEFAULT_SECRETS,
     ConfigError,
@@ -24,6 +25,7 @@ from samverkan.lib.env import (
     new_secret_key,
     parse_audit_key,
     parse_encryption_keys,
+    parse_rate,
 )
 
 env = Env(os.environ)
@@ -83,6 +85,15 @@ if PRODUCTION and not BASE_URL.startswith("https://"):
 # RequestContextMiddleware puts that one answer in REMOTE_ADDR, so the audit log, the lockout
 # and allauth's rate limits all see the same address.
 PROXY_COUNT = env.get_int("SAMVERKAN_PROXY_COUNT", 1 if PRODUCTION else 0, maximum=5)
+# Or, instead of a count, the proxies by address: X-Forwarded-For is then read only from them,
+# skipping each trusted hop, so a municipality's own outbound proxy can be trusted too and its
+# workstations are told apart (lib/context.py). Takes precedence over the count when set.
+try:
+    TRUSTED_PROXIES = parse_networks(
+        "SAMVERKAN_TRUSTED_PROXIES", env.get_list("SAMVERKAN_TRUSTED_PROXIES", [])
+    )
+except ValueError as exc:
+    raise ConfigError(str(exc)) from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -154,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "samverkan.web.context_processors.navigation",
+                "samverkan.web.context_processors.return_path",
             ],
         },
     }
@@ -184,13 +196,28 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache holds rate-limit counters and used one-time codes; it must be shared by every
-# application process, so it lives in the database (see web/migrations/0001_cache_table.py).
+# The cache holds security state only: used one-time codes and limiter counters (DESIGN rule
+# 21). It must be shared by every application process and must never evict a live entry, so it
+# is either the database (lib/security_cache.py, the table of web/migrations/0001_cache_table.py)
+# or, with SAMVERKAN_CACHE_URL, a Redis that never evicts (checked by `check --deploy`).
+CACHE_URL = env.get_str("SAMVERKAN_CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ConfigError("SAMVERKAN_CACHE_URL must be a redis://, rediss:// or unix:// address")
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "samverkan_cache",
-    }
+    "default": (
+        {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env.get_str("SAMVERKAN_CACHE_PREFIX", "samverkan"),
+            # A Redis that cannot be reached must refuse logins, not wave them through.
+            "OPTIONS": {"IGNORE_EXCEPTIONS": False},
+        }
+        if CACHE_URL
+        else {
+            "BACKEND": "samverkan.lib.security_cache.SecurityStateCache",
+            "LOCATION": "samverkan_cache",
+        }
+    )
 }
 
 # --- Background tasks -----------------------------------------------------------------------
@@ -233,10 +260,20 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.get_int("SAMVERKAN_REAUTH_SECONDS", 300, minimum=30)
 # Password lockout per account is django-axes' job (below, 5 failures). allauth's limit is set
 # above that so axes decides for passwords, while the same allauth limit still caps guessing of
-# second-factor codes per account (10 per 15 minutes) and attempts per address.
+# second-factor codes per account (10 per 15 minutes). It has no per-address part: a raw count
+# per address let one noisy client behind a municipal NAT block every colleague's correct login.
+# allauth's own limit on every login POST per address (30 a minute by default) would block an
+# office the same way; it stays only as a flood guard far above what an office sends.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.get_str("SAMVERKAN_LOGIN_RATE_LIMIT", "30/m/ip,10/15m/key")
+    "login_failed": env.get_str("SAMVERKAN_LOGIN_RATE_LIMIT", "10/15m/key"),
+    "login": env.get_str("SAMVERKAN_LOGIN_FLOOD_LIMIT", "300/m/ip"),
 }
+# Per address, failed logins are counted over distinct accounts (accounts/adapters.py): one
+# person mistyping counts once, a client spraying passwords over many accounts counts each.
+try:
+    LOGIN_ADDRESS_LIMIT = parse_rate(env.get_str("SAMVERKAN_LOGIN_ADDRESS_LIMIT", "20/15m"))
+except ValueError as exc:
+    raise ConfigError(f"SAMVERKAN_LOGIN_ADDRESS_LIMIT: {exc}") from None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Samverkan] "
 MFA_ADAPTER = "samverkan.accounts.adapters.MfaAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -364,6 +401,10 @@ CONSENT_EXPIRY_WARNING_DAYS = env.get_int(
 CONSENT_EVIDENCE_MAX_BYTES = (
     env.get_int("SAMVERKAN_CONSENT_EVIDENCE_MAX_MB", 10, minimum=1, maximum=50) * 1024 * 1024
 )
+# Whether a signature staff record (paper or in person) counts only once a second, different
+# staff member has confirmed it (docs/consent.md §2). Read whenever a consent's state is derived,
+# so turning it on makes every unconfirmed staff-recorded signature stop counting at once.
+CONSENT_SIGNATURE_CONFIRMATION = env.get_bool("SAMVERKAN_CONSENT_SIGNATURE_CONFIRMATION", False)
 # Which statutory bases for disclosure without consent are offered (consent/statutory.py holds
 # the list and what each allows); empty means every one.
 STATUTORY_BASES = env.get_list("SAMVERKAN_STATUTORY_BASES", [])
@@ -412,9 +453,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # A failed task is logged by its error's type and place, never its message (lib/redact.py).
-    "filters": {"withhold_exception_text": {"()": "samverkan.lib.redact.WithholdExceptionText"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A failed task is logged by its error's type and place, never its message; every handler
+    # masks identity numbers in whatever reaches it (lib/redact.py, docs/operations.md).
+    "filters": {
+        "withhold_exception_text": {"()": "samverkan.lib.redact.WithholdExceptionText"},
+        "mask_identity_numbers": {"()": "samverkan.lib.redact.MaskIdentityNumbers"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_identity_numbers"],
+        }
+    },
     "root": {
         "handlers": ["console"],
         "level": env.get_choice(
@@ -425,6 +476,9 @@ LOGGING = {
         # Django's request logger writes the full path of failing requests; keep it to warnings
         # from our own code instead.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # runserver's request lines (with query strings) through the masking handler, not
+        # Django's own.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # WeasyPrint narrates every PDF step at INFO; only its problems belong in the log.
         "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.paginator import Page, Paginator
@@ -54,6 +53,7 @@ from samverkan.consent.models import (
 )
 from samverkan.consent.portal_models import PortalLoginCode
 from samverkan.consent.services import consent_withdraw, signature_record_electronic
+from samverkan.lib import limits
 from samverkan.lib.fields import search_hash
 from samverkan.organisations.models import (
     Agency,
@@ -110,19 +110,11 @@ class LoginRefusedError(Exception):
 def _throttled(bucket: str, client: str, *, limit: int, window: timedelta) -> bool:
     """Count one more hit for ``client`` in ``bucket``; True once the limit is passed.
 
-    The counter lives in the shared (database) cache; its key is a keyed hash, so the cache
-    holds no client addresses.
+    The counter is an atomic increment in the security-state store, which never evicts it
+    (``lib/limits.py``); its key is a keyed hash, so the store holds no client addresses.
     """
-    key = f"portal:{bucket}:{search_hash('portal_rate', client or '-')[:40]}"
-    seconds = int(window.total_seconds())
-    if cache.add(key, 1, timeout=seconds):
-        return False
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds)
-        return False
-    return hits > limit
+    rate = limits.Rate(limit, int(window.total_seconds()))
+    return limits.hit(f"portal:{bucket}", client or "-", rate) > limit
 
 
 def _too_many() -> str:
@@ -673,6 +665,8 @@ _ACTION_LABELS = {
     "consent.created": gettext_lazy("Drew up a consent"),
     "consent.signed": gettext_lazy("Recorded a signature"),
     "consent.activated": gettext_lazy("The consent came into force"),
+    "consent.signers_notified": gettext_lazy("E-mailed the signers a notice about a consent"),
+    "consent.signature_confirmed": gettext_lazy("Confirmed a signature someone else recorded"),
     "consent.withdrawn": gettext_lazy("Recorded a withdrawal of consent"),
     "consent.evidence_viewed": gettext_lazy("Opened a signed consent form"),
     "plan.pdf_exported": gettext_lazy("Exported the action plan as a PDF"),

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    ip_address,
+    ip_network,
+)
 
 
 @dataclass(frozen=True)
@@ -43,12 +51,50 @@ def bound(ctx: RequestContext) -> Iterator[RequestContext]:
         _current.reset(token)
 
 
-def client_ip(meta: dict[str, str], proxy_count: int) -> str | None:
-    """The client's address: the socket peer, or with ``proxy_count`` trusted proxies in front,
-    the address the outermost of them saw (counted from the right of X-Forwarded-For)."""
-    if proxy_count <= 0:
-        return meta.get("REMOTE_ADDR") or None
+def client_ip(
+    meta: dict[str, str],
+    proxy_count: int,
+    trusted: Sequence[IPv4Network | IPv6Network] = (),
+) -> str | None:
+    """The client's address, as far as the proxies in front can be trusted to say it.
+
+    With a ``trusted`` list of proxy networks, ``X-Forwarded-For`` is read only when the socket
+    peer is one of them, from the right, skipping every trusted hop: the first untrusted
+    address is the client. A municipality that trusts its own outbound proxy this way sees each
+    workstation, not the one NAT address of a whole office. Without a list, ``proxy_count``
+    trusted proxies stand in front and the client is the entry that many places from the right.
+    """
+    peer = meta.get("REMOTE_ADDR") or None
     hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if trusted:
+        if peer is None or not _in(peer, trusted):
+            return peer
+        for hop in reversed(hops):
+            if not _in(hop, trusted):
+                return hop if _address(hop) is not None else peer
+        return hops[0] if hops else peer
+    if proxy_count <= 0:
+        return peer
     if len(hops) >= proxy_count:
         return hops[-proxy_count]
-    return meta.get("REMOTE_ADDR") or None
+    return peer
+
+
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(text)
+    except ValueError:
+        return None
+
+
+def _in(text: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in networks)
+
+
+def parse_networks(name: str, items: Sequence[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``SAMVERKAN_TRUSTED_PROXIES``: addresses or networks (``10.0.0.5``, ``10.1.0.0/16``)."""
+    try:
+        return tuple(ip_network(item, strict=False) for item in items)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None

@@ -165,3 +165,27 @@ def new_audit_key() -> str:
 
 def new_encryption_keys() -> str:
     return "k1:" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Rate:
+    amount: int
+    seconds: int
+
+    def __post_init__(self) -> None:
+        if self.amount < 1 or self.seconds < 1:
+            raise ValueError("a rate needs a positive amount and period")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(text: str) -> Rate:
+    """``"20/15m"``: at most 20 in any fixed window of 15 minutes."""
+    amount, _, period = text.strip().partition("/")
+    if not period or period[-1] not in _UNITS:
+        raise ValueError(f"a rate looks like 20/15m (s, m, h or d); got {text!r}")
+    count = period[:-1] or "1"
+    if not (amount.isdigit() and count.isdigit()):
+        raise ValueError(f"a rate looks like 20/15m (s, m, h or d); got {text!r}")
+    return Rate(int(amount), int(count) * _UNITS[period[-1]])

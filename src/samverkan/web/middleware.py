@@ -28,7 +28,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         source = "api" if request.path.startswith("/api/") else "web"
-        ip = context.client_ip(request.META, settings.PROXY_COUNT)
+        ip = context.client_ip(request.META, settings.PROXY_COUNT, settings.TRUSTED_PROXIES)
         # Everything after this middleware (allauth's rate limits, django-axes) reads the
         # client's address from REMOTE_ADDR; behind trusted proxies that is the proxy's.
         request.META["REMOTE_ADDR"] = ip or ""
