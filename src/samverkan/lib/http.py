@@ -10,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
+from samverkan.lib.redact import safe_return_path
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -22,7 +24,9 @@ def acting_user(request: HttpRequest) -> User:
     """The signed-in user; an anonymous visitor is sent to the login page instead."""
     user = request.user
     if not user.is_authenticated:
-        raise ImmediateHttpResponse(redirect_to_login(request.get_full_path()))
+        # Back to the page without its query and never to a number typed into the path: the
+        # login page's URL and form would repeat it (lib/redact.py).
+        raise ImmediateHttpResponse(redirect_to_login(safe_return_path(request.path)))
     return user
 
 

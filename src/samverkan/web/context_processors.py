@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from samverkan.accounts.rules import can_view_users
 from samverkan.audit.rules import can_view_audit_log
 from samverkan.indicators.rules import can_view_indicators
+from samverkan.lib.redact import safe_return_path
 from samverkan.notifications.rules import can_view_notifications
 from samverkan.notifications.selectors import unread_count
 from samverkan.organisations.rules import can_manage_organisations, roles_of, standing_seats
@@ -69,3 +70,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             for url, label in items
         ]
     }
+
+
+def return_path(request: HttpRequest) -> dict[str, Any]:
+    """``return_path``: where a form such as the language switch sends the user back to.
+
+    The path without its query string, and the start page instead of a path holding an identity
+    number: a page must not repeat a number typed into the address bar.
+    """
+    return {"return_path": safe_return_path(request.path)}

@@ -9,12 +9,30 @@ from typing import Any
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from samverkan.lib.env import Env
+from samverkan.lib.redact import MaskIdentityNumbers
 
 # The path without the query string: a query could carry search terms, and logs must never
-# hold personal data.
+# hold personal data. A number typed into the path itself is masked (MaskingLogger).
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger with identity numbers masked in its access and error logs.
+
+    The filter sits on the two loggers rather than on their handlers, so that it also covers
+    handlers gunicorn adds later (syslog, a log configuration file) and survives the handlers
+    being replaced when gunicorn reloads its configuration.
+    """
+
+    def setup(self, cfg: Config) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, MaskIdentityNumbers) for f in log.filters):
+                log.addFilter(MaskIdentityNumbers())
 
 
 class _Gunicorn(BaseApplication):
@@ -32,17 +50,21 @@ class _Gunicorn(BaseApplication):
         return get_wsgi_application()
 
 
+def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """gunicorn's settings for ``samverkan serve``; the tests build gunicorn's config from them."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": MaskingLogger,
+        "forwarded_allow_ips": os.environ.get("SAMVERKAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "timeout": 60,
+    }
+
+
 def serve(*, host: str, port: int, workers: int) -> None:
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "accesslog": "-",
-            "access_log_format": ACCESS_LOG_FORMAT,
-            "forwarded_allow_ips": os.environ.get("SAMVERKAN_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-            "timeout": 60,
-        }
-    ).run()
+    _Gunicorn(gunicorn_options(host=host, port=port, workers=workers)).run()
 
 
 def default_port() -> int:
