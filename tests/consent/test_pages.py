@@ -3,6 +3,8 @@ page's explanations both ways, and pinned query counts."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,10 +19,12 @@ from samverkan.consent.models import (
     StatutoryDisclosure,
 )
 from samverkan.consent.services import signature_record
+from tests import scans
 from tests.consent.conftest import GUARDIAN_1_NAME, IDENTITY_NUMBERS, YOUTH_NAME, make_consent
 from tests.helpers import assert_trio, count_queries
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A real scan: the upload check decodes it and refuses a few magic bytes.
+PDF = scans.scan_pdf()
 
 
 def _signer_ids(consent: Consent) -> list[int]:
@@ -90,16 +94,19 @@ def test_withdraw_trio(client_for, personas, active_consent):
 
 def test_evidence_trio(client_for, personas, pending_consent):
     signer = RequiredSigner.objects.filter(consent=pending_consent)[0]
-    signature_record(
+    evidence = signature_record(
         actor=personas.practitioner,
         signer=signer,
         method="paper",
         evidence=SimpleUploadedFile("form.pdf", PDF),
-    )
+    ).evidence
+    assert evidence is not None
     url = reverse("consent:evidence", args=[pending_consent.pk, signer.pk])
     assert_trio(client_for, url, allowed=personas.coordinator, outsider=personas.outsider)
     response = client_for(personas.coordinator).get(url)
-    assert response.content == PDF
+    # The stored scan (rewritten without metadata), decrypted.
+    assert response.content == base64.b64decode(evidence.content_b64)
+    assert response.content.startswith(b"%PDF-")
     assert response["Content-Disposition"] == (
         f'attachment; filename="consent-{pending_consent.pk}-form.pdf"'
     )

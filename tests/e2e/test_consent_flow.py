@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from samverkan.cases.services import entry_add
 from samverkan.consent.models import Consent, ConsentSignature, ConsentWithdrawal
+from tests import scans
 from tests.conftest import Personas, World
 from tests.e2e.browser import (
     LOGIN_URL,
@@ -29,7 +30,8 @@ from tests.e2e.test_portal import GUARDIAN_1_EMAIL, category, family_case
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ENTRY = "Frånvaro 40 % i oktober, mest måndagar."
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A real scan: the upload check decodes it and refuses a few magic bytes.
+PDF = scans.scan_pdf()
 
 
 def check(page: Page, console: Console, what: str) -> None:

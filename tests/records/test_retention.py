@@ -71,6 +71,7 @@ from samverkan.records.retention import legal_hold_place, retention_plan, retent
 from samverkan.records.review import LogFilters, log_review_record, log_search_audit
 from samverkan.stats.facts import facts_refresh
 from samverkan.stats.models import CaseFact, InterventionFact
+from tests import scans
 from tests.consent.conftest import (
     GUARDIAN_1_NAME,
     GUARDIAN_1_NUMBER,
@@ -85,7 +86,8 @@ from tests.consent.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A real scan: the upload check decodes it and refuses a few magic bytes.
+PNG = scans.scan_png()
 ENTRY_TEXT = "Frånvaron har ökat till tre dagar i veckan sedan oktober"
 CORRECTED_TEXT = "Frånvaron har ökat till fyra dagar i veckan sedan oktober"
 SOCIAL_TEXT = "Familjen har tidigare haft kontakt med socialtjänsten om boendet"

@@ -4,6 +4,7 @@ from the page (POST only) and from ``samverkan subject-export`` (number never in
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -474,17 +475,20 @@ def test_the_youths_export_leaves_out_the_guardians_scanned_forms(personas, worl
 
     from samverkan.consent.models import RequiredSigner, SignatureMethod
     from samverkan.consent.services import signature_record
+    from tests import scans
     from tests.consent.conftest import make_consent
 
-    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
     consent = make_consent(personas, world, rich_case)
     signer = RequiredSigner.objects.get(consent=consent, guardian_link=rich_case.guardian_1)
-    signature_record(
+    evidence = signature_record(
         actor=personas.practitioner,
         signer=signer,
         method=SignatureMethod.PAPER,
-        evidence=SimpleUploadedFile("blankett.png", png, content_type="image/png"),
-    )
+        evidence=SimpleUploadedFile("blankett.png", scans.scan_png(), content_type="image/png"),
+    ).evidence
+    assert evidence is not None
+    # The scan as stored: re-encoded without metadata, so not the uploaded bytes.
+    png = base64.b64decode(evidence.content_b64)
     archive = export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
     assert archive is not None
     data, files = _unzip(archive.content)
