@@ -196,6 +196,7 @@ def test_flagged_only_and_counts(personas):
         "flagged": 3,
         "statutory": 1,
         "denied": 2,
+        "drafter": 0,
         "after_team": 0,
         "volume": 0,
         "off_hours": 1,

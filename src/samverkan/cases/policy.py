@@ -68,11 +68,16 @@ class ConsentFacts:
     category_ids: frozenset[int]
     valid_from: datetime
     valid_until: datetime
-    # One per required signer: when they signed, or None.
+    # One per required signer: when their signature began to count, or None. A staff-recorded
+    # signature that still awaits a second staff member's confirmation (where a deployment
+    # requires one) is None here: ``consent.facts.counts_from`` decides, for every read path.
     signed_at: tuple[datetime | None, ...]
     youth_signed_at: datetime | None
     youth_adult_at: datetime
     withdrawn_at: datetime | None = None
+    # How many signatures are recorded but do not count yet, for want of that confirmation:
+    # for pages to say so. It decides nothing.
+    unconfirmed: int = 0
 
     @property
     def basis(self) -> str:

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from samverkan.cases.policy import ConsentFacts, Grant, all_grants
 from samverkan.consent.models import (
     Consent,
+    ConsentSignature,
     ConsentWithdrawal,
     RequiredSigner,
     SignerKind,
@@ -64,15 +66,52 @@ def consent_queryset(*signer_relations: str) -> QuerySet[Consent]:
     )
 
 
+def awaiting_confirmation(signature: ConsentSignature | None) -> bool:
+    """A signature staff recorded that waits for a second staff member's confirmation: only
+    where the deployment asks for one (``settings.CONSENT_SIGNATURE_CONFIRMATION``).
+
+    The setting is read now, whenever a state is derived, not when the signature was made:
+    turning it on makes every unconfirmed staff-recorded signature stop counting at once, and
+    turning it off gives back exactly the behaviour without it.
+    """
+    return (
+        signature is not None
+        and settings.CONSENT_SIGNATURE_CONFIRMATION
+        and signature.recorded_by_staff
+        and signature.confirmed_at is None
+    )
+
+
+def counts_from(signature: ConsentSignature | None) -> datetime | None:
+    """When a signature starts to count towards the consent's state; None while it does not.
+
+    Every state and grant is derived from this (through ``facts_of``), so an unconfirmed
+    staff-recorded signature is, where confirmation is required, no signature at all for the
+    policy, and a confirmed one counts from its confirmation, never retroactively.
+    """
+    if signature is None or awaiting_confirmation(signature):
+        return None
+    if (
+        settings.CONSENT_SIGNATURE_CONFIRMATION
+        and signature.recorded_by_staff
+        and signature.confirmed_at is not None
+    ):
+        return max(signature.signed_at, signature.confirmed_at)
+    return signature.signed_at
+
+
 def facts_of(consent: Consent) -> ConsentFacts:
     """Needs the prefetches of ``consent_queryset`` to stay at a fixed number of queries."""
     signers = list(consent.signers.all())
     signed: list[datetime | None] = []
     youth_signed: datetime | None = None
     youth_signs = False
+    unconfirmed = 0
     for signer in signers:
         signature = getattr(signer, "signature", None)
-        at = signature.signed_at if signature is not None else None
+        if awaiting_confirmation(signature):
+            unconfirmed += 1
+        at = counts_from(signature)
         signed.append(at)
         if signer.kind == SignerKind.YOUTH:
             youth_signed = at
@@ -90,6 +129,7 @@ def facts_of(consent: Consent) -> ConsentFacts:
         # sign (from 15, or alone from 18) waits for their signature instead of lapsing.
         youth_adult_at=NEVER if youth_signs else adult_at(consent.youth.birth_date),
         withdrawn_at=withdrawal.withdrawn_at if withdrawal is not None else None,
+        unconfirmed=unconfirmed,
     )
 
 

@@ -155,13 +155,33 @@ class ConsentSignature(models.Model):
     eid_reference = models.CharField(max_length=100, blank=True)
     maturity_assessment_enc = models.TextField(blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
+    # A second staff member's confirmation of a signature staff recorded; it counts only where
+    # the deployment asks for one (settings.CONSENT_SIGNATURE_CONFIRMATION, consent.facts).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
 
     maturity_assessment: Encrypted[ConsentSignature] = Encrypted(
         "maturity_assessment_enc", optional=True
     )
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True, confirmed_at__isnull=True)
+                | Q(confirmed_by__isnull=False, confirmed_at__isnull=False),
+                name="signature_confirmation_complete",
+            )
+        ]
+
     def __str__(self) -> str:
         return f"signature {self.pk}"
+
+    @property
+    def recorded_by_staff(self) -> bool:
+        """Paper or in person: resting on the word of the staff member who recorded it."""
+        return self.method != SignatureMethod.ELECTRONIC
 
 
 class WithdrawalMethod(models.TextChoices):

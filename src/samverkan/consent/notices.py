@@ -1,23 +1,48 @@
 """Who is told when a consent changes under the team's feet, and the reminders that find what
-is due from the data (so a missed day is caught up the next, and nothing is sent twice)."""
+is due from the data (so a missed day is caught up the next, and nothing is sent twice).
+
+Signers are told too (DESIGN rule 20): a consent's evidence must not rest on one staff member's
+word, so every guardian with an e-mail address learns when a consent naming them as a signer is
+registered, and when staff record a signature in their name (``signer_notice``).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
-from samverkan.cases.models import Case
+from samverkan.audit.services import audit_record
+from samverkan.cases import rules as case_rules
+from samverkan.cases.models import Case, GuardianLink
 from samverkan.cases.policy import State, state_at
 from samverkan.consent.facts import birthday, consent_queryset, facts_of
-from samverkan.consent.models import Consent, ConsentReminder, ReminderKind, SignerKind
+from samverkan.consent.models import (
+    Consent,
+    ConsentReminder,
+    ReminderKind,
+    RequiredSigner,
+    SignerKind,
+)
+from samverkan.lib.redact import exception_summary
 from samverkan.notifications.models import NotificationKind
 from samverkan.notifications.services import notify
 from samverkan.organisations.models import GroupMembership, GroupRole
+
+logger = logging.getLogger(__name__)
+
+# Why a signer is told: a consent naming them was registered, or staff recorded their signature.
+NOTICE_REGISTERED = "registered"
+NOTICE_SIGNATURE = "signature"
 
 
 def _coordinators(case: Case) -> list[User]:
@@ -122,3 +147,108 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
 def _last_day(ends_at: datetime) -> date:
     """The last whole day covered, for a consent that ends at the start of the next."""
     return timezone.localtime(ends_at - timedelta(microseconds=1)).date()
+
+
+def _acting_agency_name(actor: User, case: Case) -> str:
+    """The agency the staff member acted for: the raising agency if they sit on the team for
+    it, else the agency of their coordinator seat in the case's group."""
+    if case.raising_agency_id in case_rules.team_agency_ids(actor, case):
+        return case.raising_agency.name
+    seat = (
+        GroupMembership.objects.filter(
+            group_id=case.group_id, user_id=actor.pk, role=GroupRole.COORDINATOR
+        )
+        .select_related("agency")
+        .first()
+    )
+    return seat.agency.name if seat is not None else case.raising_agency.name
+
+
+def signer_notice(
+    consent: Consent,
+    *,
+    actor: User,
+    signers: Sequence[RequiredSigner],
+    reason: str,
+    method: str = "",
+) -> None:
+    """Inside the service's transaction: tell each of ``signers`` who has an e-mail address,
+    after commit, that a consent naming them was registered (``NOTICE_REGISTERED``) or that
+    staff recorded a signature in their name (``NOTICE_SIGNATURE``, with its ``method``).
+
+    The message names the consent's number, the agency that registered it and the day, and
+    links to the guardian portal, where they can read, sign and withdraw it; nothing of the
+    case, not the child's name or pseudonym. The young person has no address on record: they
+    see the consent in the portal, with e-ID. The notice is audited with how many were told
+    and how many could not be (no address), never the addresses.
+    """
+    link_ids = [s.guardian_link_id for s in signers if s.guardian_link_id is not None]
+    links = GuardianLink.objects.filter(pk__in=link_ids)
+    addresses: dict[str, str] = {}
+    told = 0
+    for link in links:
+        address = (link.email or "").strip()
+        if address:
+            told += 1
+            # One message per address: two guardians who share one get it once.
+            addresses.setdefault(address.lower(), address)
+    audit_record(
+        action="consent.signers_notified",
+        actor=actor,
+        obj=consent,
+        case_id=consent.case_id,
+        details={
+            "reason": reason,
+            "notified": told,
+            "without_address": len(signers) - told,
+        },
+    )
+    if not addresses:
+        return
+    context = {
+        "reason": reason,
+        "number": consent.pk,
+        "agency": _acting_agency_name(actor, consent.case),
+        "day": timezone.localdate().isoformat(),
+        "method": method,
+        "portal_url": f"{settings.BASE_URL.rstrip('/')}{reverse('portal:consent_list')}",
+    }
+    recipients = list(addresses.values())
+    language = consent.language
+    transaction.on_commit(lambda: _send_signer_notices(recipients, context, language))
+
+
+def _signer_notice_email(address: str, context: dict[str, object], language: str) -> EmailMessage:
+    # The consent's own language first (the one its form was printed in), the other below.
+    languages = [language, *(other for other in ("sv", "en") if other != language)]
+    bodies = []
+    for code in languages:
+        with translation.override(code):
+            bodies.append(render_to_string("consent/email/signer_notice.txt", context).strip())
+    with translation.override(language):
+        subject = (
+            _("A consent in your name has been registered")
+            if context["reason"] == NOTICE_REGISTERED
+            else _("A signature in your name has been recorded")
+        )
+    return EmailMessage(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body="\n\n----\n\n".join(bodies) + "\n",
+        to=[address],
+    )
+
+
+def _send_signer_notices(addresses: list[str], context: dict[str, object], language: str) -> None:
+    """After commit. A failure must not undo the registration: it is logged without the
+    addresses or the error's text."""
+    try:
+        messages = [_signer_notice_email(a, context, language) for a in addresses]
+        with get_connection() as connection:
+            connection.send_messages(messages)
+    except Exception as exc:
+        logger.error(
+            "signer notice not sent: consent=%s recipients=%d error=%s",
+            context["number"],
+            len(addresses),
+            exception_summary(exc),
+        )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from samverkan.accounts.models import User
     from samverkan.cases.models import Case, Entry
+    from samverkan.consent.models import ConsentSignature
 
 
 def can_see_consents(user: User | AnonymousUser, case: Case) -> bool:
@@ -25,6 +26,18 @@ def can_manage_consents(user: User | AnonymousUser, case: Case) -> bool:
         return False
     return case_rules.is_coordinator(user, case.group) or case_rules.may_write_for(
         user, case, case.raising_agency_id
+    )
+
+
+def can_confirm_signature(
+    user: User | AnonymousUser, case: Case, signature: ConsentSignature
+) -> bool:
+    """A staff-recorded signature is confirmed by someone who could have recorded it, but not
+    by the one who did: the point is a second person's word."""
+    return (
+        signature.recorded_by_staff
+        and signature.recorded_by_id != user.pk
+        and can_manage_consents(user, case)
     )
 
 

@@ -39,7 +39,12 @@ from samverkan.cases.selectors import (
     policy_facts,
 )
 from samverkan.consent import rules
-from samverkan.consent.facts import consent_queryset, facts_of, last_covered_day
+from samverkan.consent.facts import (
+    awaiting_confirmation,
+    consent_queryset,
+    facts_of,
+    last_covered_day,
+)
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -56,6 +61,9 @@ class SignerView:
     signer: RequiredSigner
     label: str  # "Guardian 1" or the name, as the viewer may see it
     signature: ConsentSignature | None
+    # Recorded by staff, and not yet confirmed by a second staff member where the deployment
+    # requires that: it does not count towards the state.
+    awaiting_confirmation: bool = False
 
     @property
     def signed(self) -> bool:
@@ -94,6 +102,10 @@ class ConsentView:
     @property
     def withdrawal(self) -> object:
         return getattr(self.consent, "withdrawal", None)
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return any(s.awaiting_confirmation for s in self.signers)
 
 
 @dataclass
@@ -150,11 +162,13 @@ def _view(consent: Consent, *, at: datetime, names: bool) -> ConsentView:
     for signer in consent.signers.all():
         if signer.kind == SignerKind.GUARDIAN:
             guardian_number += 1
+        signature = getattr(signer, "signature", None)
         signers.append(
             SignerView(
                 signer=signer,
                 label=_signer_label(signer, guardian_number, names=names),
-                signature=getattr(signer, "signature", None),
+                signature=signature,
+                awaiting_confirmation=awaiting_confirmation(signature),
             )
         )
     return ConsentView(
@@ -171,6 +185,7 @@ def _view(consent: Consent, *, at: datetime, names: bool) -> ConsentView:
 def _queryset() -> QuerySet[Consent]:
     return consent_queryset(
         "signature__recorded_by",
+        "signature__confirmed_by",
         "signature__evidence",
         "guardian_link",
         "guardian_link__guardian",
@@ -303,6 +318,8 @@ class CasePageNotes:
     explanations: dict[int, str]
     hidden: list[str]
     ended: list[EndedDisclosures]
+    # Pending consents with a staff-recorded signature that waits for a second staff member.
+    awaiting_confirmation: list[int] = field(default_factory=list)
 
 
 def _list_names(names: list[str]) -> str:
@@ -421,7 +438,14 @@ def case_page_notes(access: CaseAccess, listing: EntryListing) -> CasePageNotes:
                     count=row["n"],
                 )
             )
-    return CasePageNotes(explanations=explanations, hidden=hidden, ended=ended)
+    awaiting = [
+        f.consent_id
+        for f in access.consents
+        if f.unconfirmed and state_at(f, access.at) == State.PENDING
+    ]
+    return CasePageNotes(
+        explanations=explanations, hidden=hidden, ended=ended, awaiting_confirmation=awaiting
+    )
 
 
 def consent_case(*, viewer: User, case_pk: int) -> Case:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
@@ -24,7 +24,7 @@ from samverkan.audit.services import audit_record
 from samverkan.cases.models import Case, Entry, GuardianLink, InformationCategory
 from samverkan.cases.policy import Decision, State, state_at
 from samverkan.consent import rules, statutory
-from samverkan.consent.facts import STOCKHOLM, facts_of
+from samverkan.consent.facts import STOCKHOLM, awaiting_confirmation, facts_of
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -37,7 +37,12 @@ from samverkan.consent.models import (
     StatutoryDisclosure,
     WithdrawalMethod,
 )
-from samverkan.consent.notices import withdrawal_notice
+from samverkan.consent.notices import (
+    NOTICE_REGISTERED,
+    NOTICE_SIGNATURE,
+    signer_notice,
+    withdrawal_notice,
+)
 from samverkan.consent.uploads import check_evidence
 from samverkan.lib.fields import search_hash
 from samverkan.lib.personnummer import looks_like_identity_number
@@ -159,7 +164,7 @@ def consent_create(
         )
         consent.agencies.set(agencies)
         consent.categories.set(categories)
-        RequiredSigner.objects.bulk_create(
+        created = RequiredSigner.objects.bulk_create(
             [
                 RequiredSigner(
                     consent=consent,
@@ -181,6 +186,7 @@ def consent_create(
                 "signers": len(signers),
             },
         )
+        signer_notice(consent, actor=actor, signers=created, reason=NOTICE_REGISTERED)
     return consent
 
 
@@ -224,7 +230,10 @@ def signature_record(
     """Staff record a signature given on paper (with the scan) or in person (they witness it).
 
     It takes effect when recorded: a paper form dated earlier does not make disclosures that
-    already happened covered after the fact.
+    already happened covered after the fact. Where the deployment asks for it, it takes effect
+    only once a second staff member confirms it (``signature_confirm``). The signer is told by
+    e-mail either way, and a signature recorded by the consent's own drafter is flagged for
+    log review.
     """
     consent = signer.consent
     if not rules.can_manage_consents(actor, consent.case):
@@ -279,6 +288,7 @@ def signature_record(
         signature.maturity_assessment = maturity_assessment
         signature.save()
         _audit_signature(locked, signature, actor=actor)
+        signer_notice(locked, actor=actor, signers=[signer], reason=NOTICE_SIGNATURE, method=method)
     return signature
 
 
@@ -325,19 +335,29 @@ def _is_signer(signer: RequiredSigner, identity_number: str) -> bool:
 
 
 def _audit_signature(consent: Consent, signature: ConsentSignature, *, actor: User | None) -> None:
+    details: dict[str, object] = {
+        "consent_id": consent.pk,
+        "method": signature.method,
+        "signer_kind": signature.signer.kind,
+        "evidence": signature.evidence_id is not None,
+    }
+    if actor is not None:
+        # Log review flags these (records.review, "drafter"): the same person drew the consent
+        # up and vouches for the signature that brings it closer to force.
+        details["recorded_by_drafter"] = actor.pk == consent.created_by_id
+        details["awaiting_confirmation"] = awaiting_confirmation(signature)
     audit_record(
         action="consent.signed",
         actor=actor,
         obj=signature,
         case_id=consent.case_id,
         legal_basis=consent.basis,
-        details={
-            "consent_id": consent.pk,
-            "method": signature.method,
-            "signer_kind": signature.signer.kind,
-            "evidence": signature.evidence_id is not None,
-        },
+        details=details,
     )
+    _audit_if_activated(consent, actor=actor)
+
+
+def _audit_if_activated(consent: Consent, *, actor: User | None) -> None:
     fresh = _locked(consent)
     if state_at(facts_of(fresh), timezone.now()) == State.ACTIVE:
         audit_record(
@@ -347,6 +367,69 @@ def _audit_signature(consent: Consent, signature: ConsentSignature, *, actor: Us
             case_id=consent.case_id,
             legal_basis=consent.basis,
         )
+
+
+def signature_confirm(*, actor: User, signature: ConsentSignature) -> ConsentSignature:
+    """A second staff member confirms a signature another recorded on paper or in person.
+
+    Only where the deployment asks for it (``settings.CONSENT_SIGNATURE_CONFIRMATION``); until
+    then the signature does not count towards the consent's state (``consent.facts``), and from
+    the confirmation it does. The confirmer must be someone who may record signatures on the
+    case (``rules.can_confirm_signature``), but never the one who recorded it: that attempt is
+    refused with ``PermissionDenied`` and audited as denied, so log review sees it.
+    """
+    if not settings.CONSENT_SIGNATURE_CONFIRMATION:
+        raise ValidationError(_("Signatures need no second confirmation in this deployment."))
+    if not signature.recorded_by_staff:
+        raise ValidationError(_("A signature made with e-ID needs no confirmation."))
+    consent = signature.signer.consent
+    if signature.recorded_by_id == actor.pk:
+        with transaction.atomic():
+            audit_record(
+                action="consent.signature_confirmation_refused",
+                actor=actor,
+                obj=signature,
+                case_id=consent.case_id,
+                outcome=Outcome.DENIED,
+                details={"consent_id": consent.pk, "reason": "recorder"},
+            )
+        raise PermissionDenied(
+            _("A signature you recorded must be confirmed by another staff member.")
+        )
+    if not rules.can_confirm_signature(actor, consent.case, signature):
+        raise PermissionDenied(_("You may not confirm signatures on this case."))
+    with transaction.atomic():
+        locked = _locked(consent)
+        current = (
+            ConsentSignature.objects.select_for_update()
+            .filter(pk=signature.pk, signer__consent=locked)
+            .first()
+        )
+        if current is None:
+            raise ValidationError(_("That person is not a signer of this consent."))
+        if current.confirmed_at is not None:
+            raise ValidationError(_("This signature has already been confirmed."))
+        if state_at(facts_of(locked), timezone.now()) in (State.WITHDRAWN, State.EXPIRED):
+            raise ValidationError(
+                _("This consent has been withdrawn or has expired; there is nothing to confirm.")
+            )
+        current.confirmed_by = actor
+        current.confirmed_at = timezone.now()
+        current.save(update_fields=["confirmed_by", "confirmed_at"])
+        audit_record(
+            action="consent.signature_confirmed",
+            actor=actor,
+            obj=current,
+            case_id=consent.case_id,
+            legal_basis=consent.basis,
+            details={
+                "consent_id": consent.pk,
+                "method": current.method,
+                "signer_kind": signature.signer.kind,
+            },
+        )
+        _audit_if_activated(locked, actor=actor)
+    return current
 
 
 def consent_withdraw(

@@ -15,6 +15,11 @@ urlpatterns = [
     path("<int:pk>/", views.consent_detail_view, name="detail"),
     path("<int:pk>/signers/<int:signer_pk>/sign/", views.signature_add_view, name="sign"),
     path("<int:pk>/signers/<int:signer_pk>/evidence/", views.evidence_view, name="evidence"),
+    path(
+        "<int:pk>/signers/<int:signer_pk>/confirm/",
+        views.signature_confirm_view,
+        name="confirm",
+    ),
     path("<int:pk>/withdraw/", views.withdrawal_add_view, name="withdraw"),
     *document_urlpatterns,
 ]

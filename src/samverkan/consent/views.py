@@ -109,6 +109,13 @@ def _detail_page(
             )
             unsigned.append((signer, form))
     may_withdraw = rules.can_record_withdrawal(user, case) and view.withdrawal is None
+    may_confirm = [
+        s.signer.pk
+        for s in view.signers
+        if s.awaiting_confirmation
+        and s.signature is not None
+        and rules.can_confirm_signature(user, case, s.signature)
+    ]
     return render(
         request,
         "consent/consent_detail.html",
@@ -117,6 +124,7 @@ def _detail_page(
             "case": case,
             "may_manage": may_manage,
             "may_sign": may_manage and view.state == "pending",
+            "may_confirm": may_confirm if view.state == "pending" else [],
             "unsigned": unsigned,
             "may_withdraw": may_withdraw and view.state in ("pending", "active"),
             "withdrawal_form": withdrawal_form
@@ -162,6 +170,27 @@ def signature_add_view(request: HttpRequest, pk: int, signer_pk: int) -> HttpRes
             return redirect("consent:detail", pk=pk)
     view = selectors.consent_get(viewer=user, pk=pk)
     return _detail_page(request, view, signature_forms={signer_pk: form}, status=400)
+
+
+@require_POST
+def signature_confirm_view(request: HttpRequest, pk: int, signer_pk: int) -> HttpResponse:
+    """A second staff member confirms a signature another recorded (where the deployment asks
+    for that). The one who recorded it is refused with 403 by the service, which audits it."""
+    user = acting_user(request)
+    view = selectors.consent_get(viewer=user, pk=pk)
+    if not rules.can_manage_consents(user, view.consent.case):
+        raise PermissionDenied
+    signer = next((s for s in view.signers if s.signer.pk == signer_pk), None)
+    if signer is None or signer.signature is None:
+        raise Http404
+    try:
+        services.signature_confirm(actor=user, signature=signer.signature)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return _detail_page(request, selectors.consent_get(viewer=user, pk=pk), status=400)
+    messages.success(request, _("The signature has been confirmed."))
+    return redirect("consent:detail", pk=pk)
 
 
 @require_POST

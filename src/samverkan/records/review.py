@@ -29,6 +29,11 @@ Flags, and why each one is defensible:
 ``off_hours``
     An event by a user outside ``LOG_REVIEW_HOURS`` local time, or on a Saturday or Sunday.
     Public holidays are not known to the system.
+``drafter``
+    A consent signature recorded (on paper or in person) by the staff member who drew that
+    consent up: the consent then rests on one person's word (DESIGN rule 20). The signature
+    service marks the event (``details["recorded_by_drafter"]``); the signer is told by e-mail,
+    and a deployment can require a second staff member's confirmation as well.
 
 A flag is a reason to look, not a finding: logs are not used to measure staff performance.
 """
@@ -86,11 +91,12 @@ LISTING_ACTIONS: tuple[str, ...] = (
 # Scope keys that do not narrow a review: one with any other filter does not cover the month.
 _WHOLE_SCOPE_KEYS = frozenset({"date_from", "date_to", "flagged"})
 
-FLAGS: tuple[str, ...] = ("statutory", "denied", "after_team", "volume", "off_hours")
+FLAGS: tuple[str, ...] = ("statutory", "denied", "drafter", "after_team", "volume", "off_hours")
 
 FLAG_LABELS: dict[str, StrOrPromise] = {
     "statutory": _("Statutory basis"),
     "denied": _("Denied"),
+    "drafter": _("Signature recorded by the consent's drafter"),
     "after_team": _("After leaving the team"),
     "volume": _("Many cases in a day"),
     "off_hours": _("Outside working hours"),
@@ -99,6 +105,10 @@ FLAG_LABELS: dict[str, StrOrPromise] = {
 FLAG_HELP: dict[str, StrOrPromise] = {
     "statutory": _("Disclosure or read under a statutory basis instead of consent."),
     "denied": _("The system refused the action."),
+    "drafter": _(
+        "A consent signature recorded on paper or in person by the same staff member who drew "
+        "the consent up."
+    ),
     "after_team": _("A case event by a user who had left the case's team and was not back on it."),
     "volume": _("The user touched more distinct cases that day than the configured limit."),
     "off_hours": _("Outside the configured working hours, or at a weekend."),
@@ -250,6 +260,7 @@ def _flag_conditions(filters: LogFilters) -> dict[str, Q]:
     return {
         "statutory": Q(details__review=True) | Q(legal_basis__startswith="statute:"),
         "denied": Q(outcome=Outcome.DENIED),
+        "drafter": Q(action="consent.signed", details__recorded_by_drafter=True),
         "after_team": Q(case_id__isnull=False, actor_id__isnull=False)
         & Q(Exists(left_team))
         & ~Q(Exists(seated))
