@@ -6,16 +6,19 @@ from datetime import datetime
 from typing import cast
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 
 from samverkan.accounts.models import User
 from samverkan.api.auth import BearerToken, require_scope
+from samverkan.api.errors import ErrorOut
+from samverkan.api.idempotency import idempotent
 from samverkan.api.models import Scope
+from samverkan.api.openapi import DocumentedErrorsAPI
 from samverkan.api.selectors import token_get, token_list
 from samverkan.api.services import token_revoke
 from samverkan.organisations.selectors import groups_of, memberships_of
 
-api = NinjaAPI(
+api = DocumentedErrorsAPI(
     title="Samverkan API",
     version="1",
     description=(
@@ -27,6 +30,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     auth=BearerToken(),
 )
+api.add_decorator(idempotent, mode="view")  # the Idempotency-Key header on writes
 
 
 def _register_routers() -> None:
@@ -83,10 +87,6 @@ class TokenOut(Schema):
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _caller(request: HttpRequest) -> User:

@@ -26,6 +26,7 @@ from samverkan.api.api import ErrorOut, _caller
 from samverkan.api.auth import require_scope
 from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
+from samverkan.api.schemas import JsonIn
 from samverkan.cases import rules, selectors, services
 from samverkan.cases.models import Case, Factor, Gender, InformationCategory
 from samverkan.cases.policy import DenialReason, State
@@ -99,7 +100,7 @@ class CaseCreatedOut(CaseOut):
     warnings: list[str]
 
 
-class CaseIn(Schema):
+class CaseIn(JsonIn):
     group_id: int
     agency_id: int = Field(description="The agency the case is raised for.")
     identity_number: str = Field(
@@ -165,7 +166,7 @@ class EntryListOut(Schema):
     )
 
 
-class EntryIn(Schema):
+class EntryIn(JsonIn):
     agency_id: int = Field(description="An agency the caller sits on the team for.")
     category: str = Field(max_length=40, description="Information category code.")
     text: str

@@ -22,9 +22,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import pydantic
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +37,7 @@ from samverkan.api.api import ErrorOut, _caller
 from samverkan.api.auth import require_scope
 from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
+from samverkan.api.schemas import JsonIn
 from samverkan.cases.models import Case
 from samverkan.cases.policy import State
 from samverkan.consent import rules, selectors, services
@@ -83,6 +84,15 @@ class SignatureOut(Schema):
         description="Username of the staff member who recorded it; null for e-ID."
     )
     evidence: bool = Field(description="Whether a scanned form is stored with it.")
+    awaiting_confirmation: bool = Field(
+        description="Recorded by staff and not yet confirmed by a second staff member, where "
+        "the deployment requires that (`SAMVERKAN_CONSENT_SIGNATURE_CONFIRMATION`): it does "
+        "not count towards the state until confirmed."
+    )
+    confirmed_by: str | None = Field(
+        description="Username of the second staff member who confirmed it; null if none did."
+    )
+    confirmed_at: datetime | None
 
 
 class SignerOut(Schema):
@@ -155,7 +165,7 @@ class ConsentListOut(Schema):
     consents: list[ConsentOut] = Field(description="Newest first.")
 
 
-class ConsentIn(Schema):
+class ConsentIn(JsonIn):
     agency_ids: list[int] = Field(
         max_length=50,
         description="At least two agencies of the case's collaboration group (or the raising "
@@ -175,7 +185,7 @@ class ConsentIn(Schema):
     language: str = Field("sv", max_length=5, description="Language of the form: `sv` or `en`.")
 
 
-class SignatureIn(Schema):
+class SignatureIn(JsonIn):
     signer_id: int
     method: Literal["in_person", "paper"] = Field(
         description="`in_person` (witnessed by the caller) or `paper` (with the scanned form, "
@@ -191,7 +201,7 @@ class SignatureIn(Schema):
     )
 
 
-class WithdrawalIn(Schema):
+class WithdrawalIn(JsonIn):
     signer_id: int = Field(description="The signer who withdrew it.")
     method: Literal["oral", "written"] = Field(description="How the signer withdrew it.")
 
@@ -222,6 +232,11 @@ def _consent_out(view: selectors.ConsentView) -> dict[str, Any]:
                     if signature.recorded_by is not None
                     else None,
                     evidence=signature.evidence_id is not None,
+                    awaiting_confirmation=signer_view.awaiting_confirmation,
+                    confirmed_by=signature.confirmed_by.username
+                    if signature.confirmed_by is not None
+                    else None,
+                    confirmed_at=signature.confirmed_at,
                 ),
             )
         )
@@ -322,7 +337,8 @@ def _signature_payload(request: HttpRequest) -> tuple[SignatureIn, UploadedFile 
             raise HttpError(400, "Cannot parse request body") from None
         source = "body"
     try:
-        return SignatureIn.model_validate(data), evidence
+        # The request tells the JSON type check a form (text) from a JSON body.
+        return SignatureIn.model_validate(data, context={"request": request}), evidence
     except pydantic.ValidationError as exc:
         # The shape django-ninja gives its own 422s, without echoing what was sent.
         errors = [
@@ -421,6 +437,31 @@ def signature_create(
     except ValidationError as exc:
         return Status(400, field_errors(exc))
     return Status(201, _detail_out(selectors.consent_get(viewer=user, pk=consent_id)))
+
+
+@router.post(
+    "/{consent_id}/signatures/{signer_id}/confirm",
+    response={200: ConsentDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Confirm, as a second staff member, a signature another recorded (needs the write "
+    "scope; only where the deployment requires confirmation)",
+)
+def signature_confirm(
+    request: HttpRequest, consent_id: int, signer_id: int
+) -> Status[ConsentDetailOut | FieldErrorsOut]:
+    user = _caller(request)
+    view = selectors.consent_get(viewer=user, pk=consent_id)
+    signer = next((s for s in view.signers if s.signer.pk == signer_id), None)
+    if signer is None or signer.signature is None:
+        raise Http404
+    require_scope(request, Scope.WRITE)
+    _require_manage(user, view.consent.case)
+    try:
+        services.signature_confirm(actor=user, signature=signer.signature)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    except ValidationError as exc:
+        return Status(400, field_errors(exc))
+    return Status(200, _detail_out(selectors.consent_get(viewer=user, pk=consent_id)))
 
 
 @router.post(

@@ -6,20 +6,22 @@ built, so a test importing this module first would otherwise meet a half-built m
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import cast
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
-from samverkan.api.errors import FieldErrorsOut, field_errors
+from samverkan.api.errors import ErrorOut, FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
+from samverkan.api.schemas import JsonIn
 from samverkan.meetings import rules, selectors, services
 from samverkan.meetings.models import Meeting
 
@@ -67,15 +69,11 @@ class MeetingDetailOut(MeetingOut):
     attendance: list[AttendanceOut]
 
 
-class MeetingIn(Schema):
+class MeetingIn(JsonIn):
     group_id: int
     starts_at: datetime = Field(description="ISO 8601; without an offset, Swedish local time.")
     ends_at: datetime
     location: str = Field(max_length=200, description="A room or an address, never a name.")
-
-
-class MeetingErrorOut(Schema):
-    detail: str
 
 
 def _caller(request: HttpRequest) -> User:
@@ -83,8 +81,14 @@ def _caller(request: HttpRequest) -> User:
     return cast("User", request.user)
 
 
-def _aware(moment: datetime) -> datetime:
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+def _aware(moment: datetime, field: str) -> datetime:
+    """The moment in UTC. ISO 8601 allows offsets to ±23:59, PostgreSQL stores ±15:59."""
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the first or last hours of the calendar, moved past its ends
+        raise ValidationError({field: [_("Enter a time between the years 1 and 9999.")]}) from None
 
 
 def _meeting_out(meeting: Meeting, agenda_items: int) -> MeetingOut:
@@ -111,8 +115,8 @@ def meeting_list(request: HttpRequest) -> list[MeetingOut]:
     response={
         201: MeetingOut,
         400: FieldErrorsOut,
-        403: MeetingErrorOut,
-        404: MeetingErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
     },
     summary="Schedule a meeting (the group's coordinator; needs the write scope)",
 )
@@ -126,8 +130,8 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOu
         meeting = services.meeting_schedule(
             actor=user,
             group=group,
-            starts_at=_aware(payload.starts_at),
-            ends_at=_aware(payload.ends_at),
+            starts_at=_aware(payload.starts_at, "starts_at"),
+            ends_at=_aware(payload.ends_at, "ends_at"),
             location=payload.location,
         )
     except ValidationError as exc:
@@ -137,7 +141,7 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOu
 
 @router.get(
     "/{meeting_id}",
-    response={200: MeetingDetailOut, 404: MeetingErrorOut},
+    response={200: MeetingDetailOut, 404: ErrorOut},
     summary="A meeting with its agenda (cases by pseudonym), minutes, decisions and attendance",
 )
 def meeting_detail(request: HttpRequest, meeting_id: int) -> MeetingDetailOut:

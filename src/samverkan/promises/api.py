@@ -23,8 +23,9 @@ from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
-from samverkan.api.errors import FieldErrorsOut, field_errors
+from samverkan.api.errors import ErrorOut, FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
+from samverkan.api.schemas import JsonIn
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.organisations.models import Municipality, PoliceArea
 from samverkan.promises import rules, selectors, services
@@ -50,10 +51,6 @@ MAX_PROMISE_PAGE_SIZE = 100
 
 
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class PromiseErrorOut(Schema):
-    detail: str
 
 
 class AssessmentOut(Schema):
@@ -196,7 +193,7 @@ class AgreementDetailOut(AgreementOut):
     versions: list[VersionOut]
 
 
-class AgreementIn(Schema):
+class AgreementIn(JsonIn):
     kind: Kind
     title: str = Field(max_length=200)
     municipality_id: int
@@ -208,7 +205,7 @@ class AgreementIn(Schema):
     cause_analysis: str = ""
 
 
-class AgreementUpdateIn(Schema):
+class AgreementUpdateIn(JsonIn):
     title: str = Field(max_length=200)
     police_area_id: int | None = None
     period_start: date
@@ -218,7 +215,7 @@ class AgreementUpdateIn(Schema):
     cause_analysis: str = ""
 
 
-class PartyIn(Schema):
+class PartyIn(JsonIn):
     name: str = Field(max_length=150)
     kind: PartyKind
     agency_id: int | None = Field(
@@ -229,7 +226,11 @@ class PartyIn(Schema):
 
 
 class PromiseFilters(Schema):
-    municipality: str | None = Field(default=None, description="A kommunkod, e.g. 2084.")
+    # Four digits, as every kommunkod: other text, a NUL character too, is refused before it
+    # reaches a query (PostgreSQL raises on NUL).
+    municipality: str | None = Field(
+        default=None, pattern=r"^[0-9]{4}$", description="A kommunkod, e.g. 2084."
+    )
     limit: int = Field(default=PROMISE_PAGE_SIZE, ge=1, le=MAX_PROMISE_PAGE_SIZE)
     # Bounded so that no offset overflows the database's integers (a 422, not a 500).
     offset: int = Field(default=0, ge=0, le=1_000_000)
@@ -242,7 +243,7 @@ class PromisePageOut(Schema):
     items: list[PromiseOut]
 
 
-class SignatoryIn(Schema):
+class SignatoryIn(JsonIn):
     party_id: int
     name: str = Field(max_length=150)
     title: str = Field(max_length=150)
@@ -250,7 +251,7 @@ class SignatoryIn(Schema):
     place: str = Field(default="", max_length=100)
 
 
-class CommitmentIn(Schema):
+class CommitmentIn(JsonIn):
     party_id: int | None = Field(default=None, description="null: a joint commitment.")
     text: str
     target_count: int | None = None
@@ -258,7 +259,7 @@ class CommitmentIn(Schema):
     indicator_ids: list[int] = Field(default_factory=list)
 
 
-class CommitmentUpdateIn(Schema):
+class CommitmentUpdateIn(JsonIn):
     text: str
     status: CommitmentStatus
     target_count: int | None = None
@@ -266,19 +267,19 @@ class CommitmentUpdateIn(Schema):
     indicator_ids: list[int] | None = Field(default=None, description="null: leave unchanged.")
 
 
-class ActivityIn(Schema):
+class ActivityIn(JsonIn):
     date: date
     description: str
     count: int = 1
 
 
-class ProgressIn(Schema):
+class ProgressIn(JsonIn):
     commitment_id: int
     progress: Progress
     note: str = ""
 
 
-class FollowUpIn(Schema):
+class FollowUpIn(JsonIn):
     date: date
     narrative: str
     progress: list[ProgressIn] = Field(default_factory=list)
@@ -288,27 +289,27 @@ class FollowUpIn(Schema):
     )
 
 
-class AssessmentIn(Schema):
+class AssessmentIn(JsonIn):
     party_id: int
     verdict: Verdict
     statement: str
     assessed_on: date
 
 
-class StatusIn(Schema):
+class StatusIn(JsonIn):
     to: AgreementStatus
 
 
-class ExtensionIn(Schema):
+class ExtensionIn(JsonIn):
     new_end: date
     reason: str
 
 
-class PublicationIn(Schema):
+class PublicationIn(JsonIn):
     published: bool
 
 
-class LinksIn(Schema):
+class LinksIn(JsonIn):
     succeeds_id: int | None = None
     overlap_ids: list[int] = Field(default_factory=list)
 
@@ -503,8 +504,8 @@ def _police_area(police_area_id: int | None) -> PoliceArea | None:
 WRITE_RESPONSES = {
     200: AgreementDetailOut,
     400: FieldErrorsOut,
-    403: PromiseErrorOut,
-    404: PromiseErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
 }
 
 
@@ -536,7 +537,7 @@ def promise_list(request: HttpRequest, filters: Query[PromiseFilters]) -> Promis
 @promises_router.get(
     "/{promise_id}",
     auth=None,
-    response={200: PromiseOut, 404: PromiseErrorOut},
+    response={200: PromiseOut, 404: ErrorOut},
     summary="One published promise or agreement",
 )
 def promise_detail(request: HttpRequest, promise_id: int) -> PromiseOut:
@@ -561,8 +562,8 @@ def agreement_list(request: HttpRequest) -> list[AgreementRowOut]:
     response={
         201: AgreementDetailOut,
         400: FieldErrorsOut,
-        403: PromiseErrorOut,
-        404: PromiseErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
     },
     summary="Create a draft agreement (agreement editors; needs the write scope)",
 )
@@ -598,7 +599,7 @@ def agreement_create(
 
 @agreements_router.get(
     "/{agreement_id}",
-    response={200: AgreementDetailOut, 404: PromiseErrorOut},
+    response={200: AgreementDetailOut, 404: ErrorOut},
     summary="One agreement with everything in it, published or not",
 )
 def agreement_detail(request: HttpRequest, agreement_id: int) -> AgreementDetailOut:

@@ -18,15 +18,12 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from samverkan.accounts.models import User
+from samverkan.api.errors import ErrorOut
 from samverkan.stats import selectors
 from samverkan.stats.tables import Table
 from samverkan.stats.views import resolve
 
 router = Router(tags=["statistics"])
-
-
-class StatsErrorOut(Schema):
-    detail: str
 
 
 class DashboardFilters(Schema):
@@ -107,7 +104,7 @@ def _table(table: Table) -> TableOut:
 
 @router.get(
     "/dashboard",
-    response={200: DashboardOut, 400: StatsErrorOut, 404: StatsErrorOut},
+    response={200: DashboardOut, 400: ErrorOut, 404: ErrorOut},
     by_alias=True,
     summary="The council's dashboard of one municipality and period, disclosure-controlled",
 )
