@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean messages
+.PHONY: demo test lint install clean messages mutations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
+	$(BIN)/mypy src tests tools
 
 messages: $(STAMP)
 	cd src/samverkan && ../../$(BIN)/samverkan makemessages --locale sv --no-obsolete --no-location
@@ -37,3 +37,8 @@ messages: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+# The conditions the legal review found unguarded, each broken in a copy of the tree while the
+# tests that guard it run (tools/named_mutations.py); not part of CI.
+mutations: $(STAMP)
+	$(BIN)/python tools/named_mutations.py

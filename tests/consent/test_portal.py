@@ -35,7 +35,7 @@ from samverkan.consent.models import (
     WithdrawalMethod,
 )
 from samverkan.consent.portal_models import EidOrder, PortalLoginCode
-from samverkan.consent.services import consent_create
+from samverkan.consent.services import consent_create, signature_record
 from tests.consent.conftest import (
     GUARDIAN_1_NUMBER,
     GUARDIAN_2_NUMBER,
@@ -631,6 +631,29 @@ def test_withdrawal_takes_effect_for_staff_at_once(active_consent, personas, wor
     client = log_in_by_code(portal_client(), GUARDIAN_2_EMAIL)
     client.post(reverse("portal:consent_withdraw", args=[active_consent.pk]), {"confirm": "yes"})
     assert seen() == 0
+
+
+def test_a_guardian_who_has_not_signed_refuses_in_the_portal(pending_consent, personas):
+    """Issue 19 mutation 16: every required signer may withdraw, not only those who signed."""
+    first = RequiredSigner.objects.select_related("consent").get(
+        consent=pending_consent, guardian_link__email_hash=GuardianLink.hash_email(GUARDIAN_1_EMAIL)
+    )
+    signature_record(actor=personas.practitioner, signer=first, method=SignatureMethod.IN_PERSON)
+    client = log_in_by_code(portal_client(), GUARDIAN_2_EMAIL)
+    detail_url = reverse("portal:consent_detail", args=[pending_consent.pk])
+    page = client.get(detail_url).content.decode()
+    assert "Sign with e-ID" in page, "the second guardian has not signed"
+    assert "Withdraw the consent" in page
+    url = reverse("portal:consent_withdraw", args=[pending_consent.pk])
+    assert "Yes, withdraw my consent" in client.get(url).content.decode()
+    assert client.post(url, {"confirm": "yes"})["Location"] == detail_url
+    withdrawal = ConsentWithdrawal.objects.get(consent=pending_consent)
+    assert withdrawal.method == WithdrawalMethod.PORTAL
+    assert withdrawal.signer.guardian_link is not None
+    assert withdrawal.signer.guardian_link.email_hash == GuardianLink.hash_email(GUARDIAN_2_EMAIL)
+    assert not ConsentSignature.objects.filter(signer=withdrawal.signer).exists()
+    assert state_of(pending_consent) == State.WITHDRAWN
+    assert AuditEvent.objects.filter(action="portal.consent_withdrawn").count() == 1
 
 
 # --- Access log ----------------------------------------------------------------------------
