@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client, override_settings
+from hypothesis import settings as hypothesis_settings
 
 from samverkan.accounts.models import User
 from samverkan.organisations.models import Agency, CollaborationGroup, GroupRole, Role, Sector
@@ -24,6 +25,12 @@ from samverkan.organisations.services import (
     police_area_create,
 )
 from tests.helpers import login, make_user, reauthenticate
+
+# No per-example time limit: on a loaded two-core CI machine a pure check over a generated
+# chain can take longer than Hypothesis's 200 ms without anything being wrong. Speed goals live
+# in bench/, never in unit tests.
+hypothesis_settings.register_profile("samverkan", deadline=None)
+hypothesis_settings.load_profile("samverkan")
 
 
 @dataclass
