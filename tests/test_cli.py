@@ -44,6 +44,14 @@ def test_demo_prints_one_login_per_role(demo_dir):
     assert "Samverkan-demo-2026" in out
 
 
+def test_demo_holds_back_the_mail_its_data_would_send(demo_dir):
+    """The logins are what a newcomer looks for; mail to fictional people must not bury them."""
+    _, out = demo_dir
+    assert "e-mails to fictional addresses held back" in out
+    assert "Subject:" not in out
+    assert "Content-Type:" not in out
+
+
 def test_demo_is_idempotent(demo_dir):
     path, _ = demo_dir
     again = run_cli("demo", "--no-serve", env={}, tmp_path=path)

@@ -35,13 +35,13 @@ from samverkan.api.services import (
 from samverkan.api.tasks import idempotency_prune
 from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
-from samverkan.cases.models import Case, Entry, GuardianLink, InformationCategory
-from samverkan.cases.services import case_raise, guardian_add, team_add
+from samverkan.cases.models import Case, Entry
+from samverkan.cases.services import case_raise, team_add
 from samverkan.consent.models import ConsentWithdrawal, RequiredSigner
 from samverkan.jobs.registry import Every, registry
 from samverkan.organisations.services import group_member_add
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
-from tests.consent.conftest import ConsentCase, make_consent, sign_all
+from tests.consent.conftest import consent_case, make_consent, sign_all  # noqa: F401 - a fixture
 
 JSON = "application/json"
 REPLAYED = "Idempotent-Replayed"
@@ -160,45 +160,15 @@ def test_raising_a_case_twice_with_one_key_raises_one_case_and_keeps_the_answer_
 
 
 def test_side_effects_after_commit_happen_once(
-    client, personas, world, mailoutbox, django_capture_on_commit_callbacks
+    client,
+    personas,
+    world,
+    consent_case,  # noqa: F811 - the fixture imported above
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     """A withdrawal tells the team by e-mail after it commits. Wrapped in the request's
     transaction, the service's on_commit still sends once; a replay sends nothing."""
-    case = case_raise(
-        actor=personas.practitioner,
-        group=world.avesta_group,
-        agency=world.avesta_school,
-        identity_number=YOUTH_NUMBER,
-        name=YOUTH_NAME,
-        gender="M",
-        reason="Hög frånvaro sedan höstlovet.",
-        risk_factors=["high_absence"],
-    ).case
-    team_add(
-        actor=personas.coordinator,
-        case=case,
-        user=personas.other_agency,
-        agency=world.avesta_social,
-    )
-    for name, number in (("Maria Testberg", "19800101-1231"), ("Olof Testberg", "19820202-4561")):
-        guardian_add(
-            actor=personas.practitioner,
-            case=case,
-            name=name,
-            has_custody=True,
-            identity_number=number,
-            email=f"{name.split()[0].lower()}@example.invalid",
-        )
-    guardian_1, guardian_2 = GuardianLink.objects.filter(case=case).order_by("pk")
-    consent_case = ConsentCase(
-        case=case,
-        guardian_1=guardian_1,
-        guardian_2=guardian_2,
-        school_category=InformationCategory.objects.get(sector="school", code="attendance"),
-        social_category=InformationCategory.objects.get(
-            sector="social_services", code="assessment"
-        ),
-    )
     consent = make_consent(personas, world, consent_case)
     sign_all(personas, consent)
     signer = RequiredSigner.objects.filter(consent=consent).order_by("order").first()

@@ -8,8 +8,10 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
+from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.test import override_settings
 
 from samverkan import demo
 from samverkan.consent import demo as consent_demo
@@ -43,8 +45,15 @@ class Command(BaseCommand):
         if demo.is_loaded():
             self.stdout.write("Demo data already loaded.")
         else:
-            demo.load()
-            self.stdout.write("Demo data loaded.")
+            # Loading fictional data sends mail to fictional people (signer notices, reminders);
+            # it is held back so that the logins below are not buried under it. Mail the demo
+            # sends while it runs (portal codes, say) still goes to the console.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                demo.load()
+                held = len(getattr(mail, "outbox", []))
+            self.stdout.write(
+                f"Demo data loaded ({held} e-mails to fictional addresses held back)."
+            )
         self._print_logins(options["host"], options["port"])
         if not options["no_serve"]:
             from samverkan.web.management.commands.serve import serve
