@@ -201,3 +201,16 @@ def test_the_deploy_check_reports_an_unreachable_redis(settings):
     }
     problems = cache_never_evicts(None)
     assert [p.id for p in problems] == ["samverkan.W011"]
+
+
+def test_a_limit_does_not_reset_at_a_window_edge(db):
+    """Ten hits just before the edge of a fixed window still count just after it."""
+    rate = limits.Rate(10, 900)
+    with time_machine.travel("2026-03-02 10:14:59 +00:00", tick=False) as traveller:
+        for _ in range(10):
+            limits.hit("edge", "one-client", rate)
+        assert limits.exceeded("edge", "one-client", rate)
+        traveller.shift(2)  # into the next window
+        assert limits.hit("edge", "one-client", rate) > rate.amount
+        traveller.shift(900)  # a whole period after the ten: they no longer count
+        assert not limits.exceeded("edge", "one-client", rate)

@@ -181,7 +181,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(text: str) -> Rate:
-    """``"20/15m"``: at most 20 in any fixed window of 15 minutes."""
+    """``"20/15m"``: at most 20 in any 15 minutes (``lib/limits.py``)."""
     amount, _, period = text.strip().partition("/")
     if not period or period[-1] not in _UNITS:
         raise ValueError(f"a rate looks like 20/15m (s, m, h or d); got {text!r}")
