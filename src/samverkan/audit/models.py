@@ -52,6 +52,10 @@ class AuditEvent(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     source = models.CharField(_("source"), max_length=10, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The IP address enters the hash through a salted commitment (see chain.py), so that
+    # truncation can replace the address and drop the salt without breaking the chain.
+    ip_salt = models.CharField(max_length=32, blank=True, default="", db_default="")
+    ip_commitment = models.CharField(max_length=64, blank=True, default="", db_default="")
     details = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
@@ -80,6 +84,8 @@ class AuditEvent(models.Model):
             request_id=self.request_id,
             source=self.source,
             ip=self.ip,
+            ip_salt=self.ip_salt,
+            ip_commitment=self.ip_commitment,
             details=self.details,
             prev_hash=self.prev_hash,
             hash=self.hash,
@@ -100,3 +106,42 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head {self.seq}"
+
+
+class AuditAnchor(models.Model):
+    """A signed pruning checkpoint (DESIGN rule 19): where the chain now starts.
+
+    Written only by ``samverkan.audit.pruning.audit_prune``, never changed or deleted (the
+    migrations add the same triggers as on the event table). The newest row is the anchor that
+    verification starts from: events up to ``pruned_through`` are gone and the first event left
+    links to ``pruned_hash``; IP addresses up to ``ip_truncated_through`` may be truncated. The
+    signature (HMAC under the audit key) makes a forged or altered anchor fail verification.
+    """
+
+    created_at = models.DateTimeField(_("created"))
+    pruned_through = models.BigIntegerField(_("pruned through event"))
+    pruned_hash = models.CharField(max_length=64)
+    pruned_time = models.DateTimeField(_("time of the last pruned event"), null=True, blank=True)
+    ip_truncated_through = models.BigIntegerField(_("IP addresses truncated through event"))
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+
+    def __str__(self) -> str:
+        return f"anchor {self.pruned_through}"
+
+
+class PruneGate(models.Model):
+    """Present only inside the pruning transaction; the triggers let pruning through while it is.
+
+    A row here never commits: the pruning service removes it before its transaction ends, so
+    other connections never see it (SQLite serialises writers; PostgreSQL hides uncommitted rows).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+
+    def __str__(self) -> str:
+        return "prune gate"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from samverkan.audit.chain import EventRecord, compute_hash
+from samverkan.audit.chain import EventRecord, compute_hash, ip_commitment
 from samverkan.audit.models import AuditEvent, ChainHead, Outcome
 from samverkan.lib import context
 from samverkan.lib.personnummer import looks_like_identity_number
@@ -110,6 +111,12 @@ def audit_record_many(
     clean_details = _check_details(details or {})
     actor_id = actor.pk if actor is not None and actor.pk is not None else None
     now = timezone.now()
+    # One salt per call is enough: every event of a call carries the same address.
+    # Stored as the column normalises it (IPv6 compressed, lower case), so that the commitment
+    # computed now matches the address read back.
+    ip = AuditEvent._meta.get_field("ip").get_prep_value(ctx.ip) if ctx.ip else None
+    ip_salt = secrets.token_hex(16) if ip else ""
+    commitment = ip_commitment(ip_salt, ip) if ip else ""
     with transaction.atomic():
         # The migration creates the head row; get_or_create only matters for an emptied test
         # database. Were events left without a head, the insert below collides and fails.
@@ -131,7 +138,9 @@ def audit_record_many(
                 legal_basis=subject.legal_basis or legal_basis,
                 request_id=ctx.request_id,
                 source=ctx.source,
-                ip=ctx.ip,
+                ip=ip,
+                ip_salt=ip_salt,
+                ip_commitment=commitment,
                 details=clean_details,
                 prev_hash=prev_hash,
             )
@@ -151,6 +160,8 @@ def audit_record_many(
                     request_id=record.request_id,
                     source=record.source,
                     ip=record.ip,
+                    ip_salt=record.ip_salt,
+                    ip_commitment=record.ip_commitment,
                     details=record.details,
                     prev_hash=record.prev_hash,
                     hash=prev_hash,
