@@ -17,7 +17,7 @@ from django.utils import timezone
 from samverkan.cases.models import Case, GuardianLink, InformationCategory
 from samverkan.cases.services import case_raise, guardian_add, team_add
 from samverkan.consent.models import Consent, RequiredSigner, SignatureMethod
-from samverkan.consent.services import consent_create, signature_record
+from samverkan.consent.services import consent_create, signature_record, youth_cosigner_ensure
 
 # Fictional but valid numbers (the check digits are right). The youth is 14 in 2026.
 YOUTH_NUMBER = "20120315-1236"
@@ -100,6 +100,20 @@ def sign_all(personas, consent: Consent) -> None:
     for signer in RequiredSigner.objects.filter(consent=consent).select_related("consent"):
         signature_record(
             actor=personas.practitioner, signer=signer, method=SignatureMethod.IN_PERSON
+        )
+
+
+def cosign_youth(personas, consent: Consent) -> None:
+    """The youth co-signs a consent the guardians signed (DESIGN rule 18), in person, with the
+    maturity assessment a youth under the signing age needs; nothing if they signed already."""
+    signer = youth_cosigner_ensure(consent=consent, actor=personas.practitioner)
+    assert signer is not None
+    if RequiredSigner.objects.filter(pk=signer.pk, signature__isnull=True).exists():
+        signature_record(
+            actor=personas.practitioner,
+            signer=signer,
+            method=SignatureMethod.IN_PERSON,
+            maturity_assessment="Förstår samtycket och vill själv skriva under det.",
         )
 
 

@@ -22,6 +22,7 @@ from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import case_raise, entry_add, guardian_add, team_add
 from samverkan.consent.facts import STOCKHOLM, adult_at
+from samverkan.consent.facts import birthday as turns
 from samverkan.consent.models import Consent, RequiredSigner
 from samverkan.consent.services import consent_create, signature_record
 from tests.cases.test_api import with_check_digit
@@ -222,8 +223,17 @@ def test_a_consent_signed_only_by_guardians_lapses_at_the_youths_18th_birthday(
     birthday = adult_at(born)
     assert birthday.tzinfo is STOCKHOLM
     assert birthday < consent.valid_until
-    with time_machine.travel(birthday - dt.timedelta(seconds=1), tick=False):
+    signing_age = settings.CONSENT_YOUTH_SIGNS_FROM_AGE
+    fifteen = dt.datetime.combine(turns(born, signing_age), dt.time.min, STOCKHOLM)
+    with time_machine.travel(fifteen - dt.timedelta(seconds=1), tick=False):
         assert social_sees(personas, raised.case, raised.name)
+    # DESIGN rule 18: from the signing age it covers nothing new until the youth co-signs,
+    # which this youth never does; at 18 it ends for good.
+    with time_machine.travel(birthday - dt.timedelta(seconds=1), tick=False):
+        assert not social_sees(personas, raised.case, raised.name)
+        access = case_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
+        [hidden] = case_selectors.entry_listing(access).hidden
+        assert (hidden.reason, hidden.count) == ("pending", 1)
     with time_machine.travel(birthday, tick=False):
         assert not social_sees(personas, raised.case, raised.name)
         access = case_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)

@@ -241,7 +241,7 @@ def test_statutory_disclosure_through_the_page(client_for, personas, world, cons
         agency=world.police,
     )
     entry = _school_entry(personas, world, consent_case, text="Misstänkt stöld i skolan.")
-    client = client_for(personas.practitioner)
+    client = client_for(personas.practitioner, reauth=True)
     entry_page = client.get(reverse("cases:entry", args=[consent_case.case.pk, entry.pk]))
     assert "under a statutory basis" in entry_page.content.decode()
     url = reverse("consent:disclose", args=[consent_case.case.pk, entry.pk])
@@ -249,7 +249,9 @@ def test_statutory_disclosure_through_the_page(client_for, personas, world, cons
         url,
         {
             "to_agency": world.police.pk,
-            "basis": "suspected_crime",
+            "basis": "suspected_crime_24",
+            "condition_more_than_a_fine": "on",
+            "condition_checked_section_24": "on",
             "justification": "Skolan misstänker stöld av elevens dator enligt rektor.",
         },
     )

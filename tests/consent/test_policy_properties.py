@@ -9,7 +9,10 @@ when some consent is active at t and names both A and B and the entry's category
 entry was disclosed to B under a statute at or before t. A consent is active at t when every
 required signer signed at or before t, valid_from ≤ t < valid_until, it was not withdrawn at or
 before t, and — where the youth is not a signer — t is before the youth's 18th birthday. The
-required signers are derived here too, from the youth's age on the first day.
+required signers are derived here too, from the youth's age on the first day. A consent only
+guardians were asked to sign covers nothing from the youth's 15th birthday (the signing age)
+until the youth co-signs it (DESIGN rule 18); the youth co-signs at the step drawn for the
+signer after the guardians.
 
 Every step runs through the real services at a moment set with time-machine, in time order, and
 each example's writes are rolled back, so the examples stay independent and fast.
@@ -29,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from samverkan.accounts.models import User
@@ -44,11 +47,12 @@ from samverkan.consent.services import (
     consent_withdraw,
     signature_record,
     statutory_disclose,
+    youth_cosigner_ensure,
 )
 from samverkan.organisations.models import Agency, Role
 from samverkan.organisations.services import group_member_add
 from tests.cases.test_api import with_check_digit
-from tests.helpers import make_user
+from tests.helpers import make_user, statutory_conditions
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -67,7 +71,7 @@ ENTRY_CATEGORIES = {
     for sector, codes in SECTOR_CATEGORIES.items()
 }
 # Statutory bases that fit a target sector from any source (consent/statutory.py).
-STATUTE_TO = {"social_services": "concern_report", "police": "suspected_crime"}
+STATUTE_TO = {"social_services": "concern_report", "police": "suspected_crime_24"}
 
 STEP = dt.timedelta(hours=6)
 STEPS = 30 * 4  # a window of 30 days in six-hour steps
@@ -259,6 +263,7 @@ class Known:
     signers: list[str]  # "guardian" or "youth", in order
     signed: dict[int, dt.datetime] = field(default_factory=dict)  # signer index → moment
     withdrawn: dt.datetime | None = None
+    cosigned: dt.datetime | None = None  # the youth's co-signature of a guardians' consent
 
 
 def start_of(day: dt.date) -> dt.datetime:
@@ -278,25 +283,34 @@ def expected_signers(born: dt.date, first_day: dt.date, guardians: int, youth_al
     return ["guardian"] * guardians + (["youth"] if youth_also or age >= 15 else [])
 
 
-def state(known: Known, at: dt.datetime, adult: dt.datetime) -> str:
+def state(known: Known, at: dt.datetime, adult: dt.datetime, signing: dt.datetime) -> str:
+    guardians_only = "youth" not in known.signers
     if known.withdrawn is not None and known.withdrawn <= at:
         return "withdrawn"
-    if at >= known.ends or ("youth" not in known.signers and at >= adult):
+    if at >= known.ends or (guardians_only and known.cosigned is None and at >= adult):
         return "expired"
     complete = len(known.signed) == len(known.signers) and all(
         moment <= at for moment in known.signed.values()
     )
-    return "active" if complete and known.starts <= at else "pending"
+    if not (complete and known.starts <= at):
+        return "pending"
+    if guardians_only and at >= signing and (known.cosigned is None or known.cosigned > at):
+        return "awaiting"
+    return "active"
 
 
 @dataclass
 class Oracle:
     adult: dt.datetime
+    signing: dt.datetime  # the youth's 15th birthday
     consents: list[Known] = field(default_factory=list)
     statutory: dict[tuple[int, str], dt.datetime] = field(default_factory=dict)
 
+    def state(self, known: Known, at: dt.datetime) -> str:
+        return state(known, at, self.adult, self.signing)
+
     def active(self, at: dt.datetime) -> list[Known]:
-        return [k for k in self.consents if state(k, at, self.adult) == "active"]
+        return [k for k in self.consents if self.state(k, at) == "active"]
 
     def visible(self, entry: tuple[str, tuple[str, str]], entry_pk: int, viewer: str, at):
         agency, category = entry
@@ -315,7 +329,12 @@ class Oracle:
     def reason(self, entry: tuple[str, tuple[str, str]], viewer: str, at: dt.datetime) -> str:
         agency, category = entry
         pair = [k for k in self.consents if {agency, viewer} <= k.agencies]
-        states = {state(k, at, self.adult) for k in pair if category in k.categories}
+        # Awaiting the youth's co-signature is waiting for a signature too.
+        states = {
+            self.state(k, at).replace("awaiting", "pending")
+            for k in pair
+            if category in k.categories
+        }
         for candidate in ("pending", "withdrawn", "expired"):
             if candidate in states:
                 return candidate
@@ -327,6 +346,28 @@ class Oracle:
 
 class _RollbackError(Exception):
     pass
+
+
+# Always run as well as the drawn examples (rule 18): the youth of case 0 turns 15 on day 10 of
+# a consent only the guardians signed, and co-signs on day 15. Observed on day 5 (covered), day
+# 12 (awaiting the co-signature) and day 25 (covered again).
+TURNING_15 = Scenario(
+    case_index=0,
+    entries=[("school", ("school", "attendance"))],
+    consents=[
+        ConsentPlan(
+            agencies=("school", "social_services"),
+            categories=(("school", "attendance"),),
+            start_day=0,
+            length_days=25,
+            youth_also_signs=False,
+            signs_at=(0, 1, 60),
+            withdrawn_at=None,
+        )
+    ],
+    disclosures=[],
+    observations=[20, 48, 100],
+)
 
 
 def at_step(scene: Scene, step: int) -> dt.datetime:
@@ -343,6 +384,7 @@ def test_every_reader_shows_exactly_what_the_policy_allows(scene: Scene):
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(scenario=scenarios())
+    @example(scenario=TURNING_15)
     def check(scenario: Scenario) -> None:
         try:
             with transaction.atomic():
@@ -354,14 +396,25 @@ def test_every_reader_shows_exactly_what_the_policy_allows(scene: Scene):
     check()
     # Not vacuous: the examples reached entries shown under a consent and under a statute, and
     # entries withheld for every reason.
-    wanted = {"consent", "statute", "no_consent", "category", "pending", "withdrawn", "expired"}
+    wanted = {
+        "consent",
+        "statute",
+        "no_consent",
+        "category",
+        "pending",
+        "withdrawn",
+        "expired",
+        "awaiting",
+    }
     assert wanted <= {k for k, n in seen.items() if n}, seen
 
 
 def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
     case = scene.cases[scenario.case_index]
     born = scene.births[scenario.case_index]
-    oracle = Oracle(adult=start_of(years_before(born, -18)))
+    oracle = Oracle(
+        adult=start_of(years_before(born, -18)), signing=start_of(years_before(born, -15))
+    )
     school = scene.members["school"]
 
     # At the start of the window: the entries and the consents (drawn up, nobody signed).
@@ -410,6 +463,9 @@ def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
                 step = plan.signs_at[index]
                 if step is not None:
                     events.append((step, 0, len(events), ("sign", known, index, signer)))
+            cosign_step = plan.signs_at[len(stored)] if len(stored) < len(plan.signs_at) else None
+            if "youth" not in known.signers and cosign_step is not None:
+                events.append((cosign_step, 0, len(events), ("cosign", known)))
             if plan.withdrawn_at is not None:
                 events.append((plan.withdrawn_at, 1, len(events), ("withdraw", known, stored[0])))
     for entry_index, target, step in scenario.disclosures:
@@ -426,6 +482,8 @@ def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
             kind = event[0]
             if kind == "sign":
                 sign(scene, oracle, moment, *event[1:])
+            elif kind == "cosign":
+                cosign(scene, oracle, moment, *event[1:])
             elif kind == "withdraw":
                 withdraw(scene, oracle, moment, *event[1:])
             elif kind == "disclose":
@@ -434,8 +492,25 @@ def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
                 observe(scene, oracle, moment, case, scenario, entries, seen, api=event[1])
 
 
+def cosign(scene: Scene, oracle: Oracle, moment, known: Known) -> None:
+    """The youth co-signs a consent only the guardians were asked to sign (rule 18)."""
+    refused = oracle.state(known, moment) in ("withdrawn", "expired")
+    signer = youth_cosigner_ensure(consent=known.consent, actor=scene.members["school"])
+    if signer is None:
+        assert refused, "the youth could not co-sign a consent that was neither ended nor signed"
+        return
+    assert not refused, "a withdrawn or expired consent took a co-signer"
+    signature_record(
+        actor=scene.members["school"],
+        signer=signer,
+        method="in_person",
+        maturity_assessment="Förstår samtycket och vill delta i arbetet.",
+    )
+    known.cosigned = moment
+
+
 def sign(scene: Scene, oracle: Oracle, moment, known: Known, index: int, signer) -> None:
-    refused = state(known, moment, oracle.adult) in ("withdrawn", "expired")
+    refused = oracle.state(known, moment) in ("withdrawn", "expired")
     try:
         signature_record(
             actor=scene.members["school"],
@@ -451,7 +526,7 @@ def sign(scene: Scene, oracle: Oracle, moment, known: Known, index: int, signer)
 
 
 def withdraw(scene: Scene, oracle: Oracle, moment, known: Known, signer) -> None:
-    refused = state(known, moment, oracle.adult) == "expired"
+    refused = oracle.state(known, moment) == "expired"
     try:
         consent_withdraw(
             consent=known.consent, signer=signer, method="oral", actor=scene.members["school"]
@@ -467,13 +542,20 @@ def disclose(scene, oracle, moment, scenario, entries, entry: Entry, target: str
     source = scenario.entries[entries.index(entry)][0]
     if source == target or (entry.pk, target) in oracle.statutory:
         return
-    statutory_disclose(
-        actor=scene.members[source],
-        entry=entry,
-        to_agency_id=scene.agencies[target].pk,
-        basis_code=STATUTE_TO[target],
-        justification="Anmälan om oro enligt lag, nödvändig för barnets skydd.",
-    )
+    attempt = {
+        "actor": scene.members[source],
+        "entry": entry,
+        "to_agency_id": scene.agencies[target].pk,
+        "basis_code": STATUTE_TO[target],
+        "justification": "Anmälan om oro enligt lag, nödvändig för barnets skydd.",
+        "conditions_confirmed": statutory_conditions(STATUTE_TO[target]),
+    }
+    if STATUTE_TO[target] == "concern_report" and moment >= oracle.adult:
+        # A report of concern is for a child under 18 (DESIGN rule 17): nothing crosses.
+        with pytest.raises(ValidationError):
+            statutory_disclose(**attempt)
+        return
+    statutory_disclose(**attempt)
     oracle.statutory[(entry.pk, target)] = moment
 
 
@@ -488,6 +570,7 @@ def observe(
     *,
     api: bool,
 ) -> None:
+    seen["awaiting"] += sum(oracle.state(k, moment) == "awaiting" for k in oracle.consents)
     for viewer, user in scene.members.items():
         expected = {
             entry.pk
@@ -550,7 +633,7 @@ def assert_basis(basis: str, entry: Entry, viewer, oracle: Oracle, moment, scena
     kind, _sep, rest = basis.partition(":")
     if kind == "consent":
         [known] = [k for k in oracle.consents if k.consent.pk == int(rest)]
-        assert state(known, moment, oracle.adult) == "active"
+        assert oracle.state(known, moment) == "active"
         assert {agency, viewer} <= known.agencies
         assert category in known.categories
     else:

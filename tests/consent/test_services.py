@@ -23,6 +23,7 @@ from samverkan.cases.models import Entry, InformationCategory
 from samverkan.cases.policy import DenialReason, State
 from samverkan.cases.services import entry_add, guardian_add, team_add
 from samverkan.consent import selectors
+from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import (
     ConsentReminder,
     ConsentSignature,
@@ -43,7 +44,8 @@ from samverkan.consent.services import (
 )
 from samverkan.notifications.models import Notification
 from tests import scans
-from tests.consent.conftest import make_consent, sign_all
+from tests.consent.conftest import cosign_youth, make_consent, sign_all
+from tests.helpers import statutory_conditions
 
 # Real scans: the upload check decodes them and refuses a few magic bytes.
 PDF = scans.scan_pdf()
@@ -262,6 +264,8 @@ def test_the_consent_expires_at_the_end_of_its_last_day(
     personas, world, active_consent, consent_case
 ):
     _school_entry(personas, world, consent_case)
+    # Its period may reach the youth's signing age: co-signed, it covers to its last day.
+    cosign_youth(personas, active_consent)
     last_day = timezone.localtime(active_consent.valid_until).date() - dt.timedelta(days=1)
     with time_machine.travel(dt.datetime.combine(last_day, dt.time(23, 0)).astimezone(dt.UTC)):
         assert len(_seen_by_social(personas, consent_case)) == 1
@@ -442,6 +446,7 @@ def test_statutory_disclosure_shows_one_entry_to_one_agency_and_is_flagged(
         to_agency_id=world.police.pk,
         basis_code="social_to_police_under_21",
         justification="Risk för fortsatt brottslig verksamhet enligt samlad bedömning.",
+        conditions_confirmed=statutory_conditions("social_to_police_under_21"),
     )
     access = case_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
     listing = case_selectors.entry_listing(access)
@@ -474,6 +479,7 @@ def test_statutory_disclosure_needs_a_fitting_basis_and_a_justification(
             to_agency_id=world.police.pk,
             basis_code="social_to_police_under_21",
             justification="kort",
+            conditions_confirmed=statutory_conditions("social_to_police_under_21"),
         )
     assert set(exc.value.message_dict) == {"basis", "justification"}
     with pytest.raises(ValidationError, match="own agency"):
@@ -500,20 +506,24 @@ def test_statutory_disclosure_needs_a_fitting_basis_and_a_justification(
 # --- Reminders (DESIGN rule 3) ---------------------------------------------------------------
 
 
-def test_reminders_are_sent_once_when_due(personas, world, consent_case):
-    today = timezone.localdate()
-    consent = consent_create(
-        actor=personas.practitioner,
-        case=consent_case.case,
-        agency_ids=[world.avesta_school.pk, world.avesta_social.pk],
-        category_ids=[consent_case.school_category.pk],
-        valid_from=today,
-        valid_until=today + dt.timedelta(days=200),
-    )
-    sign_all(personas, consent)
-    assert sum(send_due_reminders().values()) == 0
-    # The youth (born 2012-03-15) turns 15 within the consent's period.
-    turned = dt.datetime(2027, 3, 16, 8, tzinfo=dt.UTC)
+def test_reminders_are_sent_once_when_due(personas, world, consent_case, settings):
+    # Relative to the youth's signing-age birthday, so the test means the same on any date.
+    born = consent_case.case.youth.birth_date
+    turns = birthday(born, settings.CONSENT_YOUTH_SIGNS_FROM_AGE)
+    start = turns - dt.timedelta(days=60)
+    with time_machine.travel(dt.datetime.combine(start, dt.time(9), STOCKHOLM), tick=False):
+        consent = consent_create(
+            actor=personas.practitioner,
+            case=consent_case.case,
+            agency_ids=[world.avesta_school.pk, world.avesta_social.pk],
+            category_ids=[consent_case.school_category.pk],
+            valid_from=start,
+            valid_until=start + dt.timedelta(days=200),
+        )
+        sign_all(personas, consent)
+        assert sum(send_due_reminders().values()) == 0
+    # The youth reaches the signing age within the consent's period.
+    turned = dt.datetime.combine(turns + dt.timedelta(days=1), dt.time(9), STOCKHOLM)
     assert send_due_reminders(turned) == {
         "expiring": 0,
         "expired": 0,
@@ -532,7 +542,7 @@ def test_reminders_are_sent_once_when_due(personas, world, consent_case):
         "expired",
     }
     kinds = list(Notification.objects.values_list("kind", flat=True).distinct())
-    assert set(kinds) == {"consent_expiring", "consent_signers_change", "consent_expired"}
+    assert set(kinds) == {"consent_expiring", "consent_awaiting_youth", "consent_expired"}
     assert set(
         Notification.objects.filter(kind="consent_expiring").values_list(
             "recipient__username", flat=True

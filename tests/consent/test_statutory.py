@@ -20,6 +20,7 @@ from samverkan.cases.services import entry_add, team_add
 from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import StatutoryDisclosure
 from samverkan.consent.services import statutory_disclose
+from tests.helpers import statutory_conditions
 
 JUSTIFICATION = "Samlad bedömning av risken, dokumenterad i akten enligt rutin."
 
@@ -48,7 +49,7 @@ def _entry(personas, world, consent_case, *, social: bool, text: str) -> Entry:
     ("basis_code", "to"),
     [
         ("concern_report", "police"),  # a report of concern goes to social services only
-        ("suspected_crime", "avesta_social"),  # a suspected crime goes to the police only
+        ("suspected_crime_23", "avesta_social"),  # a suspected crime goes to the police only
         ("duty_to_inform_police", "avesta_social"),
     ],
 )
@@ -66,6 +67,7 @@ def test_a_basis_refuses_an_agency_on_the_team_of_another_sector(
             to_agency_id=to_agency.pk,
             basis_code=basis_code,
             justification=JUSTIFICATION,
+            conditions_confirmed=statutory_conditions(basis_code),
         )
     assert exc.value.message_dict == {
         "basis": ["This basis does not allow disclosure to that agency."]
@@ -93,6 +95,7 @@ def test_the_under_21_basis_ends_on_the_21st_birthday(
             to_agency_id=world.police.pk,
             basis_code="social_to_police_under_21",
             justification=JUSTIFICATION,
+            conditions_confirmed=statutory_conditions("social_to_police_under_21"),
         )
     on_the_day = dt.datetime.combine(turns_21, dt.time(10), STOCKHOLM)
     with time_machine.travel(on_the_day, tick=False):
@@ -104,6 +107,7 @@ def test_the_under_21_basis_ends_on_the_21st_birthday(
                 to_agency_id=world.police.pk,
                 basis_code="social_to_police_under_21",
                 justification=JUSTIFICATION,
+                conditions_confirmed=statutory_conditions("social_to_police_under_21"),
             )
     assert exc.value.message_dict == {"basis": ["This basis applies only to a person under 21."]}
     assert list(StatutoryDisclosure.objects.values_list("entry_id", flat=True)) == [still_20.pk]

@@ -49,6 +49,7 @@ router = Router(tags=["consents"])
 STATE_LABELS = {
     State.PENDING: gettext_lazy("Waiting for signatures"),
     State.ACTIVE: gettext_lazy("Active"),
+    State.AWAITING_COSIGNATURE: gettext_lazy("Awaiting a co-signature"),
     State.EXPIRED: gettext_lazy("Expired"),
     State.WITHDRAWN: gettext_lazy("Withdrawn"),
 }

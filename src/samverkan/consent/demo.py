@@ -21,6 +21,7 @@ from samverkan.consent.models import (
     ConsentSignature,
     RequiredSigner,
     SignatureMethod,
+    SignerKind,
     WithdrawalMethod,
 )
 from samverkan.consent.services import consent_create, consent_withdraw, signature_record
@@ -54,6 +55,8 @@ GUARDIANS: dict[int, tuple[DemoGuardian, ...]] = {
         PORTAL_GUARDIAN,
         DemoGuardian("Anders Exempel", date(1979, 11, 2), 417, ""),
     ),
+    2: (DemoGuardian("Sofia Provare", date(1986, 4, 3), 592, ""),),
+    3: (DemoGuardian("Karin Fiktiv", date(1987, 5, 12), 381, ""),),
     4: (
         DemoGuardian(
             "Lena Påhittad", date(1985, 3, 21), 362, "lena.pahittad@demo.samverkan.invalid"
@@ -90,7 +93,15 @@ def load(
     identity_number: object,
 ) -> None:
     """``identity_number(born, serial)`` makes a fictional number valid in form."""
-    raisers = {0: "skola", 1: "socialtjanst", 4: "polis", 5: "socialtjanst", 6: "skola"}
+    raisers = {
+        0: "skola",
+        1: "socialtjanst",
+        2: "polis",
+        3: "fritid",
+        4: "polis",
+        5: "socialtjanst",
+        6: "skola",
+    }
     for index, guardians in GUARDIANS.items():
         for guardian in guardians:
             guardian_add(
@@ -163,12 +174,25 @@ def load(
         valid_until=today + timedelta(days=200),
     )
     _sign(users["skola"], hugo)
-    access = case_selectors.case_open(viewer=users["fritid"], pk=cases[6].pk)
-    case_selectors.entry_listing(access)
-    first_guardian = RequiredSigner.objects.filter(consent=hugo).order_by("order")[0]
-    consent_withdraw(
-        consent=hugo, signer=first_guardian, method=WithdrawalMethod.ORAL, actor=users["skola"]
+
+    # Alva: active, leisure, social services and school; her case was closed since.
+    alva = consent_create(
+        actor=users["fritid"],
+        case=cases[3],
+        agency_ids=[
+            agencies["ave-leisure"].pk,
+            agencies["ave-social"].pk,
+            agencies["ave-school"].pk,
+        ],
+        category_ids=_categories(
+            ("leisure", "participation"),
+            ("social_services", "assessment"),
+            ("school", "attendance"),
+        ),
+        valid_from=today,
+        valid_until=today + timedelta(days=240),
     )
+    _sign(users["fritid"], alva)
 
     # Liam (Hedemora): expired — it ran last year and has not been renewed. Noah has none.
     liam = consent_create(
@@ -181,6 +205,34 @@ def load(
     )
     _sign(users["hedemora"], liam)
     _move_back(liam, days=400)
+
+    # Noah turned 15 forty days ago (DESIGN rule 18). His mother signed a consent for the police
+    # and the school when he was 14; since his birthday it covers nothing new until he co-signs.
+    # Drawn up today, the service makes him a signer already, so the consent is back-dated as a
+    # whole: its dates, and the signers it had when he was 14.
+    noah = consent_create(
+        actor=users["polis"],
+        case=cases[2],
+        agency_ids=[agencies["police"].pk, agencies["ave-school"].pk],
+        category_ids=_categories(("police", "incidents"), ("school", "attendance")),
+        valid_from=today,
+        valid_until=today + timedelta(days=300),
+    )
+    RequiredSigner.objects.filter(consent=noah, kind=SignerKind.YOUTH).delete()
+    _sign(users["polis"], noah)
+    _move_back(noah, days=70)
+
+
+def load_withdrawal(*, users: dict[str, User], cases: list[Case]) -> None:
+    """Hugo's consent, once his case has gone on under it: leisure reads the school's entry,
+    then a guardian withdraws orally. Called after the cases have left "awaiting consent"."""
+    hugo = Consent.objects.filter(case=cases[6]).get()
+    access = case_selectors.case_open(viewer=users["fritid"], pk=cases[6].pk)
+    case_selectors.entry_listing(access)
+    first_guardian = RequiredSigner.objects.filter(consent=hugo).order_by("order")[0]
+    consent_withdraw(
+        consent=hugo, signer=first_guardian, method=WithdrawalMethod.ORAL, actor=users["skola"]
+    )
 
 
 def _move_back(consent: Consent, *, days: int) -> None:

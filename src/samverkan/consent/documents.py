@@ -53,6 +53,8 @@ FHIR_CONTENT_TYPE = "application/fhir+json; fhirVersion=4.0"
 FHIR_STATUS = {
     State.PENDING: "proposed",
     State.ACTIVE: "active",
+    # Agreed, but covering nothing new until a later signer signs.
+    State.AWAITING_COSIGNATURE: "inactive",
     State.EXPIRED: "inactive",
     State.WITHDRAWN: "inactive",
 }
@@ -170,6 +172,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "states": {
             State.PENDING: "Väntar på underskrifter",
             State.ACTIVE: "Gäller",
+            State.AWAITING_COSIGNATURE: "Gäller inte nytt förrän fler har skrivit under",
             State.EXPIRED: "Har upphört att gälla",
             State.WITHDRAWN: "Återkallat",
         },
@@ -301,6 +304,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "states": {
             State.PENDING: "Waiting for signatures",
             State.ACTIVE: "Valid",
+            State.AWAITING_COSIGNATURE: "Covers nothing new until more have signed",
             State.EXPIRED: "No longer valid",
             State.WITHDRAWN: "Withdrawn",
         },

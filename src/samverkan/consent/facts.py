@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from samverkan.cases.policy import ConsentFacts, Grant, all_grants
+from samverkan.cases.policy import ConsentFacts, Grant, LaterSigner, all_grants
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -48,6 +48,23 @@ def last_covered_day(valid_until: datetime) -> datetime:
 
 def adult_at(born: date) -> datetime:
     return datetime.combine(birthday(born, 18), time.min, tzinfo=STOCKHOLM)
+
+
+def signing_age(consent: Consent) -> int:
+    """The age from which the youth must sign this consent too (DESIGN rules 2 and 18).
+
+    The lower of the age in force when it was drawn up and the configured one now: lowering
+    ``settings.CONSENT_YOUTH_SIGNS_FROM_AGE`` reaches the consents already drawn up, raising it
+    does not take from a youth a say they had when the consent was drawn up.
+    """
+    return min(consent.youth_signs_from_age, settings.CONSENT_YOUTH_SIGNS_FROM_AGE)
+
+
+def signing_age_at(consent: Consent) -> datetime:
+    """Midnight (Stockholm) starting the youth's signing-age birthday."""
+    return datetime.combine(
+        birthday(consent.youth.birth_date, signing_age(consent)), time.min, tzinfo=STOCKHOLM
+    )
 
 
 def consent_queryset(*signer_relations: str) -> QuerySet[Consent]:
@@ -104,6 +121,7 @@ def facts_of(consent: Consent) -> ConsentFacts:
     """Needs the prefetches of ``consent_queryset`` to stay at a fixed number of queries."""
     signers = list(consent.signers.all())
     signed: list[datetime | None] = []
+    later: list[LaterSigner] = []
     youth_signed: datetime | None = None
     youth_signs = False
     unconfirmed = 0
@@ -112,10 +130,24 @@ def facts_of(consent: Consent) -> ConsentFacts:
         if awaiting_confirmation(signature):
             unconfirmed += 1
         at = counts_from(signature)
-        signed.append(at)
         if signer.kind == SignerKind.YOUTH:
             youth_signed = at
+        if signer.required_from is not None:
+            # The youth's co-signature is needed from the signing-age birthday as configured
+            # now, not as stored on the row, so a changed setting reaches it (``signing_age``).
+            needed = (
+                signing_age_at(consent) if signer.kind == SignerKind.YOUTH else signer.required_from
+            )
+            later.append(LaterSigner(kind=signer.kind, required_from=needed, signed_at=at))
+            continue
+        signed.append(at)
+        if signer.kind == SignerKind.YOUTH:
             youth_signs = True
+    if signers and not any(s.kind == SignerKind.YOUTH for s in signers):
+        # Signed by guardians only: from the signing age it covers nothing new until the youth
+        # co-signs (DESIGN rule 18), whether or not a row for that signature exists yet, so
+        # no reader depends on the daily job having run on the birthday.
+        later.append(LaterSigner(kind=SignerKind.YOUTH, required_from=signing_age_at(consent)))
     withdrawal = getattr(consent, "withdrawal", None)
     return ConsentFacts(
         consent_id=consent.pk,
@@ -125,11 +157,13 @@ def facts_of(consent: Consent) -> ConsentFacts:
         valid_until=consent.valid_until,
         signed_at=tuple(signed),
         youth_signed_at=youth_signed,
-        # The 18th birthday ends only a consent the youth is not asked to sign. One they must
-        # sign (from 15, or alone from 18) waits for their signature instead of lapsing.
+        # The 18th birthday ends only a consent the youth has not signed (``ends_at``). One they
+        # must sign from the start (from the signing age, or alone from 18) waits for their
+        # signature instead of lapsing; one they co-sign later goes on past 18 on that signature.
         youth_adult_at=NEVER if youth_signs else adult_at(consent.youth.birth_date),
         withdrawn_at=withdrawal.withdrawn_at if withdrawal is not None else None,
         unconfirmed=unconfirmed,
+        later=tuple(later),
     )
 
 

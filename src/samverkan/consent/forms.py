@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.consent.models import SignatureMethod, WithdrawalMethod
-from samverkan.consent.statutory import enabled_bases
+from samverkan.consent.statutory import StatutoryBasis, enabled_bases
 
 
 class DateInput(forms.DateInput):
@@ -116,6 +116,18 @@ class WithdrawalForm(forms.Form):
         self.fields["signer"].choices = signers  # type: ignore[attr-defined]
 
 
+class StatutoryBasisChoiceForm(forms.Form):
+    """The first step, sent by GET: which basis, so the next step can show its conditions."""
+
+    basis = forms.ChoiceField(label=_("Statutory basis"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["basis"].choices = [  # type: ignore[attr-defined]
+            (b.code, b.display) for b in enabled_bases()
+        ]
+
+
 class StatutoryDisclosureForm(forms.Form):
     to_agency = forms.ChoiceField(label=_("Disclose to"))
     basis = forms.ChoiceField(label=_("Statutory basis"))
@@ -128,9 +140,32 @@ class StatutoryDisclosureForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, agencies: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        agencies: list[tuple[int, str]],
+        basis: StatutoryBasis | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_agency"].choices = agencies  # type: ignore[attr-defined]
         self.fields["basis"].choices = [  # type: ignore[attr-defined]
-            (b.code, f"{b.label} ({b.reference})") for b in enabled_bases()
+            (b.code, b.display) for b in enabled_bases()
+        ]
+        if basis is not None:
+            # Chosen in the first step: the page names it beside a link to choose again.
+            self.fields["basis"].initial = basis.code
+            self.fields["basis"].widget = forms.HiddenInput()
+        # One required box per condition of the provision, in the words it is stored with
+        # (DESIGN rule 17). The service checks them again.
+        for condition in basis.conditions if basis is not None else ():
+            self.fields[f"condition_{condition.code}"] = forms.BooleanField(
+                label=str(condition.text), required=True
+            )
+
+    def confirmed_conditions(self) -> list[str]:
+        return [
+            name.removeprefix("condition_")
+            for name, value in self.cleaned_data.items()
+            if name.startswith("condition_") and value
         ]

@@ -77,7 +77,13 @@ class SignerKind(models.TextChoices):
 
 
 class RequiredSigner(models.Model):
-    """One person whose signature the consent needs, fixed when the consent is created."""
+    """One person whose signature the consent needs.
+
+    Most are fixed when the consent is created (``required_from`` None): all of them must sign
+    before it is active. A *later* signer (``required_from`` set) is one it came to need
+    afterwards — the youth from the signing age (DESIGN rule 18), a guardian who gained custody —
+    and from that moment until they sign the consent covers nothing new (``cases.policy``).
+    """
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="signers")
     kind = models.CharField(max_length=10, choices=SignerKind.choices)
@@ -85,6 +91,7 @@ class RequiredSigner(models.Model):
         GuardianLink, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     order = models.PositiveSmallIntegerField(default=0)
+    required_from = models.DateTimeField(_("required from"), null=True, blank=True)
 
     class Meta:
         ordering = ["consent", "order"]
@@ -213,6 +220,10 @@ class StatutoryDisclosure(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="+")
     to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     basis_code = models.CharField(_("statutory basis"), max_length=40)
+    # The provision as cited when the disclosure was made, and each of its conditions the person
+    # confirmed ({"code", "text"} in the words they were shown): the list of bases may change.
+    reference = models.CharField(_("provision"), max_length=300, blank=True, default="")
+    conditions_confirmed = models.JSONField(_("conditions confirmed"), default=list, blank=True)
     justification_enc = models.TextField()
     disclosed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -276,7 +287,9 @@ class Disclosure(models.Model):
 class ReminderKind(models.TextChoices):
     EXPIRING = "expiring", _("Ends soon")
     EXPIRED = "expired", _("Has ended")
-    TURNED_15 = "turned_15", _("The youth has turned 15")
+    # Sent at the signing age (settings.CONSENT_YOUTH_SIGNS_FROM_AGE, 15 by default); the value
+    # keeps its historical name.
+    TURNED_15 = "turned_15", _("The youth has reached the signing age")
     TURNED_18 = "turned_18", _("The youth has turned 18")
 
 

@@ -25,7 +25,7 @@ from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case, GuardianLink
 from samverkan.cases.policy import State, state_at
-from samverkan.consent.facts import birthday, consent_queryset, facts_of
+from samverkan.consent.facts import birthday, consent_queryset, facts_of, signing_age
 from samverkan.consent.models import (
     Consent,
     ConsentReminder,
@@ -65,6 +65,18 @@ def withdrawal_notice(consent: Consent) -> None:
     notify(
         recipients=[*_team(case), *_coordinators(case)],
         kind=NotificationKind.CONSENT_WITHDRAWN,
+        params={"consent": consent.pk, "case": case.youth.pseudonym},
+        link=reverse("consent:detail", args=[consent.pk]),
+    )
+
+
+def later_guardian_notice(consent: Consent) -> None:
+    """Inside the service's transaction: a guardian with custody joined the case, so the
+    consent covers nothing new until they sign; the team and the coordinator are told."""
+    case = consent.case
+    notify(
+        recipients=[*_team(case), *_coordinators(case)],
+        kind=NotificationKind.CONSENT_AWAITING_GUARDIAN,
         params={"consent": consent.pk, "case": case.youth.pseudonym},
         link=reverse("consent:detail", args=[consent.pk]),
     )
@@ -114,7 +126,8 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
                 sent[reminder] += 1
 
         coordinators = _coordinators(case)
-        if state == State.ACTIVE and facts.ends_at - now <= warn_before:
+        running = (State.ACTIVE, State.AWAITING_COSIGNATURE)
+        if state in running and facts.ends_at - now <= warn_before:
             send(
                 ReminderKind.EXPIRING,
                 recipients=coordinators,
@@ -128,19 +141,38 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
                 kind=NotificationKind.CONSENT_EXPIRED,
                 params={**params_base, "date": _last_day(facts.ends_at)},
             )
-        if state in (State.PENDING, State.ACTIVE):
-            youth_signs = any(s.kind == SignerKind.YOUTH for s in consent.signers.all())
+        if state in (State.PENDING, *running):
             created = timezone.localtime(consent.created_at).date()
-            for age, reminder in ((15, ReminderKind.TURNED_15), (18, ReminderKind.TURNED_18)):
-                if age == 15 and youth_signs:
-                    continue  # the youth signs already: turning 15 changes nothing
-                if created < birthday(case.youth.birth_date, age) <= today:
-                    send(
-                        reminder,
-                        recipients=coordinators,
-                        kind=NotificationKind.CONSENT_SIGNERS_CHANGE,
-                        params={**params_base, "age": age},
-                    )
+            age = signing_age(consent)
+            youth_missing = any(
+                later.kind == SignerKind.YOUTH and later.missing_at(now) for later in facts.later
+            )
+            # DESIGN rule 18: signed by guardians only, the consent covers nothing new from the
+            # signing age until the youth co-signs. The youth has no address here, so the
+            # message asks the team and the coordinator to tell them. Where the youth signs
+            # already (or co-signed before the birthday) the birthday changes nothing.
+            if (
+                youth_missing
+                and created < birthday(case.youth.birth_date, age) <= today
+                and (consent.pk, ReminderKind.TURNED_15.value) not in sent_already
+            ):
+                # So that the youth can co-sign with e-ID in the portal, and staff record it.
+                from samverkan.consent.services import youth_cosigner_ensure
+
+                youth_cosigner_ensure(consent=consent, actor=None)
+                send(
+                    ReminderKind.TURNED_15,
+                    recipients=[*coordinators, *_team(case)],
+                    kind=NotificationKind.CONSENT_AWAITING_YOUTH,
+                    params={**params_base, "age": age},
+                )
+            if created < birthday(case.youth.birth_date, 18) <= today:
+                send(
+                    ReminderKind.TURNED_18,
+                    recipients=coordinators,
+                    kind=NotificationKind.CONSENT_SIGNERS_CHANGE,
+                    params={**params_base, "age": 18},
+                )
     return sent
 
 

@@ -342,6 +342,7 @@ def logout_record(subject: PortalSubject, *, reason: str = "") -> None:
 STATE_LABELS = {
     State.PENDING: gettext_lazy("Waiting for signatures"),
     State.ACTIVE: gettext_lazy("In force"),
+    State.AWAITING_COSIGNATURE: gettext_lazy("Awaiting a co-signature"),
     State.EXPIRED: gettext_lazy("Ended"),
     State.WITHDRAWN: gettext_lazy("Withdrawn"),
 }
@@ -480,7 +481,9 @@ def _view(subject: PortalSubject, consent: Consent, *, at: datetime) -> PortalCo
     withdrawal = view.withdrawal
     if withdrawal is not None:
         view.withdrawn_by = labels.get(withdrawal.signer_id, "")
-    open_state = state in (State.PENDING, State.ACTIVE) and withdrawal is None
+    open_state = (
+        state in (State.PENDING, State.ACTIVE, State.AWAITING_COSIGNATURE) and withdrawal is None
+    )
     view.can_withdraw = open_state
     if open_state and not view.i_signed:
         guardian = mine.guardian_link.guardian if mine.guardian_link is not None else None
@@ -666,6 +669,7 @@ _ACTION_LABELS = {
     "consent.signed": gettext_lazy("Recorded a signature"),
     "consent.activated": gettext_lazy("The consent came into force"),
     "consent.signers_notified": gettext_lazy("E-mailed the signers a notice about a consent"),
+    "consent.signer_added": gettext_lazy("Added a signer to a consent"),
     "consent.signature_confirmed": gettext_lazy("Confirmed a signature someone else recorded"),
     "consent.withdrawn": gettext_lazy("Recorded a withdrawal of consent"),
     "consent.evidence_viewed": gettext_lazy("Opened a signed consent form"),

@@ -416,7 +416,7 @@ def case_page_notes(access: CaseAccess, listing: EntryListing) -> CasePageNotes:
     ended_facts = {
         f.consent_id: f
         for f in access.consents
-        if state_at(f, access.at) in (State.WITHDRAWN, State.EXPIRED)
+        if state_at(f, access.at) in (State.WITHDRAWN, State.EXPIRED, State.AWAITING_COSIGNATURE)
     }
     ended: list[EndedDisclosures] = []
     if ended_facts:
@@ -430,11 +430,14 @@ def case_page_notes(access: CaseAccess, listing: EntryListing) -> CasePageNotes:
         )
         for row in counts:
             facts = ended_facts[row["consent_id"]]
+            state = state_at(facts, access.at)
+            missing = facts.awaiting_at(access.at)
             ended.append(
                 EndedDisclosures(
                     number=facts.consent_id,
-                    state=state_at(facts, access.at),
-                    ended_at=facts.ends_at,
+                    state=state,
+                    # Awaiting a co-signature: since that signer was first needed.
+                    ended_at=min(m.required_from for m in missing) if missing else facts.ends_at,
                     count=row["n"],
                 )
             )

@@ -7,7 +7,7 @@ and a withdrawal cannot interleave, and writes its audit event in the same trans
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -432,6 +432,104 @@ def signature_confirm(*, actor: User, signature: ConsentSignature) -> ConsentSig
     return current
 
 
+def _open_for_later_signers(consent: Consent, now: datetime) -> bool:
+    """Not withdrawn, not ended, and a consent guardians sign (not a youth's alone)."""
+    if getattr(consent, "withdrawal", None) is not None:
+        return False
+    if state_at(facts_of(consent), now) in (State.WITHDRAWN, State.EXPIRED):
+        return False
+    return any(s.kind == SignerKind.GUARDIAN for s in consent.signers.all())
+
+
+def _add_later_signer(
+    consent: Consent, *, kind: str, link_id: int | None, required_from: datetime
+) -> RequiredSigner:
+    order = max((s.order for s in consent.signers.all()), default=-1) + 1
+    return RequiredSigner.objects.create(
+        consent=consent,
+        kind=kind,
+        guardian_link_id=link_id,
+        order=order,
+        required_from=required_from,
+    )
+
+
+def youth_cosigner_ensure(*, consent: Consent, actor: User | None) -> RequiredSigner | None:
+    """The youth's row as a later signer of a consent only guardians were asked to sign, so
+    that staff can record the youth's co-signature and the youth can sign it with e-ID in the
+    portal (DESIGN rule 18). Guardians need not sign again: their signatures stand.
+
+    Idempotent: returns the youth's row where there is one already. None where the consent
+    is withdrawn or has ended, or the youth signs it alone. Whether the consent covers does
+    not depend on the row (``consent.facts`` derives the youth's signing age from the birth
+    date); the row is only what a signature attaches to. ``actor`` None: the daily job.
+    """
+    from samverkan.consent.facts import signing_age_at
+
+    if actor is not None and not rules.can_manage_consents(actor, consent.case):
+        raise ValidationError(_("You may not record signatures on this case."))
+    with transaction.atomic():
+        locked = _locked(consent)
+        existing = next((s for s in locked.signers.all() if s.kind == SignerKind.YOUTH), None)
+        if existing is not None:
+            return existing
+        now = timezone.now()
+        if not _open_for_later_signers(locked, now):
+            return None
+        signer = _add_later_signer(
+            locked, kind=SignerKind.YOUTH, link_id=None, required_from=signing_age_at(locked)
+        )
+        audit_record(
+            action="consent.signer_added",
+            actor=actor,
+            obj=locked,
+            case_id=locked.case_id,
+            legal_basis=locked.basis,
+            details={"signer_kind": SignerKind.YOUTH, "reason": "signing_age"},
+        )
+    return signer
+
+
+def guardian_joins_consents(*, actor: User, link: GuardianLink) -> list[RequiredSigner]:
+    """A guardian with custody recorded on a case after its consents were drawn up becomes a
+    later signer of each open one (docs/decisions.md D23): from now until
+    they sign it covers nothing new, and they may sign or withdraw it like any signer.
+
+    Called by ``cases.services.guardian_add`` inside its transaction. The team and the
+    coordinator are told in the app and by e-mail, and the guardian, where they have an
+    address, that a consent naming them is registered (rule 20).
+    """
+    from samverkan.consent.notices import later_guardian_notice
+
+    if not link.has_custody:
+        return []
+    now = timezone.now()
+    if link.case.youth.age_on(timezone.localdate(now)) >= 18:
+        return []
+    added: list[RequiredSigner] = []
+    for consent in Consent.objects.filter(case_id=link.case_id).order_by("pk"):
+        locked = _locked(consent)
+        if any(s.guardian_link_id == link.pk for s in locked.signers.all()):
+            continue
+        if not _open_for_later_signers(locked, now):
+            continue
+        signer = _add_later_signer(
+            locked, kind=SignerKind.GUARDIAN, link_id=link.pk, required_from=now
+        )
+        audit_record(
+            action="consent.signer_added",
+            actor=actor,
+            obj=locked,
+            case_id=locked.case_id,
+            legal_basis=locked.basis,
+            details={"signer_kind": SignerKind.GUARDIAN, "reason": "new_custodian"},
+        )
+        signer_notice(locked, actor=actor, signers=[signer], reason=NOTICE_REGISTERED)
+        later_guardian_notice(locked)
+        added.append(signer)
+    return added
+
+
 def consent_withdraw(
     *,
     consent: Consent,
@@ -512,9 +610,14 @@ def statutory_disclose(
     to_agency_id: int,
     basis_code: str,
     justification: str,
+    conditions_confirmed: Collection[str] = (),
 ) -> StatutoryDisclosure:
     """One entry to one agency on the case's team, under a named statutory basis, with a
-    written justification. Audited with a review flag: log review looks at every one."""
+    written justification. Audited with a review flag: log review looks at every one.
+
+    ``conditions_confirmed`` holds the codes of the basis's conditions the person confirmed
+    (DESIGN rule 17); every one of them is needed. The page asks for a fresh password first.
+    """
     case = entry.case
     if not rules.can_disclose_statutory(actor, entry):
         raise ValidationError(_("Only the entry's own agency may disclose it."))
@@ -538,6 +641,11 @@ def statutory_disclose(
             errors["basis"] = [
                 _("This basis applies only to a person under %(age)s.") % {"age": basis.max_age}
             ]
+    confirmed = set(conditions_confirmed)
+    if basis is not None and any(c.code not in confirmed for c in basis.conditions):
+        errors["conditions"] = [
+            _("Confirm each condition of the provision; without them it does not apply.")
+        ]
     justification = justification.strip()
     if len(justification) < 20:
         errors["justification"] = [
@@ -564,6 +672,10 @@ def statutory_disclose(
             to_agency_id=to_agency_id,
             basis_code=basis_code,
             disclosed_by=actor,
+            reference=basis.reference if basis else "",
+            conditions_confirmed=[
+                {"code": c.code, "text": str(c.text)} for c in (basis.conditions if basis else ())
+            ],
         )
         disclosure.justification = justification
         disclosure.save()
@@ -578,6 +690,11 @@ def statutory_disclose(
                 "basis_code": basis_code,
                 "to_agency_id": to_agency_id,
                 "disclosure_id": disclosure.pk,
+                "reference": disclosure.reference,
+                # Flat lists: audit details hold plain values only. The texts are the code's
+                # own wording, never anything the person typed.
+                "conditions_confirmed": [c["code"] for c in disclosure.conditions_confirmed],
+                "conditions_text": [c["text"] for c in disclosure.conditions_confirmed],
             },
         )
     return disclosure

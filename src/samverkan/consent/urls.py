@@ -21,5 +21,6 @@ urlpatterns = [
         name="confirm",
     ),
     path("<int:pk>/withdraw/", views.withdrawal_add_view, name="withdraw"),
+    path("<int:pk>/youth-cosigner/", views.youth_cosigner_view, name="youth_cosigner"),
     *document_urlpatterns,
 ]

@@ -7,21 +7,28 @@ writes through ``consent.services``.
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
+from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import is_reauthentication_required
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, Entry, InformationCategory
-from samverkan.consent import documents, rules, selectors, services
+from samverkan.consent import documents, rules, selectors, services, statutory
 from samverkan.consent.forms import (
     ConsentForm,
     SignatureForm,
+    StatutoryBasisChoiceForm,
     StatutoryDisclosureForm,
     WithdrawalForm,
 )
@@ -116,6 +123,19 @@ def _detail_page(
         and s.signature is not None
         and rules.can_confirm_signature(user, case, s.signature)
     ]
+    # Signed by guardians only, and the youth reaches the signing age before it ends: staff can
+    # add the youth as a signer, to record their co-signature (DESIGN rule 18).
+    has_youth_row = any(s.signer.kind == "youth" for s in view.signers)
+    cosign_from = next(
+        (later.required_from for later in view.facts.later if later.kind == "youth"), None
+    )
+    may_add_youth = (
+        may_manage
+        and not has_youth_row
+        and cosign_from is not None
+        and cosign_from < view.consent.valid_until
+        and view.state in ("pending", "active", "awaiting_cosignature")
+    )
     return render(
         request,
         "consent/consent_detail.html",
@@ -123,10 +143,16 @@ def _detail_page(
             "view": view,
             "case": case,
             "may_manage": may_manage,
-            "may_sign": may_manage and view.state == "pending",
-            "may_confirm": may_confirm if view.state == "pending" else [],
+            "may_sign": may_manage
+            and bool(unsigned)
+            and view.state in ("pending", "active", "awaiting_cosignature"),
+            "may_confirm": may_confirm if view.state in ("pending", "awaiting_cosignature") else [],
             "unsigned": unsigned,
-            "may_withdraw": may_withdraw and view.state in ("pending", "active"),
+            "may_withdraw": may_withdraw
+            and view.state in ("pending", "active", "awaiting_cosignature"),
+            "may_add_youth": may_add_youth,
+            "youth_cosign_from": cosign_from,
+            "awaiting": view.facts.awaiting_at(view.at),
             "withdrawal_form": withdrawal_form
             or WithdrawalForm(signers=[(s.signer.pk, s.label) for s in view.signers]),
             "may_see_evidence": may_manage or view.identity_shown,
@@ -170,6 +196,21 @@ def signature_add_view(request: HttpRequest, pk: int, signer_pk: int) -> HttpRes
             return redirect("consent:detail", pk=pk)
     view = selectors.consent_get(viewer=user, pk=pk)
     return _detail_page(request, view, signature_forms={signer_pk: form}, status=400)
+
+
+@require_POST
+def youth_cosigner_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add the youth as a signer of a consent only guardians signed, so that their
+    co-signature can be recorded; the guardians need not sign again."""
+    user = acting_user(request)
+    view = selectors.consent_get(viewer=user, pk=pk)
+    if not rules.can_manage_consents(user, view.consent.case):
+        raise PermissionDenied
+    signer = services.youth_cosigner_ensure(consent=view.consent, actor=user)
+    if signer is None:
+        messages.error(request, _("This consent can no longer be signed."))
+        return redirect("consent:detail", pk=pk)
+    return HttpResponseRedirect(reverse("consent:detail", args=[pk]) + f"#sign-{signer.pk}")
 
 
 @require_POST
@@ -250,6 +291,8 @@ def _disclosure_agencies(access: case_selectors.CaseAccess, entry: Entry) -> lis
 
 @require_http_methods(["GET", "POST"])
 def statutory_disclosure_view(request: HttpRequest, case_pk: int, entry_pk: int) -> HttpResponse:
+    """Two steps, both behind a fresh password (DESIGN rule 17): choose the basis (a GET form),
+    then confirm each of its conditions, choose the recipient and justify (the POST)."""
     user = acting_user(request)
     access = case_selectors.case_open(viewer=user, pk=case_pk)
     entry_view = case_selectors.entry_history(access, entry_pk)
@@ -258,41 +301,101 @@ def statutory_disclosure_view(request: HttpRequest, case_pk: int, entry_pk: int)
     entry = entry_view.entry
     if not rules.can_disclose_statutory(user, entry):
         raise PermissionDenied
-    agencies = sorted(set(_disclosure_agencies(access, entry)), key=lambda a: a[1])
-    form = StatutoryDisclosureForm(request.POST or None, agencies=agencies)
-    status = 200
     if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.statutory_disclose(
-                    actor=user,
-                    entry=entry,
-                    to_agency_id=int(form.cleaned_data["to_agency"]),
-                    basis_code=form.cleaned_data["basis"],
-                    justification=form.cleaned_data["justification"],
+        if is_reauthentication_required(request, app=""):
+            # Not allauth's decorator: it would keep the POST body (the justification) in the
+            # session until the password is given. The person starts the form again instead.
+            return _reauthenticate_before_disclosure(request, case_pk, entry_pk)
+        return _statutory_disclosure(request, access, entry_view)
+    return _statutory_disclosure_form(request, access, entry_view)
+
+
+def _reauthenticate_before_disclosure(
+    request: HttpRequest, case_pk: int, entry_pk: int
+) -> HttpResponse:
+    methods = get_adapter().get_reauthentication_methods(request.user)
+    target = methods[0]["url"] if methods else reverse("account_reauthenticate")
+    messages.info(
+        request,
+        _(
+            "Confirm your password before a disclosure without consent. The form was not kept: "
+            "fill it in again."
+        ),
+    )
+    next_url = reverse("consent:disclose", args=[case_pk, entry_pk])
+    return HttpResponseRedirect(f"{target}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
+
+
+@reauthentication_required
+def _statutory_disclosure_form(
+    request: HttpRequest, access: case_selectors.CaseAccess, entry_view: case_selectors.EntryView
+) -> HttpResponse:
+    chooser = StatutoryBasisChoiceForm(request.GET if "basis" in request.GET else None)
+    basis = statutory.basis_by_code(chooser.cleaned_data["basis"]) if chooser.is_valid() else None
+    form = None
+    if basis is not None:
+        agencies = sorted(set(_disclosure_agencies(access, entry_view.entry)), key=lambda a: a[1])
+        form = StatutoryDisclosureForm(agencies=agencies, basis=basis)
+    return _disclosure_page(request, access, entry_view, chooser, basis, form)
+
+
+def _statutory_disclosure(
+    request: HttpRequest, access: case_selectors.CaseAccess, entry_view: case_selectors.EntryView
+) -> HttpResponse:
+    user = acting_user(request)
+    entry = entry_view.entry
+    basis = statutory.basis_by_code(request.POST.get("basis", ""))
+    agencies = sorted(set(_disclosure_agencies(access, entry)), key=lambda a: a[1])
+    form = StatutoryDisclosureForm(request.POST, agencies=agencies, basis=basis)
+    chooser = StatutoryBasisChoiceForm(initial={"basis": basis.code} if basis else None)
+    if form.is_valid():
+        try:
+            services.statutory_disclose(
+                actor=user,
+                entry=entry,
+                to_agency_id=int(form.cleaned_data["to_agency"]),
+                basis_code=form.cleaned_data["basis"],
+                justification=form.cleaned_data["justification"],
+                conditions_confirmed=form.confirmed_conditions(),
+            )
+        except ValidationError as exc:
+            add_validation_errors(form, exc, aliases={"basis": "basis"})
+        else:
+            recipient = Agency.objects.get(pk=int(form.cleaned_data["to_agency"]))
+            messages.success(
+                request,
+                _(
+                    "The entry has been disclosed to %(agency)s. "
+                    "The disclosure is logged for review."
                 )
-            except ValidationError as exc:
-                add_validation_errors(form, exc, aliases={"basis": "basis"})
-            else:
-                recipient = Agency.objects.get(pk=int(form.cleaned_data["to_agency"]))
-                messages.success(
-                    request,
-                    _(
-                        "The entry has been disclosed to %(agency)s. "
-                        "The disclosure is logged for review."
-                    )
-                    % {"agency": recipient.name},
-                )
-                return redirect("cases:entry", pk=case_pk, entry_pk=entry_pk)
-    return render(
+                % {"agency": recipient.name},
+            )
+            return redirect("cases:entry", pk=access.case.pk, entry_pk=entry.pk)
+    return _disclosure_page(request, access, entry_view, chooser, basis, form, status=400)
+
+
+def _disclosure_page(
+    request: HttpRequest,
+    access: case_selectors.CaseAccess,
+    entry_view: case_selectors.EntryView,
+    chooser: StatutoryBasisChoiceForm,
+    basis: statutory.StatutoryBasis | None,
+    form: StatutoryDisclosureForm | None,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    response = render(
         request,
         "consent/statutory_disclosure.html",
         {
             "access": access,
             "entry_view": entry_view,
+            "chooser": chooser,
+            "basis": basis,
             "form": form,
             "language": translation.get_language(),
         },
         status=status,
     )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -76,6 +76,26 @@ KINDS: dict[str, KindSpec] = {
         ),
         params={**_CONSENT, "age": Param.NUMBER},
     ),
+    NotificationKind.CONSENT_AWAITING_YOUTH: KindSpec(
+        subject=_("A consent covers nothing new until the youth signs"),
+        message=_(
+            "The youth in case %(case)s has turned %(age)s. Consent #%(consent)s was signed by "
+            "the guardians only, so from today it covers no new disclosures until the youth "
+            "co-signs it; what was shared before stays shared. The youth has no contact address "
+            "here: tell them, and record their co-signature or let them sign with e-ID in the "
+            "guardian portal."
+        ),
+        params={**_CONSENT, "age": Param.NUMBER},
+    ),
+    NotificationKind.CONSENT_AWAITING_GUARDIAN: KindSpec(
+        subject=_("A consent covers nothing new until a new guardian signs"),
+        message=_(
+            "A guardian with custody has been recorded in case %(case)s. Consent #%(consent)s "
+            "covers no new disclosures until they too have signed it; what was shared before "
+            "stays shared. They can sign or withdraw it."
+        ),
+        params=_CONSENT,
+    ),
     NotificationKind.LOG_REVIEW_DUE: KindSpec(
         subject=_("A log review is due"),
         message=_(

@@ -12,6 +12,11 @@ class NotificationKind(models.TextChoices):
     CONSENT_EXPIRING = "consent_expiring", _("Consent ending soon")
     CONSENT_EXPIRED = "consent_expired", _("Consent ended")
     CONSENT_SIGNERS_CHANGE = "consent_signers_change", _("Consent signers change")
+    CONSENT_AWAITING_YOUTH = "consent_awaiting_youth", _("Consent awaits the youth's signature")
+    CONSENT_AWAITING_GUARDIAN = (
+        "consent_awaiting_guardian",
+        _("Consent awaits a new guardian's signature"),
+    )
     LOG_REVIEW_DUE = "log_review_due", _("Log review due")
 
 
