@@ -36,6 +36,7 @@ from samverkan.organisations.models import Role
 from samverkan.organisations.services import group_member_add
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import make_user
+from tests.rule16 import consent_covering
 
 JSON = "application/json"
 
@@ -535,6 +536,10 @@ def test_screening_refusals_come_back_as_field_errors(client, personas, case_wor
 
 
 def test_no_entries_on_a_closed_case(client, personas, case_world, world):
+    # Rule 16: the police read the outcome at closing under a consent covering them.
+    consent_covering(
+        case_world.case, [world.avesta_school, world.police], actor=personas.practitioner
+    )
     case_transition(
         actor=personas.practitioner,
         case=case_world.case,

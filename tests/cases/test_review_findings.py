@@ -18,6 +18,7 @@ from samverkan.organisations.services import group_member_add, membership_remove
 from samverkan.plans.services import goal_add, plan_create
 from tests.cases.conftest import YOUTH_NAME
 from tests.helpers import make_user
+from tests.rule16 import consent_covering
 
 
 def _meeting_with_minutes(personas, world, case):
@@ -30,6 +31,10 @@ def _meeting_with_minutes(personas, world, case):
         location="Rum 1",
     )
     item = agenda_item_add(actor=personas.coordinator, meeting=meeting, case=case)
+    # Rule 16: minutes only under a consent; it covers the police, so the police would read them.
+    consent_covering(
+        case, [world.avesta_school, world.avesta_social, world.police], actor=personas.practitioner
+    )
     minutes_record(actor=personas.coordinator, item=item, minutes="HEMLIGA minnesanteckningar")
     return meeting
 

@@ -14,6 +14,7 @@ from samverkan.cases.policy import DenialReason
 from samverkan.cases.services import case_transition, entry_add, guardian_add
 from tests.cases.conftest import YOUTH_NAME
 from tests.helpers import count_queries
+from tests.rule16 import consent_covering
 
 
 def case_urls(case: Case, entry: Entry | None = None) -> list[tuple[str, str]]:
@@ -243,11 +244,13 @@ def test_screening_message_reaches_the_page(client_for, personas, case_world, wo
     assert not Entry.objects.filter(case=case_world.case).exists()
 
 
-def test_status_lifecycle_and_illegal_transitions(personas, case_world):
+def test_status_lifecycle_and_illegal_transitions(personas, world, case_world):
     case = case_world.case
     with pytest.raises(ValidationError, match="cannot go"):
         case_transition(actor=personas.practitioner, case=case, to=Status.ACTIVE_PLAN)
     case = case_transition(actor=personas.practitioner, case=case, to=Status.AWAITING_CONSENT)
+    # Rule 16: a team of several agencies goes on only under an active consent.
+    consent_covering(case, [world.avesta_school, world.avesta_social], actor=personas.practitioner)
     case = case_transition(actor=personas.practitioner, case=case, to=Status.MAPPING)
     with pytest.raises(ValidationError):
         case_transition(actor=personas.practitioner, case=case, to=Status.CLOSED)  # no reason

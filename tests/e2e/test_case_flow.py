@@ -32,6 +32,7 @@ from tests.e2e.browser import (
 )
 from tests.e2e.conftest import Console
 from tests.helpers import make_user
+from tests.rule16 import consent_covering
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -110,6 +111,9 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     assert path_of(page) == f"/cases/{case.pk}/team/"
     expect(page.locator("main table")).to_contain_text(officer.get_full_name())
     check(page, console, "case team page after adding")
+    # Rule 16: minutes and decisions only under a consent covering the group. Recorded through
+    # the services; the consent pages have their own browser test.
+    consent_covering(case, [world.avesta_social, world.police], actor=coordinator)
 
     # Schedule a meeting, from the navigation.
     page.goto("/")

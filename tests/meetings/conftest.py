@@ -13,6 +13,7 @@ from samverkan.cases.services import case_raise
 from samverkan.meetings.models import AgendaItem, Meeting
 from samverkan.meetings.services import agenda_item_add, meeting_schedule
 from tests.cases.conftest import CaseWorld, case_world  # noqa: F401 - a fixture, re-exported
+from tests.rule16 import consent_covering
 
 LOCATION = "Stadshuset, rum 3; plan 2"
 
@@ -70,4 +71,11 @@ def meeting_world(personas, world, case_world: CaseWorld) -> MeetingWorld:  # no
         location=LOCATION,
     )
     item = agenda_item_add(actor=personas.coordinator, meeting=meeting, case=case_world.case)
+    # Rule 16: the group records minutes and decisions only under a consent covering it. Tests
+    # of the anonymous case use ``tests/cases/test_rule16_content_before_consent.py``.
+    consent_covering(
+        case_world.case,
+        [world.avesta_school, world.avesta_social, world.police],
+        actor=personas.practitioner,
+    )
     return MeetingWorld(meeting=meeting, item=item, case=case_world.case)

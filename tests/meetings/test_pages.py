@@ -19,6 +19,7 @@ from samverkan.meetings.services import (
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import assert_trio, count_queries
 from tests.meetings.conftest import LOCATION, local, raise_cases
+from tests.rule16 import consent_covering
 
 NOT_IN_GROUP = [
     "outsider",
@@ -110,7 +111,15 @@ def test_members_who_are_not_coordinator_get_403_on_changes(
     assert Action.objects.get(pk=action.pk).status == ActionStatus.OPEN
 
 
-CHANGES = ["agenda_add", "agenda_remove", "minutes", "action_add", "attendance", "action_status"]
+CHANGES = [
+    "agenda_add",
+    "agenda_remove",
+    "minutes",
+    "anonymous",
+    "action_add",
+    "attendance",
+    "action_status",
+]
 
 
 @pytest.mark.parametrize("name", CHANGES)
@@ -127,6 +136,7 @@ def test_trio_on_every_change(client_for, personas, world, meeting_world, name):
         "agenda_add": [m],
         "agenda_remove": [m, spare_item.pk],
         "minutes": [m, meeting_world.item.pk],
+        "anonymous": [m, spare_item.pk],
         "action_add": [m, meeting_world.item.pk],
         "attendance": [m],
         "action_status": [m, action.pk],
@@ -418,6 +428,11 @@ def test_reading_a_meeting_is_audited_per_item_with_its_case(
 def _fill_agenda(personas, world, meeting, cases):
     for case in cases:
         item = agenda_item_add(actor=personas.coordinator, meeting=meeting, case=case)
+        consent_covering(  # rule 16: minutes and decisions only under a consent
+            case,
+            [world.avesta_school, world.avesta_social, world.police],
+            actor=personas.practitioner,
+        )
         minutes_record(actor=personas.coordinator, item=item, minutes="Genomgång.")
         _action(personas, world, item, responsible_user=None, responsible_agency=world.police)
 

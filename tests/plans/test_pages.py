@@ -16,7 +16,7 @@ from samverkan.plans.models import Goal, Intervention, InterventionKind
 from samverkan.plans.services import intervention_add
 from tests.cases.conftest import YOUTH_NAME
 from tests.helpers import assert_trio, count_queries
-from tests.plans.conftest import GOAL_TEXT
+from tests.plans.conftest import GOAL_TEXT, cover_by_statute
 
 
 def _tomorrow() -> str:
@@ -246,7 +246,8 @@ def test_team_sees_the_whole_plan_and_identity_only_where_allowed(client_for, pe
         assert reverse("plans:pdf", args=[plan_world.cw.case.pk]) not in html
 
 
-def test_plan_page_without_a_plan_offers_to_start_one(client_for, personas, case_world):
+def test_plan_page_without_a_plan_offers_to_start_one(client_for, personas, world, case_world):
+    cover_by_statute(personas, world, case_world.case)
     client = client_for(personas.police)
     url = reverse("plans:detail", args=[case_world.case.pk])
     page = client.get(url)

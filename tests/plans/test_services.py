@@ -23,6 +23,7 @@ from samverkan.plans.services import (
 )
 from tests.cases.test_encryption import all_text_in_database
 from tests.plans.conftest import GOAL_TEXT
+from tests.rule16 import consent_covering
 
 SCREENED = [
     "Kalle ska gå till skolan",
@@ -167,9 +168,12 @@ def test_empty_goal_is_refused(personas, plan_world):
     assert info.value.message_dict["text"] == ["Write the goal."]
 
 
-def test_active_plan_needs_a_plan_with_a_goal(personas, case_world):
+def test_active_plan_needs_a_plan_with_a_goal(personas, world, case_world):
     case = case_world.case
     case = case_transition(actor=personas.practitioner, case=case, to=Status.AWAITING_CONSENT)
+    consent_covering(  # rule 16: past "awaiting consent" only under an active consent
+        case, [world.avesta_school, world.avesta_social, world.police], actor=personas.practitioner
+    )
     case = case_transition(actor=personas.practitioner, case=case, to=Status.MAPPING)
     with pytest.raises(ValidationError, match="action plan has a goal") as info:
         case_transition(actor=personas.practitioner, case=case, to=Status.ACTIVE_PLAN)
@@ -185,9 +189,12 @@ def test_active_plan_needs_a_plan_with_a_goal(personas, case_world):
     assert case.status == Status.ACTIVE_PLAN
 
 
-def test_active_plan_message_reaches_the_case_page(client_for, personas, case_world):
+def test_active_plan_message_reaches_the_case_page(client_for, personas, world, case_world):
     case = case_world.case
     case = case_transition(actor=personas.practitioner, case=case, to=Status.AWAITING_CONSENT)
+    consent_covering(  # rule 16: past "awaiting consent" only under an active consent
+        case, [world.avesta_school, world.avesta_social, world.police], actor=personas.practitioner
+    )
     case_transition(actor=personas.practitioner, case=case, to=Status.MAPPING)
     response = client_for(personas.practitioner).post(
         reverse("cases:status", args=[case.pk]), {"to": Status.ACTIVE_PLAN}

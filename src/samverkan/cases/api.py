@@ -86,6 +86,10 @@ class CaseOut(Schema):
     closed_at: datetime | None
     closure_reason: str
     closure_outcome: str
+    content_withheld: bool = Field(
+        description="True while no consent or recorded statutory disclosure covers the caller's "
+        "agency (DESIGN rule 16): reason, factors and the outcome at closing are then empty."
+    )
     reason: str
     risk_factors: list[FactorOut]
     protective_factors: list[FactorOut]
@@ -200,6 +204,7 @@ def _factors(factors: list[Factor]) -> list[FactorOut]:
 def _case_out(access: selectors.CaseAccess) -> CaseOut:
     case = access.case
     youth = selectors.youth_of(access)
+    content = selectors.case_content(access)
     return CaseOut(
         id=case.pk,
         pseudonym=case.youth.pseudonym,
@@ -214,10 +219,11 @@ def _case_out(access: selectors.CaseAccess) -> CaseOut:
         raised_at=case.raised_at,
         closed_at=case.closed_at,
         closure_reason=case.closure_reason,
-        closure_outcome=case.closure_outcome or "",
-        reason=case.reason,
-        risk_factors=_factors(list(case.risk_factors.all())),
-        protective_factors=_factors(list(case.protective_factors.all())),
+        closure_outcome=(content.closure_outcome or "") if content else "",
+        content_withheld=content is None,
+        reason=content.reason if content else "",
+        risk_factors=_factors(content.risk_factors) if content else [],
+        protective_factors=_factors(content.protective_factors) if content else [],
         my_agencies=[RefOut(id=a.pk, name=a.name) for a in access.my_agencies],
         pseudonymous_team=access.pseudonymous_team,
     )

@@ -11,10 +11,18 @@ statutory disclosure of one entry. A consent's state is derived here too (``stat
 is the reason an entry is withheld (``denial_reason``), so the explanation a page gives and the
 decision it took cannot disagree.
 
+Rule 16 (``content_decision``): until a consent or a recorded statutory disclosure covers an
+agency, it sees of a case only its pseudonym, status and meeting times, whatever the entries.
+
 A consent is active from the moment its last required signature is in (and not before
 ``valid_from``) until the first of: ``valid_until``, a withdrawal, or — where the youth did not
 sign it — the youth's 18th birthday, because from then on the youth alone disposes of their
 secrecy.
+
+A signer the consent comes to need after it was drawn up (``LaterSigner``: the youth from the
+signing age, DESIGN rule 18; a guardian who gains custody) suspends it: from the moment they are
+needed until their signature counts, it covers nothing new (``State.AWAITING_COSIGNATURE``). What
+crossed before stays crossed; the consent covers again from their signature on.
 """
 
 from __future__ import annotations
@@ -57,8 +65,32 @@ class Grant:
 class State(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
+    # Was active, but a signer it came to need has not signed yet: it covers nothing new.
+    AWAITING_COSIGNATURE = "awaiting_cosignature"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class LaterSigner:
+    """A signer a consent needs from ``required_from`` on, though it was complete without them:
+    the youth from the signing age (DESIGN rule 18) or a guardian who gained custody after it
+    was drawn up. ``signed_at`` is when their signature began to count, or None."""
+
+    kind: str  # "youth" or "guardian", as ``consent.models.SignerKind``
+    required_from: datetime
+    signed_at: datetime | None = None
+
+    def gap(self) -> tuple[datetime, datetime | None] | None:
+        """The time the consent covers nothing new for want of this signature; an open end
+        (None) while it is missing. None when they signed before they were needed."""
+        if self.signed_at is not None and self.signed_at <= self.required_from:
+            return None
+        return (self.required_from, self.signed_at)
+
+    def missing_at(self, at: datetime) -> bool:
+        gap = self.gap()
+        return gap is not None and gap[0] <= at and (gap[1] is None or at < gap[1])
 
 
 @dataclass(frozen=True)
@@ -78,6 +110,9 @@ class ConsentFacts:
     # How many signatures are recorded but do not count yet, for want of that confirmation:
     # for pages to say so. It decides nothing.
     unconfirmed: int = 0
+    # Signers needed from a moment on (not in ``signed_at``): each suspends the consent from
+    # then until their signature counts.
+    later: tuple[LaterSigner, ...] = ()
 
     @property
     def basis(self) -> str:
@@ -107,6 +142,30 @@ class ConsentFacts:
         end = self.ends_at
         return (start, end) if start < end else None
 
+    def covering_intervals(self) -> list[tuple[datetime, datetime]]:
+        """The active interval less every later signer's gap: when the consent covers."""
+        interval = self.active_interval()
+        if interval is None:
+            return []
+        pieces = [interval]
+        for signer in self.later:
+            gap = signer.gap()
+            if gap is None:
+                continue
+            gap_start, gap_end = gap
+            cut: list[tuple[datetime, datetime]] = []
+            for start, end in pieces:
+                if gap_start > start:
+                    cut.append((start, min(end, gap_start)))
+                if gap_end is not None and gap_end < end:
+                    cut.append((max(start, gap_end), end))
+            pieces = [(start, end) for start, end in cut if start < end]
+        return pieces
+
+    def awaiting_at(self, at: datetime) -> tuple[LaterSigner, ...]:
+        """The later signers whose signature is missing at ``at``."""
+        return tuple(signer for signer in self.later if signer.missing_at(at))
+
 
 def state_at(facts: ConsentFacts, at: datetime) -> State:
     if facts.withdrawn_at is not None and facts.withdrawn_at <= at:
@@ -117,26 +176,28 @@ def state_at(facts: ConsentFacts, at: datetime) -> State:
         return State.EXPIRED
     interval = facts.active_interval()
     if interval is not None and interval[0] <= at < interval[1]:
+        if facts.awaiting_at(at):
+            return State.AWAITING_COSIGNATURE
         return State.ACTIVE
     return State.PENDING
 
 
 def grants_of(facts: ConsentFacts) -> Iterator[Grant]:
     """Every agency named may share with every other, in the consent's categories, for as long
-    as the consent is active. Identity crosses with it: a consent names the youth."""
-    interval = facts.active_interval()
-    if interval is None:
-        return
-    for from_id, to_id in permutations(sorted(facts.agency_ids), 2):
-        yield Grant(
-            from_agency_id=from_id,
-            to_agency_id=to_id,
-            valid_from=interval[0],
-            valid_until=interval[1],
-            basis=facts.basis,
-            category_ids=facts.category_ids,
-            covers_identity=True,
-        )
+    as the consent is active: one grant per pair and covering interval, so a gap for a later
+    signer's missing signature (rule 18) is a gap in every reader's view. Identity crosses with
+    it: a consent names the youth."""
+    for start, end in facts.covering_intervals():
+        for from_id, to_id in permutations(sorted(facts.agency_ids), 2):
+            yield Grant(
+                from_agency_id=from_id,
+                to_agency_id=to_id,
+                valid_from=start,
+                valid_until=end,
+                basis=facts.basis,
+                category_ids=facts.category_ids,
+                covers_identity=True,
+            )
 
 
 def all_grants(consents: Iterable[ConsentFacts]) -> list[Grant]:
@@ -224,6 +285,87 @@ def identity_shared_with_team(
     )
 
 
+BASIS_RAISING_AGENCY = "raising_agency"
+
+
+def content_decision(
+    agency_ids: Iterable[int],
+    *,
+    raising_agency_id: int,
+    at: datetime,
+    grants: Iterable[Grant] = (),
+) -> Decision:
+    """Whether any of these agencies may read a case's content (DESIGN rule 16).
+
+    Content is the reason, the factors, the plan, and the minutes and decisions of the meetings
+    that discussed the case; before it is covered an agency sees only the pseudonym, the status
+    and meeting times. An agency is covered when it raised the case, or when a grant to it
+    holds at ``at``: an active consent naming it with another agency (whatever categories), or
+    a statutory disclosure recorded to it on this case (not recalled once made). The
+    journal keeps its own per-entry decision (``entry_decision``).
+
+    Pure, and fed afresh on every request by the selectors, so a withdrawal counts from the next
+    request after it commits.
+    """
+    ids = frozenset(agency_ids)
+    if raising_agency_id in ids:
+        return Decision(True, BASIS_RAISING_AGENCY)
+    for grant in grants:
+        if grant.to_agency_id in ids and grant.valid_from <= at < grant.valid_until:
+            return Decision(True, grant.basis, grant.to_agency_id)
+    return DENIED
+
+
+def content_covered_agencies(
+    agency_ids: Iterable[int],
+    *,
+    raising_agency_id: int,
+    at: datetime,
+    grants: Iterable[Grant] = (),
+) -> frozenset[int]:
+    """Which of these agencies ``content_decision`` lets read the case's content."""
+    grant_list = list(grants)
+    return frozenset(
+        agency_id
+        for agency_id in agency_ids
+        if content_decision(
+            (agency_id,), raising_agency_id=raising_agency_id, at=at, grants=grant_list
+        )
+    )
+
+
+def discussion_is_anonymous(
+    group_agency_ids: Iterable[int],
+    *,
+    raising_agency_id: int,
+    at: datetime,
+    grants: Iterable[Grant] = (),
+) -> bool:
+    """Whether a group meeting can discuss the youth only anonymously (rule 16): no agency that
+    sits in the group, other than the one that raised the case, is covered. Such a discussion
+    is recorded as having taken place, without minutes or decisions."""
+    others = set(group_agency_ids) - {raising_agency_id}
+    return not content_covered_agencies(
+        others, raising_agency_id=raising_agency_id, at=at, grants=grants
+    )
+
+
+def may_leave_awaiting_consent(
+    *,
+    team_agency_ids: Iterable[int],
+    raising_agency_id: int,
+    consents: Iterable[ConsentFacts],
+    at: datetime,
+) -> bool:
+    """The lifecycle gate of rule 16: a case whose team holds an agency besides the raising one
+    goes on from "awaiting consent" (to mapping) only while one of its consents is active. A
+    statutory disclosure does not open it: it discloses one entry, it is not the family's
+    agreement to work together. A case the raising agency works alone may proceed."""
+    if not set(team_agency_ids) - {raising_agency_id}:
+        return True
+    return any(state_at(c, at) is State.ACTIVE for c in consents)
+
+
 class DenialReason(enum.StrEnum):
     NO_CONSENT = "no_consent"  # no consent names both agencies
     CATEGORY = "category"  # a consent names both agencies, but not this category
@@ -251,6 +393,8 @@ def denial_reason(
     states = {state_at(c, at) for c in covering}
     for state, reason in (
         (State.PENDING, DenialReason.PENDING),
+        # Waiting for a signature too: that of a signer the consent came to need.
+        (State.AWAITING_COSIGNATURE, DenialReason.PENDING),
         (State.WITHDRAWN, DenialReason.WITHDRAWN),
         (State.EXPIRED, DenialReason.EXPIRED),
     ):

@@ -89,6 +89,26 @@ def can_manage_team(user: User | AnonymousUser, case: Case) -> bool:
     return is_coordinator(user, case.group)
 
 
+def may_read_content(user: User | AnonymousUser, case: Case) -> bool:
+    """DESIGN rule 16 for writes that would show the writer the case's content (the plan): the
+    agencies the user sits on the team for are covered now (``policy.content_decision``)."""
+    from django.utils import timezone
+
+    from samverkan.cases.policy import content_decision
+    from samverkan.cases.selectors import grants_for
+
+    agencies = team_agency_ids(user, case)
+    return (
+        bool(agencies)
+        and content_decision(
+            agencies,
+            raising_agency_id=case.raising_agency_id,
+            at=timezone.now(),
+            grants=grants_for(case),
+        ).allowed
+    )
+
+
 def can_see_case_card(user: User | AnonymousUser, case: Case) -> bool:
     """The case's card (pseudonym, status, team) without content: its team and its coordinator."""
     return is_on_team(user, case) or is_coordinator(user, case.group)

@@ -7,6 +7,7 @@ listing functions run a fixed number of queries whatever the number of rows, aud
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,14 +20,25 @@ from samverkan.accounts.models import User
 from samverkan.audit.models import Outcome
 from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases import rules
-from samverkan.cases.models import Case, CaseTeamMember, ConcernReport, Entry, EntryVersion, Youth
+from samverkan.cases.activity import OPEN_STATUSES, dormant_before, last_activity
+from samverkan.cases.models import (
+    Case,
+    CaseTeamMember,
+    ConcernReport,
+    Entry,
+    EntryVersion,
+    Factor,
+    Youth,
+)
 from samverkan.cases.policy import (
     BASIS_OWN_AGENCY,
+    DENIED,
     ConsentFacts,
     Decision,
     DenialReason,
     Grant,
     Viewer,
+    content_decision,
     denial_reason,
     entry_decision,
     identity_decision,
@@ -65,6 +77,9 @@ class CaseAccess:
     consents: list[ConsentFacts]
     at: datetime
     pseudonymous_team: bool
+    # Rule 16: whether the viewer's agencies may read the reason, factors, plan, minutes and
+    # decisions. Pages, API and exports show those only through ``CaseAccess`` when this holds.
+    content: Decision = DENIED
 
     @property
     def my_agencies(self) -> list[Agency]:
@@ -107,6 +122,9 @@ def _access(viewer: User, case: Case, agencies: frozenset[int]) -> CaseAccess:
         at=now,
         pseudonymous_team=not identity_shared_with_team(
             team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=now, grants=grants
+        ),
+        content=content_decision(
+            agencies, raising_agency_id=case.raising_agency_id, at=now, grants=grants
         ),
     )
 
@@ -300,6 +318,9 @@ class CaseRow:
     label: str
     identity_shown: bool
     days_open: int
+    # On the coordinator's index: when an open case has had no activity for
+    # ``CASE_DORMANT_DAYS``, the moment of its last activity (cases/activity.py).
+    dormant_since: datetime | None = None
 
 
 def _days_open(case: Case, now: datetime) -> int:
@@ -368,7 +389,8 @@ def case_index(*, viewer: User, group: CollaborationGroup) -> list[CaseRow]:
             next_meeting=Min(
                 "agenda_items__meeting__starts_at",
                 filter=Q(agenda_items__meeting__starts_at__gte=now),
-            )
+            ),
+            last_activity=last_activity(),
         )
         .order_by("status", "-raised_at")
     )
@@ -379,8 +401,17 @@ def case_index(*, viewer: User, group: CollaborationGroup) -> list[CaseRow]:
             subjects=[Subject("cases.case", str(c.pk), c.pk) for c in cases],
             details={"group_id": group.pk},
         )
+    quiet_before = dormant_before(now)
     return [
-        CaseRow(case=c, label=c.youth.pseudonym, identity_shown=False, days_open=_days_open(c, now))
+        CaseRow(
+            case=c,
+            label=c.youth.pseudonym,
+            identity_shown=False,
+            days_open=_days_open(c, now),
+            dormant_since=c.last_activity
+            if c.status in OPEN_STATUSES and c.last_activity < quiet_before
+            else None,
+        )
         for c in cases
     ]
 
@@ -410,3 +441,45 @@ def case_card(*, viewer: User, pk: int) -> Case:
 def youth_of(access: CaseAccess) -> Youth | None:
     """The youth's record with identity, only for a viewer the policy lets see it."""
     return access.case.youth if access.identity else None
+
+
+@dataclass(frozen=True)
+class CaseContent:
+    """What the case says about the youth: withheld until rule 16 lets the viewer read it."""
+
+    reason: str
+    risk_factors: list[Factor]
+    protective_factors: list[Factor]
+    closure_outcome: str
+
+
+def case_content(access: CaseAccess) -> CaseContent | None:
+    """The reason and the factors, or None for an agency no consent or statutory disclosure
+    covers yet (DESIGN rule 16): such an agency sees the pseudonym, status and meeting times."""
+    if not access.content:
+        return None
+    case = access.case
+    return CaseContent(
+        reason=case.reason,
+        risk_factors=list(case.risk_factors.all()),
+        protective_factors=list(case.protective_factors.all()),
+        closure_outcome=case.closure_outcome,
+    )
+
+
+def content_case_ids(
+    cases: Iterable[Case], agencies_of: Callable[[Case], Iterable[int]]
+) -> set[int]:
+    """Of these cases, those whose content (rule 16) the agencies ``agencies_of`` gives for each
+    may read now: for pages that show many cases outside ``case_open`` (meetings, start page).
+    Grants are read afresh, in a fixed number of queries whatever the number of cases."""
+    case_list = list(cases)
+    facts = case_policy_facts({c.pk for c in case_list})
+    now = timezone.now()
+    return {
+        c.pk
+        for c in case_list
+        if content_decision(
+            agencies_of(c), raising_agency_id=c.raising_agency_id, at=now, grants=facts[c.pk][1]
+        )
+    }

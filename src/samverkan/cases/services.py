@@ -32,9 +32,14 @@ from samverkan.cases.models import (
     Status,
     Youth,
 )
-from samverkan.cases.policy import Viewer, identity_decision, identity_shared_with_team
+from samverkan.cases.policy import (
+    Viewer,
+    identity_decision,
+    identity_shared_with_team,
+    may_leave_awaiting_consent,
+)
 from samverkan.cases.screening import screen
-from samverkan.cases.selectors import grants_for
+from samverkan.cases.selectors import grants_for, policy_facts
 from samverkan.lib import personnummer
 from samverkan.lib.fields import search_hash
 from samverkan.organisations.models import (
@@ -169,6 +174,12 @@ def guardian_add(
             case_id=case.pk,
             details={"has_custody": has_custody},
         )
+        if has_custody:
+            # A custodian the case's consents were drawn up without must sign them too before
+            # they cover anything new (DESIGN rule 2, docs/decisions.md D23).
+            from samverkan.consent.services import guardian_joins_consents
+
+            guardian_joins_consents(actor=actor, link=link)
     return guardian
 
 
@@ -318,6 +329,28 @@ def case_transition(
                 % {
                     "from": Status(locked.status).label,
                     "to": Status(to).label if to in Status.values else to,
+                }
+            )
+        if (
+            locked.status == Status.AWAITING_CONSENT
+            and to != Status.CLOSED
+            and not may_leave_awaiting_consent(
+                team_agency_ids=locked.team.filter(removed_at__isnull=True).values_list(
+                    "agency_id", flat=True
+                ),
+                raising_agency_id=locked.raising_agency_id,
+                consents=policy_facts(locked)[0],
+                at=timezone.now(),
+            )
+        ):
+            raise ValidationError(
+                {
+                    "to": [
+                        _(
+                            "The case stays “Awaiting consent” until a consent is active: other "
+                            "agencies than the one that raised it are on its team."
+                        )
+                    ]
                 }
             )
         if to == Status.ACTIVE_PLAN and not Goal.objects.filter(plan__case=locked).exists():

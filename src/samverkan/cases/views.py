@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.accounts.models import User
 from samverkan.cases import lists, rules, selectors, services
+from samverkan.cases.activity import dormant_cases
 from samverkan.cases.forms import (
     CategoryForm,
     ConcernForm,
@@ -55,9 +60,19 @@ def _raise_choices(user: User) -> list[tuple[str, str]]:
 @require_GET
 def case_list_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
-    coordinated = CollaborationGroup.objects.filter(
-        members__user=user, members__role=GroupRole.COORDINATOR
-    ).distinct()
+    coordinated = list(
+        CollaborationGroup.objects.filter(
+            members__user=user, members__role=GroupRole.COORDINATOR
+        ).distinct()
+    )
+    # How many of each coordinated group's open cases have gone quiet: one query for all.
+    quiet = Counter(
+        dormant_cases(timezone.now())
+        .filter(group__in=coordinated)
+        .values_list("group_id", flat=True)
+    )
+    for group in coordinated:
+        group.dormant_count = quiet.get(group.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "cases/case_list.html",
@@ -164,8 +179,7 @@ def _case_page(
         "entries": [(view, notes.explanations.get(view.entry.pk, "")) for view in listing.visible],
         "notes": notes,
         "team": [m for m in case.team.all() if m.removed_at is None],
-        "risk_factors": list(case.risk_factors.all()),
-        "protective_factors": list(case.protective_factors.all()),
+        "content": selectors.case_content(access),
         "guardians": guardians,
         "concerns": selectors.concern_reports(access),
         "can_acknowledge": rules.can_acknowledge_concern_ids(access.viewer.agency_ids),
@@ -405,10 +419,16 @@ def team_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpRespo
 def group_index_view(request: HttpRequest, group_pk: int) -> HttpResponse:
     user = acting_user(request)
     group = selectors.group_for_coordinator(viewer=user, pk=group_pk)
+    rows = selectors.case_index(viewer=user, group=group)
     return render(
         request,
         "cases/case_index.html",
-        {"group": group, "rows": selectors.case_index(viewer=user, group=group)},
+        {
+            "group": group,
+            "rows": rows,
+            "dormant_count": sum(1 for row in rows if row.dormant_since),
+            "dormant_days": settings.CASE_DORMANT_DAYS,
+        },
     )
 
 

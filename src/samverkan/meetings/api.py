@@ -54,6 +54,14 @@ class AgendaItemOut(Schema):
     order: int
     case_id: int
     pseudonym: str = Field(description="The case appears at meetings only by pseudonym.")
+    content_withheld: bool = Field(
+        description="True while no consent or recorded statutory disclosure covers the caller's "
+        "agencies for the case (DESIGN rule 16): minutes are then empty and actions left out."
+    )
+    discussed_anonymously: bool = Field(
+        description="The youth was discussed without a consent covering the group: only that "
+        "is recorded, never minutes or decisions."
+    )
     minutes: str
     actions: list[ActionOut]
 
@@ -155,6 +163,8 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> MeetingDetailOut:
                 order=row.item.order,
                 case_id=row.item.case_id,
                 pseudonym=row.pseudonym,
+                content_withheld=not row.content,
+                discussed_anonymously=row.discussed_anonymously,
                 minutes=row.minutes,
                 actions=[
                     ActionOut(

@@ -60,6 +60,9 @@ class AgendaItem(models.Model):
     minutes_enc = models.TextField(blank=True)
     minutes_revision = models.PositiveIntegerField(default=0)
     minutes_recorded_at = models.DateTimeField(null=True, blank=True)
+    # Rule 16: the youth was discussed without a consent covering the group. That it happened is
+    # recorded; what was said is not (no minutes, no decisions).
+    discussed_anonymously_at = models.DateTimeField(null=True, blank=True)
 
     minutes: Encrypted[AgendaItem] = Encrypted("minutes_enc", optional=True)
 
@@ -68,7 +71,13 @@ class AgendaItem(models.Model):
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "case"], name="agenda_case_once_per_meeting")
+            models.UniqueConstraint(
+                fields=["meeting", "case"], name="agenda_case_once_per_meeting"
+            ),
+            models.CheckConstraint(
+                condition=Q(discussed_anonymously_at__isnull=True) | Q(minutes_enc=""),
+                name="agenda_anonymous_without_minutes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from samverkan.audit.models import Outcome
 from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
+from samverkan.cases.selectors import content_case_ids
 from samverkan.meetings import rules
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting
 from samverkan.meetings.rules import Seat
@@ -136,13 +137,22 @@ class ActionRow:
 
 @dataclass
 class AgendaRow:
+    """One case on the agenda. ``content`` False (rule 16: no consent or statutory disclosure
+    covers the viewer's agencies for this case) leaves the pseudonym alone: no minutes and no
+    decisions, not even that there are some."""
+
     item: AgendaItem
     pseudonym: str
     actions: list[ActionRow] = field(default_factory=list)
+    content: bool = True
 
     @property
     def minutes(self) -> str:
-        return self.item.minutes
+        return self.item.minutes if self.content else ""
+
+    @property
+    def discussed_anonymously(self) -> bool:
+        return self.item.discussed_anonymously_at is not None
 
 
 @dataclass
@@ -178,10 +188,13 @@ def meeting_open(*, viewer: User, pk: int) -> MeetingView:
     )
     access = _access(viewer, meeting)
     seat = access.seat
+    items = list(access.meeting.agenda.all())
+    covered = content_case_ids([item.case for item in items], lambda _case: seat.agency_ids)
     agenda = [
         AgendaRow(
             item=item,
             pseudonym=item.case.youth.pseudonym,
+            content=item.case_id in covered,
             actions=[
                 ActionRow(
                     action=action,
@@ -189,9 +202,11 @@ def meeting_open(*, viewer: User, pk: int) -> MeetingView:
                     may_mark_done=rules.seat_may_change_status(seat, action, ActionStatus.DONE),
                 )
                 for action in item.actions.all()
-            ],
+            ]
+            if item.case_id in covered
+            else [],
         )
-        for item in access.meeting.agenda.all()
+        for item in items
     ]
     with transaction.atomic():
         audit_record(
@@ -203,12 +218,12 @@ def meeting_open(*, viewer: User, pk: int) -> MeetingView:
         audit_record_many(
             action="meeting.minutes_viewed",
             actor=viewer,
-            subjects=[_subject(row.item) for row in agenda if row.item.minutes_enc],
+            subjects=[_subject(row.item) for row in agenda if row.minutes],
         )
         audit_record_many(
             action="meeting.agenda_item_viewed",
             actor=viewer,
-            subjects=[_subject(row.item) for row in agenda if not row.item.minutes_enc],
+            subjects=[_subject(row.item) for row in agenda if not row.minutes],
         )
         audit_record_many(
             action="meeting.action_viewed",
@@ -315,6 +330,14 @@ def actions_for(*, viewer: User) -> list[MyAction]:
         )
         .order_by("due_date", "pk")
     )
+    # Rule 16: an action whose case no consent covers for the viewer's agencies stays hidden,
+    # even from the person it names (they read it once a consent covers them).
+    seats: dict[int, set[int]] = {}
+    for group_id, agency_id in _groups_of(viewer).values_list("group_id", "agency_id"):
+        seats.setdefault(group_id, set()).add(agency_id)
+    covered = content_case_ids(
+        [a.agenda_item.case for a in actions], lambda case: seats.get(case.group_id, set())
+    )
     rows = [
         MyAction(
             action=a,
@@ -323,6 +346,7 @@ def actions_for(*, viewer: User) -> list[MyAction]:
             starts_at=a.agenda_item.meeting.starts_at,
         )
         for a in actions
+        if a.agenda_item.case_id in covered
     ]
     with transaction.atomic():
         audit_record_many(

@@ -1,8 +1,10 @@
 """Every write to meetings. Each function runs in one transaction and audits inside it.
 
-Minutes and action text are read by every member of the group, from every agency, so they are
-always screened for the youth's and guardians' names and for identity numbers: at a meeting the
-case is known only by its pseudonym (DESIGN rule 6).
+Minutes and action text are read by every member of the group whose agency a consent or a
+statutory disclosure covers for the case (DESIGN rule 16), so they are always screened for the
+youth's and guardians' names and for identity numbers: at a meeting the case is known only by
+its pseudonym (DESIGN rule 6). Where no agency of the group besides the raising one is covered,
+the youth can be discussed only anonymously, and only that it happened is recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
+from samverkan.cases.policy import content_decision, discussion_is_anonymous
+from samverkan.cases.selectors import grants_for
 from samverkan.cases.services import screen_case_text
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.meetings import rules
@@ -110,7 +114,11 @@ def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
     _require_coordinator(actor, item.meeting.group)
     with transaction.atomic():
         locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
-        if locked.minutes_enc or locked.actions.exists():
+        if (
+            locked.minutes_enc
+            or locked.discussed_anonymously_at is not None
+            or locked.actions.exists()
+        ):
             raise ValidationError(
                 _("An item with minutes or decisions stays on the agenda of the meeting.")
             )
@@ -175,11 +183,90 @@ def attendance_record(
     return list(Attendance.objects.filter(meeting=meeting))
 
 
+def _require_content_allowed(
+    actor: User, item: AgendaItem, field: str, responsible_agency: Agency | None = None
+) -> None:
+    """Rule 16 for what a meeting records about a case: nothing while the discussion is
+    anonymous, nothing by a coordinator whose agency could not read it back, and no decision
+    for an agency that could not read it."""
+    case = item.case
+    now = timezone.now()
+    grants = grants_for(case)
+    group_agencies = GroupMembership.objects.filter(group_id=item.meeting.group_id).values_list(
+        "agency_id", flat=True
+    )
+    if item.discussed_anonymously_at is not None or discussion_is_anonymous(
+        group_agencies, raising_agency_id=case.raising_agency_id, at=now, grants=grants
+    ):
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "No consent covers the group for this youth: record that the youth was "
+                        "discussed anonymously, without minutes or decisions."
+                    )
+                ]
+            }
+        )
+    seat = rules.seat_in(actor, item.meeting.group)
+    if not content_decision(
+        seat.agency_ids, raising_agency_id=case.raising_agency_id, at=now, grants=grants
+    ):
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "No consent covers your agency for this youth, so you cannot record "
+                        "minutes or decisions about them."
+                    )
+                ]
+            }
+        )
+    if responsible_agency is not None and not content_decision(
+        (responsible_agency.pk,), raising_agency_id=case.raising_agency_id, at=now, grants=grants
+    ):
+        raise ValidationError(
+            {
+                "responsible": [
+                    _(
+                        "No consent covers the responsible agency for this youth: it could "
+                        "not read the decision."
+                    )
+                ]
+            }
+        )
+
+
+def anonymous_discussion_record(*, actor: User, item: AgendaItem) -> AgendaItem:
+    """Record that the youth was discussed anonymously (rule 16): the fact and when, no content.
+    Only an item with nothing recorded on it, so no minutes hide behind the mark."""
+    _require_coordinator(actor, item.meeting.group)
+    with transaction.atomic():
+        locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        if locked.minutes_enc or locked.actions.exists():
+            raise ValidationError(
+                _("An item with minutes or decisions was not discussed anonymously.")
+            )
+        if locked.discussed_anonymously_at is not None:
+            return locked
+        locked.discussed_anonymously_at = timezone.now()
+        locked.save(update_fields=["discussed_anonymously_at"])
+        audit_record(
+            action="meeting.discussed_anonymously",
+            actor=actor,
+            obj=locked,
+            case_id=locked.case_id,
+            details={"meeting_id": locked.meeting_id},
+        )
+    return locked
+
+
 def minutes_record(*, actor: User, item: AgendaItem, minutes: str) -> AgendaItem:
     """The minutes of one agenda item; recording again replaces them and is audited again."""
     _require_coordinator(actor, item.meeting.group)
     if not item.case.is_open:
         raise ValidationError({"minutes": [_("The case is closed: its minutes cannot change.")]})
+    _require_content_allowed(actor, item, "minutes")
     minutes = minutes.strip()
     if not minutes:
         raise ValidationError({"minutes": [_("Write the minutes.")]})
@@ -229,8 +316,14 @@ def action_create(
         )
     if due_date < timezone.localdate(meeting.starts_at):
         raise ValidationError({"due_date": [_("The due date cannot be before the meeting.")]})
+    _require_content_allowed(actor, item, "text", responsible_agency)
     screen_case_text(actor=actor, case=item.case, text=text, field="text")
     with transaction.atomic():
+        locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+        if locked.discussed_anonymously_at is not None:
+            raise ValidationError(
+                {"text": [_("The youth was discussed anonymously: no decisions are recorded.")]}
+            )
         action = Action(
             agenda_item=item,
             responsible_agency=responsible_agency,

@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/agenda/", views.agenda_add_view, name="agenda_add"),
     path("<int:pk>/agenda/<int:item_pk>/remove/", views.agenda_remove_view, name="agenda_remove"),
     path("<int:pk>/agenda/<int:item_pk>/minutes/", views.minutes_view, name="minutes"),
+    path(
+        "<int:pk>/agenda/<int:item_pk>/anonymous/",
+        views.anonymous_discussion_view,
+        name="anonymous",
+    ),
     path("<int:pk>/agenda/<int:item_pk>/actions/", views.action_add_view, name="action_add"),
     path("<int:pk>/attendance/", views.attendance_view, name="attendance"),
     path(

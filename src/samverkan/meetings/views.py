@@ -255,6 +255,19 @@ def minutes_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 
 @require_POST
+def anonymous_discussion_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    user, access = _managed(request, pk)
+    item = selectors.agenda_item_get(access, item_pk)
+    try:
+        services.anonymous_discussion_record(actor=user, item=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The anonymous discussion has been recorded, without content."))
+    return redirect("meetings:detail", pk=pk)
+
+
+@require_POST
 def action_add_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     user, access = _managed(request, pk)
     item = selectors.agenda_item_get(access, item_pk)

@@ -25,7 +25,10 @@ def may_edit_plan_ids(agency_ids: frozenset[int], case: Case) -> bool:
 
 
 def may_edit_plan(user: User | AnonymousUser, case: Case) -> bool:
-    return may_edit_plan_ids(case_rules.team_agency_ids(user, case), case)
+    """For the services: the team, and only agencies rule 16 lets read the plan."""
+    return may_edit_plan_ids(
+        case_rules.team_agency_ids(user, case), case
+    ) and case_rules.may_read_content(user, case)
 
 
 def may_write_intervention_for_ids(agency_ids: frozenset[int], case: Case, agency_id: int) -> bool:
@@ -39,4 +42,6 @@ def may_change_intervention_ids(
 
 
 def may_write_intervention_for(user: User | AnonymousUser, case: Case, agency_id: int) -> bool:
-    return case_rules.may_write_for(user, case, agency_id)
+    return case_rules.may_write_for(user, case, agency_id) and case_rules.may_read_content(
+        user, case
+    )

@@ -58,10 +58,14 @@ class PlanView:
     goals: list[Goal]
     interventions: list[Intervention]
     follow_ups: list[FollowUpDate]
+    # Rule 16: the viewer's agency is not covered yet, so nothing of the plan is shown.
+    withheld: bool = False
 
     @property
     def may_edit(self) -> bool:
-        return rules.may_edit_plan_ids(self.access.viewer.agency_ids, self.access.case)
+        return not self.withheld and rules.may_edit_plan_ids(
+            self.access.viewer.agency_ids, self.access.case
+        )
 
     @property
     def by_agency(self) -> list[AgencyInterventions]:
@@ -92,6 +96,8 @@ def _subjects(
 
 
 def _load(access: CaseAccess) -> ActionPlan | None:
+    if not access.content:
+        return None
     plan = _plan_queryset().filter(case=access.case).first()
     if plan is not None:
         plan.case = access.case  # already loaded with its team; spares the services a query
@@ -101,7 +107,14 @@ def _load(access: CaseAccess) -> ActionPlan | None:
 def plan_for_team(access: CaseAccess) -> PlanView:
     plan = _load(access)
     if plan is None:
-        return PlanView(access=access, plan=None, goals=[], interventions=[], follow_ups=[])
+        return PlanView(
+            access=access,
+            plan=None,
+            goals=[],
+            interventions=[],
+            follow_ups=[],
+            withheld=not access.content,
+        )
     goals = list(plan.goals.all())
     interventions = list(plan.interventions.all())
     with transaction.atomic():
@@ -120,7 +133,10 @@ def plan_for_team(access: CaseAccess) -> PlanView:
 
 
 def plan_of(access: CaseAccess) -> ActionPlan | None:
-    """The plan row alone, for a write; nothing in it is shown, so nothing is audited."""
+    """The plan row alone, for a write; nothing in it is shown, so nothing is audited. None for
+    a viewer rule 16 keeps from the plan: who may not read it does not change it either."""
+    if not access.content:
+        return None
     plan = ActionPlan.objects.filter(case=access.case).first()
     if plan is not None:
         plan.case = access.case
@@ -128,6 +144,8 @@ def plan_of(access: CaseAccess) -> ActionPlan | None:
 
 
 def goal_for_team(access: CaseAccess, goal_pk: int) -> Goal | None:
+    if not access.content:
+        return None
     goal = Goal.objects.select_related("plan").filter(plan__case=access.case, pk=goal_pk).first()
     if goal is None:
         return None
@@ -138,6 +156,8 @@ def goal_for_team(access: CaseAccess, goal_pk: int) -> Goal | None:
 
 
 def intervention_for_team(access: CaseAccess, intervention_pk: int) -> Intervention | None:
+    if not access.content:
+        return None
     intervention = (
         Intervention.objects.select_related("plan", "agency", "responsible_user", "created_by")
         .filter(plan__case=access.case, pk=intervention_pk)
@@ -159,6 +179,8 @@ def intervention_for_team(access: CaseAccess, intervention_pk: int) -> Intervent
 
 def follow_up_of(access: CaseAccess, follow_up_pk: int) -> FollowUpDate | None:
     """A follow-up date holds no personal data; read for a write, not audited."""
+    if not access.content:
+        return None
     follow_up = (
         FollowUpDate.objects.select_related("plan")
         .filter(plan__case=access.case, pk=follow_up_pk)

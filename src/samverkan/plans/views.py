@@ -55,7 +55,7 @@ def _intervention_form(access: CaseAccess, data: Any = None) -> InterventionForm
 def _open_for_change(request: HttpRequest, pk: int) -> tuple[User, CaseAccess]:
     user = acting_user(request)
     access = case_selectors.case_open(viewer=user, pk=pk)
-    if not rules.may_edit_plan_ids(access.viewer.agency_ids, access.case):
+    if not access.content or not rules.may_edit_plan_ids(access.viewer.agency_ids, access.case):
         raise PermissionDenied
     return user, access
 
