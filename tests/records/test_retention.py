@@ -83,6 +83,7 @@ from tests.consent.conftest import (
     make_consent,
     sign_all,
 )
+from tests.helpers import statutory_conditions
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +187,7 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
         to_agency_id=world.police.pk,
         basis_code="social_to_police_under_21",
         justification=JUSTIFICATION_TEXT,
+        conditions_confirmed=statutory_conditions("social_to_police_under_21"),
     )
     concern_report_add(
         actor=personas.practitioner, case=case, agency=world.avesta_school, reported_on=today

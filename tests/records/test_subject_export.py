@@ -250,8 +250,11 @@ def test_a_number_in_the_query_string_exports_nothing(client_for, personas, cons
 
 
 def test_post_answers_a_zip_attachment(client_for, personas, rich_case):
+    from tests.records.test_subject_export_redaction import export_via_page
+
     c = client_for(personas.auditor, reauth=True)
-    response = c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"})
+    # The number, then the redaction step (issue 19, gap 6), then the archive.
+    response = export_via_page(c, YOUTH_NUMBER)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -388,8 +391,10 @@ def test_without_pango_the_page_says_so_and_nothing_is_audited_as_exported(
 
     monkeypatch.setattr(export, "html_to_pdf", unavailable)
     before = AuditEvent.objects.filter(action="records.subject_exported").count()
+    from tests.records.test_subject_export_redaction import export_via_page
+
     c = client_for(personas.auditor, reauth=True)
-    response = c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"})
+    response = export_via_page(c, YOUTH_NUMBER)
     assert response.status_code == 503
     assert b"install Pango" in response.content
     assert AuditEvent.objects.filter(action="records.subject_exported").count() == before

@@ -16,8 +16,10 @@ from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.services import entry_add, team_add
 from samverkan.consent.services import statutory_disclose
+from samverkan.consent.statutory import BASES
 from samverkan.records import subject_export as export
 from tests.consent.conftest import YOUTH_NUMBER
+from tests.helpers import statutory_conditions
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +81,7 @@ def test_the_export_lists_statutory_disclosures(personas, world, consent_case, a
         to_agency_id=world.police.pk,
         basis_code="social_to_police_under_21",
         justification=JUSTIFICATION,
+        conditions_confirmed=statutory_conditions("social_to_police_under_21"),
     )
     entry = _entries_by_text(personas)[SOCIAL_TEXT]
     assert len(entry["statutory_disclosures"]) == 1, entry
@@ -87,6 +90,10 @@ def test_the_export_lists_statutory_disclosures(personas, world, consent_case, a
     assert disclosed["basis"] == "social_to_police_under_21"
     assert disclosed["justification"] == JUSTIFICATION
     assert disclosed["disclosed_at"]
+    # The provision and the conditions as the person confirmed them, not just the code.
+    basis = next(b for b in BASES if b.code == "social_to_police_under_21")
+    assert disclosed["provision"] == basis.reference
+    assert disclosed["conditions_confirmed"] == [str(c.text) for c in basis.conditions]
 
 
 def test_a_post_without_a_recent_password_exports_nothing(client_for, personas, consent_case):

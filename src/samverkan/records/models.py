@@ -49,3 +49,36 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return f"legal hold on case {self.case_id}"
+
+
+class PartialPurge(models.Model):
+    """A closed case some of whose record types retention has already removed (their own,
+    shorter periods). Its statistics facts are frozen from then on: a rebuild would count the
+    meetings and reports of concern that are gone as never held."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="partial_purge")
+    first_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"partial purge of case {self.case_id}"
+
+
+class DormancyNotice(models.Model):
+    """The coordinator was told that an open case had no activity since ``last_activity_at``.
+
+    One per case and quiet spell: new activity moves the case's last activity on, so a later
+    spell gets its own notice, and the job never tells of the same spell twice."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    last_activity_at = models.DateTimeField()
+    notified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "last_activity_at"], name="dormancy_notice_once_per_spell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"dormancy notice for case {self.case_id}"

@@ -15,8 +15,19 @@ Two kinds of record go:
   signature rests on; and expired login sessions. (The background jobs' own history holds no
   personal data and is pruned daily by the jobs app, ``jobs.prune``.)
 
-The audit log is never pruned here: it is append-only in the database and its chain is what
-proves nothing was altered; the rule is to keep it *at least* ``RETENTION_AUDIT_YEARS``.
+**Per record type**, a closed case loses some of its records before the case as a whole goes:
+journal entries (``RETENTION_JOURNAL_YEARS``), consent documents (``RETENTION_CONSENT_YEARS``),
+reports of concern with the statutory disclosures (``RETENTION_CONCERN_YEARS``) and its meeting
+agenda items with minutes and actions (``RETENTION_MEETING_YEARS``), each after its own period
+since closure; none may exceed ``RETENTION_CASE_YEARS`` (refused at start-up). A record that
+another still rests on waits for it: an entry a statutory disclosure was made from stays as
+long as the disclosure, a consent as long as an entry shown under it. Such a case's statistics
+facts are frozen at its first partial purge (``PartialPurge``), so later builds do not count
+what went as never held.
+
+The audit log is not pruned here: it is append-only in the database and its chain is what
+proves nothing was altered. It is kept ``RETENTION_AUDIT_YEARS`` (at least 5) and then pruned up
+to a signed anchor by its own job, ``audit.prune`` (``samverkan.audit.pruning``).
 
 Each case is purged in its own transaction, together with its ``records.case_purged`` audit
 event, so a failure leaves the cases before it purged, the failing one whole, and the run goes
@@ -32,6 +43,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -74,13 +86,22 @@ from samverkan.notifications.kinds import KINDS, Param
 from samverkan.notifications.models import Notification
 from samverkan.plans.models import ActionPlan, FollowUpDate, Goal, Intervention
 from samverkan.records import rules
-from samverkan.records.models import LegalHold, LogReview
+from samverkan.records.models import LegalHold, LogReview, PartialPurge
 from samverkan.stats.facts import facts_refresh
 
 if TYPE_CHECKING:
     from samverkan.accounts.models import User
 
 logger = logging.getLogger("samverkan.records")
+
+
+class RecordType(StrEnum):
+    """The record types of a closed case with a period of their own."""
+
+    JOURNAL = "journal"
+    CONSENT = "consent"
+    CONCERN = "concern"
+    MEETING = "meeting"
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,14 @@ class RetentionRules:
     notification_days: int
     portal_code_days: int
     eid_order_days: int
+    journal_years: int = 5
+    consent_years: int = 5
+    concern_years: int = 5
+    meeting_years: int = 5
+
+    def type_years(self, kind: RecordType) -> int:
+        # Never past the case's own period: the case holds its records.
+        return min(self.case_years, getattr(self, f"{kind.value}_years"))
 
     @classmethod
     def from_settings(cls) -> RetentionRules:
@@ -103,6 +132,10 @@ class RetentionRules:
             notification_days=settings.RETENTION_NOTIFICATION_DAYS,
             portal_code_days=settings.RETENTION_PORTAL_CODE_DAYS,
             eid_order_days=settings.RETENTION_EID_ORDER_DAYS,
+            journal_years=settings.RETENTION_JOURNAL_YEARS,
+            consent_years=settings.RETENTION_CONSENT_YEARS,
+            concern_years=settings.RETENTION_CONCERN_YEARS,
+            meeting_years=settings.RETENTION_MEETING_YEARS,
         )
 
 
@@ -127,6 +160,15 @@ class RetentionPlan:
     case_records: dict[str, int]
     # Short-lived rows past their period, per record type.
     expired_records: dict[str, int]
+    # Per record type (``RecordType``) of the cases not yet due as a whole: the cut-off, the
+    # cases with such records past it, and the rows that would go (per ``app.model``).
+    type_cutoffs: dict[str, datetime] = field(default_factory=dict)
+    type_case_ids: dict[str, list[int]] = field(default_factory=dict)
+    type_records: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def partial_case_ids(self) -> list[int]:
+        return sorted({pk for ids in self.type_case_ids.values() for pk in ids})
 
 
 @dataclass
@@ -137,6 +179,9 @@ class RetentionReport:
     failed_case_ids: list[int] = field(default_factory=list)
     # What actually went (or, in a dry run, would go), per record type.
     removed: dict[str, int] = field(default_factory=dict)
+    # Of that, what went by the per-type periods, per ``RecordType`` then ``app.model``.
+    removed_by_type: dict[str, dict[str, int]] = field(default_factory=dict)
+    partially_purged_case_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -327,6 +372,140 @@ def _due_cases(cutoff: datetime) -> tuple[list[int], list[int]]:
     return [pk for pk in ids if pk not in held], sorted(held)
 
 
+# --- Record types with periods of their own --------------------------------------------------
+
+# The order types are removed in: what rests on a record goes before it.
+_TYPE_ORDER = (RecordType.CONCERN, RecordType.JOURNAL, RecordType.CONSENT, RecordType.MEETING)
+
+
+def _type_cutoffs(rules: RetentionRules, now: datetime) -> dict[RecordType, datetime]:
+    return {kind: years_before(now, rules.type_years(kind)) for kind in _TYPE_ORDER}
+
+
+def _due_types(closed_at: datetime, cutoffs: dict[RecordType, datetime]) -> frozenset[RecordType]:
+    return frozenset(kind for kind, cutoff in cutoffs.items() if closed_at <= cutoff)
+
+
+def _type_querysets(
+    ids: list[int], due: frozenset[RecordType]
+) -> dict[RecordType, list[QuerySet[models.Model]]]:
+    """Per due type, its rows in these cases, children first. Built just before they are
+    counted or deleted: ids a later delete would lose the link to are read now."""
+    out: dict[RecordType, list[QuerySet[models.Model]]] = {}
+    statutory = StatutoryDisclosure.objects.filter(entry__case_id__in=ids)
+    entries = Entry.objects.filter(case_id__in=ids)
+    if RecordType.CONCERN not in due:
+        # The entry a statutory disclosure was made from is what was disclosed: it stays as
+        # long as the record of the disclosure.
+        entries = entries.exclude(pk__in=statutory.values("entry_id"))
+    if RecordType.CONCERN in due:
+        out[RecordType.CONCERN] = [
+            # The "shown to" rows of a statutory disclosure are part of its record.
+            Disclosure.objects.filter(statutory__in=statutory.values("pk")),
+            StatutoryDisclosure.objects.filter(entry__case_id__in=ids),
+            ConcernReport.objects.filter(case_id__in=ids),
+        ]
+    if RecordType.JOURNAL in due:
+        going = list(entries.values_list("pk", flat=True))
+        out[RecordType.JOURNAL] = [
+            Disclosure.objects.filter(entry_id__in=going),
+            EntryVersion.objects.filter(entry_id__in=going),
+            Entry.objects.filter(pk__in=going),
+        ]
+    if RecordType.CONSENT in due:
+        resting = Disclosure.objects.filter(consent__case_id__in=ids)
+        if RecordType.JOURNAL in due:
+            resting = resting.exclude(entry_id__in=entries.values("pk"))
+        # A consent is the basis of every entry shown under it: it stays while one does.
+        consent_ids = list(
+            Consent.objects.filter(case_id__in=ids)
+            .exclude(pk__in=resting.values("consent_id"))
+            .values_list("pk", flat=True)
+        )
+        signatures = ConsentSignature.objects.filter(signer__consent_id__in=consent_ids)
+        evidence_ids = [pk for pk in signatures.values_list("evidence_id", flat=True) if pk]
+        references = [ref for ref in signatures.values_list("eid_reference", flat=True) if ref]
+        out[RecordType.CONSENT] = [
+            ConsentWithdrawal.objects.filter(consent_id__in=consent_ids),
+            ConsentSignature.objects.filter(signer__consent_id__in=consent_ids),
+            EvidenceFile.objects.filter(pk__in=evidence_ids),
+            EidOrder.objects.filter(reference__in=references),
+            ConsentReminder.objects.filter(consent_id__in=consent_ids),
+            RequiredSigner.objects.filter(consent_id__in=consent_ids),
+            Notification.objects.filter(params__consent__in=consent_ids)
+            if consent_ids
+            else Notification.objects.none(),
+            Consent.objects.filter(pk__in=consent_ids),
+        ]
+    if RecordType.MEETING in due:
+        out[RecordType.MEETING] = [
+            Action.objects.filter(agenda_item__case_id__in=ids),
+            AgendaItem.objects.filter(case_id__in=ids),
+        ]
+    return out
+
+
+def _partial_candidates(
+    cutoffs: dict[RecordType, datetime], case_cutoff: datetime
+) -> dict[frozenset[RecordType], list[int]]:
+    """Closed cases, not held and not yet due as a whole, grouped by the set of their types
+    past its period (a handful of groups, whatever the number of cases)."""
+    earliest = max(cutoffs.values())
+    rows = (
+        Case.objects.filter(status=Status.CLOSED, closed_at__lte=earliest, legal_hold__isnull=True)
+        .exclude(closed_at__lte=case_cutoff)
+        .order_by("pk")
+        .values_list("pk", "closed_at")
+    )
+    groups: dict[frozenset[RecordType], list[int]] = {}
+    for pk, closed_at in rows:
+        if closed_at is None:  # a closed case always has it; the column allows NULL
+            continue
+        due = _due_types(closed_at, cutoffs)
+        if due:
+            groups.setdefault(due, []).append(pk)
+    return groups
+
+
+def _plan_types(
+    cutoffs: dict[RecordType, datetime], case_cutoff: datetime
+) -> tuple[dict[str, list[int]], dict[str, dict[str, int]]]:
+    case_ids: dict[str, set[int]] = {}
+    records: dict[str, Counter[str]] = {}
+    for due, ids in _partial_candidates(cutoffs, case_cutoff).items():
+        for kind, querysets in _type_querysets(ids, due).items():
+            for queryset in querysets:
+                n = queryset.count()
+                if n:
+                    records.setdefault(kind.value, Counter())[_label(queryset.model)] += n
+                path = _CASE_PATH.get(queryset.model)
+                if n and path:
+                    ids_with_rows = queryset.values_list(path, flat=True).distinct()
+                    case_ids.setdefault(kind.value, set()).update(ids_with_rows)
+    return (
+        {kind: sorted(ids) for kind, ids in case_ids.items()},
+        {kind: dict(counts) for kind, counts in records.items()},
+    )
+
+
+# How each type's rows lead to their case (the files, e-ID orders and notifications go with a
+# consent, which names the case already).
+_CASE_PATH: dict[type[models.Model], str] = {
+    Disclosure: "entry__case_id",
+    StatutoryDisclosure: "entry__case_id",
+    ConcernReport: "case_id",
+    EntryVersion: "entry__case_id",
+    Entry: "case_id",
+    ConsentWithdrawal: "consent__case_id",
+    ConsentSignature: "signer__consent__case_id",
+    ConsentReminder: "consent__case_id",
+    RequiredSigner: "consent__case_id",
+    Consent: "case_id",
+    Action: "agenda_item__case_id",
+    AgendaItem: "case_id",
+}
+
+
 # --- Short-lived records ---------------------------------------------------------------------
 
 
@@ -354,6 +533,8 @@ def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
     cutoff = years_before(now, rules.case_years)
     due, held = _due_cases(cutoff)
     case_records = _count(_case_querysets(_scope(due))) if due else {}
+    type_cutoffs = _type_cutoffs(rules, now)
+    type_case_ids, type_records = _plan_types(type_cutoffs, cutoff)
     return RetentionPlan(
         now=now,
         rules=rules,
@@ -362,6 +543,9 @@ def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
         held_case_ids=held,
         case_records=case_records,
         expired_records=_count(_expired_querysets(rules, now)),
+        type_cutoffs={kind.value: moment for kind, moment in type_cutoffs.items()},
+        type_case_ids=type_case_ids,
+        type_records=type_records,
     )
 
 
@@ -409,6 +593,63 @@ def case_purge(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
     return dict(removed)
 
 
+def case_records_purge(
+    *, case_id: int, now: datetime, case_cutoff: datetime
+) -> dict[str, dict[str, int]] | None:
+    """Remove the record types of one closed case that are past their own periods, in one
+    transaction with its audit event. Returns the rows removed per type and ``app.model``, or
+    ``None`` when nothing went (the case is on hold, reopened, purged, or holds no such rows).
+
+    What is due is worked out again here, under the case's lock, not taken from the plan.
+    """
+    rules = RetentionRules.from_settings()
+    cutoffs = _type_cutoffs(rules, now)
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update()
+            .filter(pk=case_id, status=Status.CLOSED, closed_at__gt=case_cutoff)
+            .first()
+        )
+        if case is None or case.closed_at is None:
+            return None
+        if LegalHold.objects.filter(case_id=case_id).exists():
+            return None
+        due = _due_types(case.closed_at, cutoffs)
+        if not due:
+            return None
+        if not PartialPurge.objects.filter(case_id=case_id).exists():
+            # The figures keep the case as it was: refreshed once more, then frozen.
+            facts_refresh(case_ids=[case_id])
+            PartialPurge.objects.create(case_id=case_id, first_at=now)
+        removed: dict[str, dict[str, int]] = {}
+        for kind, querysets in _type_querysets([case_id], due).items():
+            went: Counter[str] = Counter()
+            for queryset in querysets:
+                _total, per_model = queryset.delete()
+                went.update({label.lower(): n for label, n in per_model.items() if n})
+            if went:
+                removed[kind.value] = dict(went)
+        if not removed:
+            # Nothing of a due type was left: no event, and the mark stays (harmless).
+            return None
+        audit_record(
+            action="records.case_records_purged",
+            object_type="cases.case",
+            object_id=case_id,
+            case_id=case_id,
+            legal_basis="retention",
+            details={
+                "types": sorted(removed),
+                **{
+                    f"{kind}__{label.replace('.', '_')}": n
+                    for kind, counts in sorted(removed.items())
+                    for label, n in sorted(counts.items())
+                },
+            },
+        )
+    return removed
+
+
 def expired_purge(*, now: datetime) -> dict[str, int]:
     """Remove the short-lived records past their period, audited as one event."""
     rules = RetentionRules.from_settings()
@@ -436,7 +677,11 @@ def retention_run(*, dry_run: bool, now: datetime | None = None) -> RetentionRep
     plan = retention_plan(now=now)
     report = RetentionReport(plan=plan, dry_run=dry_run)
     if dry_run:
-        report.removed = dict(Counter(plan.case_records) + Counter(plan.expired_records))
+        typed: Counter[str] = Counter()
+        for counts in plan.type_records.values():
+            typed.update(counts)
+        report.removed = dict(Counter(plan.case_records) + Counter(plan.expired_records) + typed)
+        report.removed_by_type = {kind: dict(c) for kind, c in plan.type_records.items()}
         return report
     removed: Counter[str] = Counter()
     for case_id in plan.due_case_ids:
@@ -451,6 +696,20 @@ def retention_run(*, dry_run: bool, now: datetime | None = None) -> RetentionRep
         if went is not None:
             report.purged_case_ids.append(case_id)
             removed.update(went)
+    by_type: dict[str, Counter[str]] = {}
+    for case_id in plan.partial_case_ids:
+        try:
+            parts = case_records_purge(case_id=case_id, now=plan.now, case_cutoff=plan.case_cutoff)
+        except Exception as exc:
+            logger.error("retention: case %s records not purged (%s)", case_id, type(exc).__name__)
+            report.failed_case_ids.append(case_id)
+            continue
+        if parts:
+            report.partially_purged_case_ids.append(case_id)
+            for kind, counts in parts.items():
+                by_type.setdefault(kind, Counter()).update(counts)
+                removed.update(counts)
+    report.removed_by_type = {kind: dict(c) for kind, c in by_type.items()}
     removed.update(expired_purge(now=plan.now))
     report.removed = dict(removed)
     return report

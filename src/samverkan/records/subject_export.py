@@ -20,6 +20,14 @@ What is left out, and why (docs/operations.md §9 says the same to the operator)
   custody nor is asked to sign a consent, even the child's name and pseudonym and the case's
   access log (as the guardian portal shows only the cases where they are a signer).
 
+Before release, what secrecy may protect is offered for redaction (issue 19, gap 6; OSL
+26 kap. 5 §, and the secrecy of other persons and agencies): the identity of whoever made a
+report of concern (redacted unless the preparer chooses otherwise), the other persons named
+(guardians, in a youth's export) and the journal entries of agencies other than the preparer's.
+The preparer chooses which to redact, each with a reason; the archive then shows
+``[redacted: reason]`` in their place, and the choices are audited with the export, in the same
+transaction. The command line applies the default (the reporter's identity).
+
 Only auditors (the data-protection officer) make an export from the web, and the command line
 (``samverkan subject-export``) runs as the operator. Each export writes
 ``records.subject_exported`` for the person and each of their cases, in the same transaction
@@ -37,14 +45,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, Count, F, Max, Prefetch, Q, When
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from samverkan.audit.models import AuditEvent
 from samverkan.audit.services import Subject, audit_record_many
@@ -235,6 +243,9 @@ def _case_json(case: Case, *, now: datetime, files: dict[str, bytes]) -> dict[st
             {
                 "to_agency": sd.to_agency.name,
                 "basis": sd.basis_code,
+                # The provision as cited, and the conditions as confirmed, when it was made.
+                "provision": sd.reference,
+                "conditions_confirmed": [c.get("text", "") for c in sd.conditions_confirmed],
                 "justification": sd.justification,
                 "disclosed_at": _t(sd.disclosed_at),
             }
@@ -308,6 +319,7 @@ def _case_json(case: Case, *, now: datetime, files: dict[str, bytes]) -> dict[st
         ],
         "concern_reports": [
             {
+                "id": r.pk,
                 "agency": r.agency.name,
                 "reported_on": _d(r.reported_on),
                 "acknowledged_at": _t(r.acknowledged_at),
@@ -578,6 +590,197 @@ def _collect(identity_number: str, *, language: str) -> _Found | None:
     return found
 
 
+# --- Redaction before release ----------------------------------------------------------------
+
+
+class RedactionReason(models.TextChoices):
+    NOTIFIER = (
+        "notifier",
+        gettext_lazy("Identity of whoever reported a concern (OSL 26 kap. 5 §)"),
+    )
+    THIRD_PARTY = "third_party", gettext_lazy("Another person's circumstances, under secrecy")
+    OTHER_AGENCY = (
+        "other_agency",
+        gettext_lazy("Information from another agency, under its secrecy"),
+    )
+
+
+# The words in the archive, in its language: short, as they stand in the text.
+_MARKER_REASON = {
+    RedactionReason.NOTIFIER: gettext_lazy("the reporter's identity, OSL 26 kap. 5 §"),
+    RedactionReason.THIRD_PARTY: gettext_lazy("secrecy for another person"),
+    RedactionReason.OTHER_AGENCY: gettext_lazy("another agency's secrecy"),
+}
+
+
+class RedactionError(ValueError):
+    """The choices do not fit the items offered (the data changed since, or a forged form)."""
+
+
+@dataclass(frozen=True)
+class RedactionCandidate:
+    """An item of the export that secrecy may protect, offered to the preparer."""
+
+    key: str  # ``concern:<id>``, ``person:<case id>:<n>`` or ``entry:<id>``: ids only
+    kind: str  # "reporter", "person" or "entry"
+    description: str  # what the preparer reads to decide (it is personal data: not logged)
+    suggested: str  # the RedactionReason it would fall under
+    default: bool  # redacted unless the preparer says otherwise
+
+
+def _candidates(found: _Found, *, own_agency: str | None) -> list[RedactionCandidate]:
+    """The items to offer, from the data as collected. ``own_agency`` is the preparer's
+    agency: its own journal is not another agency's information (None: every entry offered)."""
+    youth = found.data.get("youth")
+    if not youth:
+        return []
+    out: list[RedactionCandidate] = []
+    for case in youth["cases"]:
+        for report in case["concern_reports"]:
+            out.append(
+                RedactionCandidate(
+                    key=f"concern:{report['id']}",
+                    kind="reporter",
+                    description=gettext("Report of concern of %(day)s, made by %(agency)s")
+                    % {"day": report["reported_on"], "agency": report["agency"]},
+                    suggested=RedactionReason.NOTIFIER,
+                    default=True,
+                )
+            )
+        for n, person in enumerate(case["guardians"]):
+            out.append(
+                RedactionCandidate(
+                    key=f"person:{case['id']}:{n}",
+                    kind="person",
+                    description=gettext("Guardian named in case %(case)s: %(name)s")
+                    % {"case": case["pseudonym"], "name": person["name"]},
+                    suggested=RedactionReason.THIRD_PARTY,
+                    default=False,
+                )
+            )
+        for entry in case["entries"]:
+            if own_agency is not None and entry["agency"] == own_agency:
+                continue
+            text = entry["versions"][-1]["text"] if entry["versions"] else ""
+            out.append(
+                RedactionCandidate(
+                    key=f"entry:{entry['id']}",
+                    kind="entry",
+                    description=gettext("Journal entry of %(agency)s, %(day)s: %(text)s")
+                    % {
+                        "agency": entry["agency"],
+                        "day": (entry["created_at"] or "")[:10],
+                        "text": text if len(text) <= 160 else f"{text[:160]}…",
+                    },
+                    suggested=RedactionReason.OTHER_AGENCY,
+                    default=False,
+                )
+            )
+    return out
+
+
+def _chosen(
+    candidates: list[RedactionCandidate], redactions: dict[str, str] | None
+) -> dict[str, str]:
+    """key -> reason of what is to be redacted; ``None`` takes the defaults."""
+    if redactions is None:
+        return {c.key: c.suggested for c in candidates if c.default}
+    offered = {c.key for c in candidates}
+    chosen: dict[str, str] = {}
+    for key, reason in redactions.items():
+        if not reason:
+            continue
+        if key not in offered:
+            raise RedactionError("an item to redact is not in the export")
+        if reason not in RedactionReason.values:
+            raise RedactionError("unknown reason for a redaction")
+        chosen[key] = reason
+    return chosen
+
+
+def _redact(data: dict[str, Any], chosen: dict[str, str]) -> None:
+    """Put ``[redacted: reason]`` in place of each chosen item (in the current language)."""
+
+    def marker(reason: str) -> str:
+        return gettext("[redacted: %(reason)s]") % {
+            "reason": _MARKER_REASON[RedactionReason(reason)]
+        }
+
+    youth = data.get("youth")
+    if not youth or not chosen:
+        return
+    for case in youth["cases"]:
+        for report in case["concern_reports"]:
+            reason = chosen.get(f"concern:{report['id']}")
+            if reason:
+                report["agency"] = marker(reason)
+        for n, person in enumerate(case["guardians"]):
+            reason = chosen.get(f"person:{case['id']}:{n}")
+            if not reason:
+                continue
+            name = person["name"]
+            person["name"] = marker(reason)
+            # The same person as a signer of the case's consents, or as the one who withdrew.
+            for consent in case["consents"]:
+                for signer in consent["signers"]:
+                    if signer["name"] == name:
+                        signer["name"] = marker(reason)
+                withdrawal = consent["withdrawal"]
+                if withdrawal is not None and withdrawal["by"] == name:
+                    withdrawal["by"] = marker(reason)
+        for entry in case["entries"]:
+            reason = chosen.get(f"entry:{entry['id']}")
+            if reason:
+                for version in entry["versions"]:
+                    version["text"] = marker(reason)
+
+
+def _subjects(found: _Found) -> list[Subject]:
+    subjects = [Subject("cases.youth", str(found.youth.pk))] if found.youth else []
+    if found.guardian is not None:
+        subjects.append(Subject("cases.guardian", str(found.guardian.pk)))
+    subjects += [Subject("cases.case", str(pk), pk) for pk in sorted(found.case_ids)]
+    return subjects
+
+
+def _audit_not_found(actor: User | None) -> None:
+    with transaction.atomic():
+        audit_record_many(
+            action="records.subject_exported",
+            actor=actor,
+            agency=_auditor_agency(actor),
+            subjects=[Subject("cases.youth", "")],
+            details={"found": False},
+        )
+
+
+def subject_export_review(
+    *, actor: User | None, identity_number: str, language: str = "sv"
+) -> list[RedactionCandidate] | None:
+    """The items of this person's export that secrecy may protect, for the preparer to choose
+    from before release; None when nothing is held (audited as an export that found no one).
+    Reading them is audited (``records.subject_export_prepared``)."""
+    if actor is not None and not can_export_subject_data(actor):
+        raise Http404
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}")
+    found = _collect(identity_number, language=language)
+    if found is None:
+        _audit_not_found(actor)
+        return None
+    agency = _auditor_agency(actor)
+    candidates = _candidates(found, own_agency=agency.name if agency is not None else None)
+    with transaction.atomic():
+        audit_record_many(
+            action="records.subject_export_prepared",
+            actor=actor,
+            agency=agency,
+            subjects=_subjects(found),
+            details={"candidates": len(candidates)},
+        )
+    return candidates
+
+
 def _pdf(found: _Found, *, language: str) -> bytes:
     with translation.override(language):
         # The stylesheet's page footer: .css templates are not scanned for messages.
@@ -600,7 +803,11 @@ def _zip(found: _Found, pdf: bytes) -> bytes:
 
 
 def subject_export(
-    *, actor: User | None, identity_number: str, language: str = "sv"
+    *,
+    actor: User | None,
+    identity_number: str,
+    language: str = "sv",
+    redactions: dict[str, str] | None = None,
 ) -> ExportArchive | None:
     """Everything held about the person with this number, as a ZIP; None when nothing is held.
 
@@ -609,6 +816,10 @@ def subject_export(
     ``lib.pdf.PdfUnavailableError`` when PDFs cannot be made here, before anything is handed
     over (nothing is then audited as exported). An export, and a search that found no one, is
     audited without the number.
+
+    ``redactions`` maps the keys of ``subject_export_review``'s items to a ``RedactionReason``
+    (an empty reason: not redacted); ``None`` redacts the defaults (the reporter's identity).
+    ``RedactionError`` when a key is not offered for this export.
     """
     if actor is not None and not can_export_subject_data(actor):
         raise Http404
@@ -616,21 +827,17 @@ def subject_export(
         raise ValueError(f"language must be one of {LANGUAGES}")
     found = _collect(identity_number, language=language)
     if found is None:
-        with transaction.atomic():
-            audit_record_many(
-                action="records.subject_exported",
-                actor=actor,
-                agency=_auditor_agency(actor),
-                subjects=[Subject("cases.youth", "")],
-                details={"found": False},
-            )
+        _audit_not_found(actor)
         return None
+    agency = _auditor_agency(actor)
+    candidates = _candidates(found, own_agency=agency.name if agency is not None else None)
+    chosen = _chosen(candidates, redactions)
+    with translation.override(language):
+        _redact(found.data, chosen)
     content = _zip(found, _pdf(found, language=language))
     kinds = [k for k, v in ((YOUTH, found.youth), (GUARDIAN, found.guardian)) if v is not None]
-    subjects = [Subject("cases.youth", str(found.youth.pk))] if found.youth else []
-    if found.guardian is not None:
-        subjects.append(Subject("cases.guardian", str(found.guardian.pk)))
-    subjects += [Subject("cases.case", str(pk), pk) for pk in sorted(found.case_ids)]
+    subjects = _subjects(found)
+    redacted = sorted(chosen)
     with transaction.atomic():
         audit_record_many(
             action="records.subject_exported",
@@ -643,6 +850,11 @@ def subject_export(
                 "cases": len(found.case_ids),
                 "files": len(found.files),
                 "language": language,
+                # The redaction decisions, by item id and reason: never the content.
+                "offered": len(candidates),
+                "redactions": len(redacted),
+                "redacted_items": redacted,
+                "redaction_reasons": [chosen[key] for key in redacted],
             },
         )
     stamp = timezone.localdate().isoformat()

@@ -47,3 +47,21 @@ def retention_monthly() -> None:
 
 
 periodic_job(name="records.retention", every=Every.MONTH, at=time(3, 0), task=retention_monthly)
+
+
+# --- Dormant cases ---------------------------------------------------------------------------
+
+
+@task()
+def dormant_cases_daily() -> None:
+    """E-mail coordinators about open cases newly quiet for ``CASE_DORMANT_DAYS`` (once per
+    quiet spell: a missed day is made up by the next, from the data as it is)."""
+    from samverkan.records.dormancy import dormancy_notify
+
+    told = dormancy_notify()
+    logger.info("dormant cases told: %s", told)
+
+
+periodic_job(
+    name="records.dormant_cases", every=Every.DAY, at=time(7, 30), task=dormant_cases_daily
+)

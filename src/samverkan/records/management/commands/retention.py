@@ -30,12 +30,30 @@ def format_report(report: RetentionReport) -> list[str]:
         f"notifications {rules.notification_days} days; "
         f"portal login codes {rules.portal_code_days} days; "
         f"e-ID orders {rules.eid_order_days} days; "
-        f"audit log kept at least {rules.audit_years} years (not pruned)",
+        f"audit log kept {rules.audit_years} years (pruned by: samverkan audit prune)",
         f"cases due: {_ids(plan.due_case_ids)}",
         f"cases on legal hold, kept: {_ids(plan.held_case_ids)}",
+        "record types of closed cases, each after its own period: "
+        + "; ".join(
+            f"{kind} {years} years (closed on or before {plan.type_cutoffs[kind]:%Y-%m-%d})"
+            for kind, years in (
+                ("journal", rules.journal_years),
+                ("consent", rules.consent_years),
+                ("concern", rules.concern_years),
+                ("meeting", rules.meeting_years),
+            )
+            if kind in plan.type_cutoffs
+        ),
     ]
+    for kind in ("journal", "consent", "concern", "meeting"):
+        counts = plan.type_records.get(kind, {})
+        cases = plan.type_case_ids.get(kind, [])
+        total = sum(counts.values())
+        lines.append(f"{kind} records past their period: {total} in cases {_ids(cases)}")
+        lines += [f"  {label}: {n}" for label, n in sorted(counts.items())]
     if not report.dry_run:
         lines.append(f"cases purged: {_ids(report.purged_case_ids)}")
+        lines.append(f"cases partly purged: {_ids(report.partially_purged_case_ids)}")
         if report.failed_case_ids:
             lines.append(f"cases NOT purged (error): {_ids(report.failed_case_ids)}")
     lines.append(f"records that {verb}:")
