@@ -36,6 +36,7 @@ from samverkan.indicators import demo as indicators_demo
 from samverkan.meetings.services import (
     action_create,
     agenda_item_add,
+    anonymous_discussion_record,
     meeting_schedule,
     minutes_record,
 )
@@ -239,11 +240,22 @@ def load() -> None:
     consent_demo.load(
         users=users, agencies=agencies, cases=cases, identity_number=fictional_identity_number
     )
+    _go_on(users, agencies, cases)
+    consent_demo.load_withdrawal(users=users, cases=cases)
     _load_meeting(users, agencies, ave_group)
-    # The 2019 citizen promise of the article, its successor agreement and a situation-picture
-    # series the successor's commitments follow.
+    # The citizen promise of the article (dated relative to today), its successor agreement, the
+    # pupils' drug-use survey the promise follows and a situation-picture series the
+    # successor's commitments follow.
     series = indicators_demo.load(avesta=avesta, editor=users["avtal"])
-    promises_demo.load(avesta=avesta, police_area=lpo, editor=users["avtal"], indicators=[series])
+    survey = indicators_demo.load_drug_survey(avesta=avesta, editor=users["avtal"])
+    promises_demo.load(
+        avesta=avesta,
+        police_area=lpo,
+        editor=users["avtal"],
+        indicators=[series],
+        survey=survey,
+        group=ave_group,
+    )
     # The council's statistics read anonymised facts, built nightly; build them now.
     facts_refresh()
 
@@ -259,11 +271,36 @@ def fictional_identity_number(born: date, serial: int) -> str:
 
 
 @dataclass(frozen=True)
+class Birth:
+    """A youth's age today and birthday. The date of birth follows from today when it is read,
+    so the demo's youths keep their ages, and their groups' age ranges, in any year (issue 19).
+    """
+
+    age: int
+    month: int = 1
+    day: int = 1
+    # Instead of a calendar day: the last birthday was this many days ago, in any year (a
+    # youth who has just reached the signing age must have done so in every year).
+    days_since_birthday: int | None = None
+
+    @property
+    def date(self) -> date:
+        today = timezone.localdate()
+        if self.days_since_birthday is not None:
+            last = today - timedelta(days=self.days_since_birthday)
+            if (last.month, last.day) == (2, 29):
+                last -= timedelta(days=1)
+            return last.replace(year=last.year - self.age)
+        passed = (self.month, self.day) <= (today.month, today.day)
+        return date(today.year - self.age - (0 if passed else 1), self.month, self.day)
+
+
+@dataclass(frozen=True)
 class DemoCase:
     raiser: str
     agency_key: str
     group: str
-    born: date
+    birth: Birth
     serial: int
     name: str
     gender: str
@@ -275,6 +312,10 @@ class DemoCase:
     entries: tuple[tuple[str, str, str, str], ...]  # username, agency key, category code, text
     plan_goal: str = ""  # an action plan with this goal is made before the plan becomes active
 
+    @property
+    def born(self) -> date:
+        return self.birth.date
+
 
 # Fictional youths; every status of the lifecycle occurs. Texts name nobody: the cases are
 # pseudonymous for the other agencies on their teams.
@@ -283,7 +324,7 @@ CASES = (
         "skola",
         "ave-school",
         "ave",
-        date(2012, 4, 17),
+        Birth(14, 4, 17),
         482,
         "Elias Demosson",
         "M",
@@ -307,7 +348,7 @@ CASES = (
         "socialtjanst",
         "ave-social",
         "ave",
-        date(2010, 9, 3),
+        Birth(16, 9, 3),
         213,
         "Saga Exempelsdotter",
         "F",
@@ -322,7 +363,7 @@ CASES = (
         "polis",
         "police",
         "ave",
-        date(2011, 1, 26),
+        Birth(15, days_since_birthday=40),
         655,
         "Noah Provare",
         "M",
@@ -337,7 +378,7 @@ CASES = (
         "fritid",
         "ave-leisure",
         "ave",
-        date(2013, 6, 9),
+        Birth(13, 6, 9),
         307,
         "Alva Fiktiv",
         "F",
@@ -352,7 +393,7 @@ CASES = (
         "polis",
         "police",
         "hed",
-        date(2009, 11, 30),
+        Birth(17, 11, 30),
         741,
         "Liam Påhittad",
         "M",
@@ -367,7 +408,7 @@ CASES = (
         "socialtjanst",
         "ave-social",
         "ave",
-        date(2012, 12, 1),
+        Birth(14, 12, 1),
         118,
         "Ella Uppdiktad",
         "F",
@@ -383,7 +424,7 @@ CASES = (
         "skola",
         "ave-school",
         "ave",
-        date(2011, 8, 22),
+        Birth(15, 8, 22),
         574,
         "Hugo Låtsasson",
         "M",
@@ -443,16 +484,22 @@ def _load_meeting(
     minutes_record(
         actor=coordinator,
         item=item,
-        minutes="Skolan och polisen delar bilden av ökad frånvaro. Samtycke inväntas.",
+        minutes="Skolan och socialtjänsten delar bilden av ökad frånvaro. Kartläggning pågår.",
     )
     action_create(
         actor=coordinator,
         item=item,
-        text="Boka samtal med vårdnadshavarna om samtycke.",
+        text="Boka uppföljningssamtal med vårdnadshavarna.",
         responsible_agency=agencies["ave-school"],
         responsible_user=users["skola"],
         due_date=start.date() + timedelta(days=7),
     )
+    # A case without consent: the group may discuss it only anonymously, and only that it did
+    # is recorded (DESIGN rule 16).
+    unconsented = Case.objects.filter(group=group, status=Status.RAISED).order_by("pk").first()
+    if unconsented is not None:
+        anonymous = agenda_item_add(actor=coordinator, meeting=meeting, case=unconsented)
+        anonymous_discussion_record(actor=coordinator, item=anonymous)
 
 
 def _load_cases(
@@ -494,7 +541,24 @@ def _load_cases(
                 category=InformationCategory.objects.get(sector=agency.sector, code=category),
                 text=text,
             )
-        for status in demo_case.path:
+        # Past "awaiting consent" only once the consents are in (DESIGN rule 16): ``_go_on``.
+        for status in demo_case.path[:1]:
+            case = case_transition(actor=users[demo_case.raiser], case=case, to=status)
+        if demo_case.group == "hed":
+            concern_report_add(
+                actor=users[demo_case.raiser],
+                case=case,
+                agency=agencies[demo_case.agency_key],
+                reported_on=timezone.localdate() - timedelta(days=56),
+            )
+        made.append(case)
+    return made
+
+
+def _go_on(users: dict[str, User], agencies: dict[str, Agency], cases: list[Case]) -> None:
+    """The rest of each case's path, now that its consent is active."""
+    for demo_case, case in zip(CASES, cases, strict=True):
+        for status in demo_case.path[1:]:
             if status == Status.ACTIVE_PLAN:
                 _make_plan(users, agencies, demo_case, case)
             extra = {}
@@ -504,15 +568,6 @@ def _load_cases(
                     "closure_outcome": "Tar del av en fotbollsförening och har stöd i skolan.",
                 }
             case = case_transition(actor=users[demo_case.raiser], case=case, to=status, **extra)
-        if demo_case.group == "hed":
-            concern_report_add(
-                actor=users[demo_case.raiser],
-                case=case,
-                agency=agencies[demo_case.agency_key],
-                reported_on=date(2026, 10, 12),
-            )
-        made.append(case)
-    return made
 
 
 def totp_secret(username: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
+from samverkan.indicators.demo import promise_year
 from samverkan.organisations.models import Role
 from samverkan.promises import demo, selectors
 from tests.helpers import make_user
@@ -21,11 +23,14 @@ def test_demo_loads_the_avesta_promise_and_its_successor(world, personas):
     promise = selectors.promise_public_detail(loaded.promise.pk)
     a = promise.agreement
     assert (a.kind, a.status, a.published) == ("promise", "assessed", True)
-    assert (a.period_start, a.period_end) == (date(2019, 3, 22), date(2020, 12, 31))
+    # The article's dates, moved with today (issue 19): 2019-03-22 to 2020-12-31 in 2026.
+    year = promise_year()
+    assert year == timezone.localdate().year - 7
+    assert (a.period_start, a.period_end) == (date(year, 3, 22), date(year + 1, 12, 31))
     assert a.focus_area == "Narkotikaanvändning bland unga"
     assert {(s.title, s.signed_on) for s in promise.signatories} == {
-        ("Lokalpolisområdeschef", date(2019, 3, 22)),
-        ("Kommunalråd", date(2019, 3, 22)),
+        ("Lokalpolisområdeschef", date(year, 3, 22)),
+        ("Kommunalråd", date(year, 3, 22)),
     }
     assert promise.fulfilment == "fulfilled"
     # Each party speaks through its own agency and recorded its own assessment.

@@ -188,17 +188,18 @@ def test_period_filters_by_year_raised(personas, client_for) -> None:
 
 
 def test_medians_and_shares_only_over_large_enough_groups(personas, client_for) -> None:
-    make_facts(avesta(), 5, days_to_consent=10, consents_obtained=1)
-    make_facts(avesta(), 4, days_to_first_meeting=3)
+    # Medians need STATS_MEDIAN_MINIMUM (10) values, more than the threshold (5).
+    make_facts(avesta(), 10, days_to_consent=10, consents_obtained=1)
+    make_facts(avesta(), 9, days_to_first_meeting=3)
     make_facts(avesta(), 5, raising_sector="police")
     payload = client_for(personas.council_member).get(API, **bearer(personas.council_member))
     tables = api_tables(payload.json())
     medians = tables["medians"]
     assert medians["kind"] == "median"
-    assert medians["rows"][0]["values"][0] == 10.0  # all cases: five values
-    assert medians["rows"][1]["values"][0] is None  # four values only
+    assert medians["rows"][0]["values"][0] == 10.0  # all cases: ten values
+    assert medians["rows"][1]["values"][0] is None  # nine values only
     shares = tables["shares"]
-    assert shares["rows"][0]["values"] == [pytest.approx(5 / 14)]
+    assert shares["rows"][0]["values"] == [pytest.approx(10 / 24)]
 
 
 def test_interventions_meetings_and_promises_are_shown(

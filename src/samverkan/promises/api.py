@@ -27,7 +27,7 @@ from samverkan.api.errors import ErrorOut, FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.indicators.models import Indicator, IndicatorValue
-from samverkan.organisations.models import Municipality, PoliceArea
+from samverkan.organisations.models import CollaborationGroup, Municipality, PoliceArea
 from samverkan.promises import rules, selectors, services
 from samverkan.promises.models import (
     Agreement,
@@ -96,6 +96,10 @@ class CommitmentOut(Schema):
     status: str
     progress: ProgressOut
     indicator_ids: list[int]
+    group_id: int | None = Field(
+        default=None, description="The collaboration group the commitment set up or runs."
+    )
+    group: str | None = Field(default=None, description="That group's name.")
 
 
 class ActivityOut(Schema):
@@ -163,6 +167,10 @@ class AgreementRowOut(Schema):
 class PromiseOut(AgreementRowOut):
     police_area: str | None
     situation_summary: str
+    mandate: str = Field(
+        default="",
+        description="Mandate and commitments (mandat och åtagande) of a cooperation agreement.",
+    )
     published_at: datetime | None
     fulfilment: str = Field(
         description="fulfilled only when every party has assessed it fulfilled; pending while "
@@ -203,6 +211,7 @@ class AgreementIn(JsonIn):
     focus_area: str = Field(max_length=200)
     situation_summary: str = ""
     cause_analysis: str = ""
+    mandate: str = ""
 
 
 class AgreementUpdateIn(JsonIn):
@@ -213,6 +222,7 @@ class AgreementUpdateIn(JsonIn):
     focus_area: str = Field(max_length=200)
     situation_summary: str = ""
     cause_analysis: str = ""
+    mandate: str | None = Field(default=None, description="null: leave unchanged.")
 
 
 class PartyIn(JsonIn):
@@ -257,6 +267,10 @@ class CommitmentIn(JsonIn):
     target_count: int | None = None
     target_unit: str = Field(default="", max_length=100)
     indicator_ids: list[int] = Field(default_factory=list)
+    group_id: int | None = Field(
+        default=None,
+        description="A collaboration group of the agreement's municipality the caller may see.",
+    )
 
 
 class CommitmentUpdateIn(JsonIn):
@@ -265,6 +279,9 @@ class CommitmentUpdateIn(JsonIn):
     target_count: int | None = None
     target_unit: str = Field(default="", max_length=100)
     indicator_ids: list[int] | None = Field(default=None, description="null: leave unchanged.")
+    group_id: int | None = Field(
+        default=None, description="Left out: unchanged; null: no group; else as when adding."
+    )
 
 
 class ActivityIn(JsonIn):
@@ -349,6 +366,7 @@ def _promise_out(detail: selectors.AgreementDetail) -> PromiseOut:
         **_row(a).model_dump(),
         police_area=a.police_area.name if a.police_area else None,
         situation_summary=a.situation_summary,
+        mandate=a.mandate,
         published_at=a.published_at,
         fulfilment=detail.fulfilment,
         parties=[
@@ -394,6 +412,8 @@ def _promise_out(detail: selectors.AgreementDetail) -> PromiseOut:
                     percent=r.progress.percent,
                 ),
                 indicator_ids=[i.pk for i in r.indicators],
+                group_id=r.commitment.group_id,
+                group=r.commitment.group.name if r.commitment.group else None,
             )
             for r in detail.commitments
         ],
@@ -490,6 +510,20 @@ def _indicators(ids: list[int] | None) -> list[Indicator] | None:
     if len(found) != len(set(ids)):
         raise ValidationError({"indicator_ids": [_("No such indicator.")]})
     return found
+
+
+def _group(user: User, agreement: Agreement, group_id: int | None) -> CollaborationGroup | None:
+    """One answer for a group that does not exist and one the caller may not link."""
+    if group_id is None:
+        return None
+    group = CollaborationGroup.objects.filter(
+        pk=group_id, pk__in=rules.linkable_group_ids(user, agreement)
+    ).first()
+    if group is None:
+        raise ValidationError(
+            {"group_id": [_("Link only a collaboration group of the agreement's municipality.")]}
+        )
+    return group
 
 
 def _police_area(police_area_id: int | None) -> PoliceArea | None:
@@ -591,6 +625,7 @@ def agreement_create(
             focus_area=payload.focus_area,
             situation_summary=payload.situation_summary,
             cause_analysis=payload.cause_analysis,
+            mandate=payload.mandate,
         )
     except ValidationError as exc:
         return Status(400, field_errors(exc))
@@ -624,6 +659,7 @@ def agreement_update(
             focus_area=payload.focus_area,
             situation_summary=payload.situation_summary,
             cause_analysis=payload.cause_analysis,
+            mandate=payload.mandate,
         )
     except ValidationError as exc:
         return Status(400, field_errors(exc))
@@ -785,6 +821,7 @@ def commitment_create(
             target_count=payload.target_count,
             target_unit=payload.target_unit,
             indicators=_indicators(payload.indicator_ids) or [],
+            group=_group(user, agreement, payload.group_id),
         )
     except ValidationError as exc:
         return Status(400, field_errors(exc))
@@ -818,6 +855,9 @@ def commitment_update(
             target_count=payload.target_count,
             target_unit=payload.target_unit,
             indicators=_indicators(payload.indicator_ids),
+            group=_group(user, agreement, payload.group_id)
+            if "group_id" in payload.model_fields_set
+            else services.KEEP,
         )
     except ValidationError as exc:
         return Status(400, field_errors(exc))

@@ -7,7 +7,17 @@ steering document), was signed in March 2019 by the head of the local police are
 municipal commissioner, named in the article in those public roles, and both parties declared
 it fulfilled; an overlapping cooperation agreement with "mandat och åtagande" followed.
 Everything else — the exact dates of activities, follow-ups and assessments, the successor's
-period, commitments and signatories — is illustrative and marked as such in the text.
+period, mandate, commitments and signatories — is illustrative and marked as such in the text.
+
+The story as issue 19 completes it: the promise's period was extended once (the article: "2019
+förlängdes ett medborgarlöfte"), recorded with ``services.agreement_extend``; its "start an SSPF
+group" commitment links to the collaboration group it started; its indicator is a pupils'
+drug-use survey series; the successor carries its "mandat och åtagande" in ``mandate``.
+
+Dates are relative to today, so the demo is coherent in any year: the promise is dated
+``indicators.demo.STORY_YEARS_BACK`` years back (in 2026 that is the real 2019) and the successor
+runs until the end of next year; activities and follow-ups of the running agreement lie in the
+last months. The public text says that the dates move with the demo.
 
 Everything goes through ``promises.services``, so the demo's agreements are audited and
 versioned like any other. Each party speaks through its agency and records its own assessment:
@@ -19,11 +29,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+from django.utils import timezone
 
 from samverkan.accounts.models import User
+from samverkan.indicators.demo import promise_year
 from samverkan.indicators.models import Indicator
-from samverkan.organisations.models import Agency, Membership, Municipality, PoliceArea, Role
+from samverkan.organisations.models import (
+    Agency,
+    CollaborationGroup,
+    Membership,
+    Municipality,
+    PoliceArea,
+    Role,
+)
 from samverkan.promises import services
 from samverkan.promises.models import (
     Agreement,
@@ -36,6 +56,11 @@ from samverkan.promises.models import (
 )
 
 ILLUSTRATIVE = "(Demodata: datum och detaljer är påhittade.)"
+# Said on the promise's public page: the real promise's dates, and that the demo's move.
+DATES_MOVE = (
+    "(Demodata: det verkliga löftet undertecknades 22 mars 2019 och gällde till 31 december "
+    "2020; i demot flyttas alla datum med innevarande år.)"
+)
 
 
 @dataclass(frozen=True)
@@ -83,40 +108,61 @@ def load(
     police_area: PoliceArea,
     editor: User,
     indicators: Sequence[Indicator] = (),
+    survey: Indicator | None = None,
+    group: CollaborationGroup | None = None,
 ) -> DemoAgreements:
     """``editor`` must be an agreement editor of one of Avesta's agencies (it speaks for the
     municipality), and some account an agreement editor of an agency of ``police_area`` (it
     speaks for the police); ``indicators`` (optional) are linked to the successor's joint
-    commitment on the collaboration group's work."""
+    commitment on the collaboration group's work, ``survey`` (optional: the pupils' drug-use
+    series) to the promise's commitment, and ``group`` (optional: Avesta's SSPF group) to the
+    commitments that started and run it."""
     voices = _voices(avesta=avesta, police_area=police_area, editor=editor)
-    promise = _promise(avesta=avesta, police_area=police_area, editor=editor, voices=voices)
+    promise = _promise(
+        avesta=avesta,
+        police_area=police_area,
+        editor=editor,
+        voices=voices,
+        survey=survey,
+        group=group,
+    )
     successor = _successor(
         avesta=avesta,
         police_area=police_area,
         editor=editor,
         voices=voices,
         indicators=indicators,
+        group=group,
     )
     services.agreement_link(actor=editor, agreement=successor, succeeds=promise, overlaps=[promise])
     return DemoAgreements(promise=promise, successor=successor)
 
 
 def _promise(
-    *, avesta: Municipality, police_area: PoliceArea, editor: User, voices: Voices
+    *,
+    avesta: Municipality,
+    police_area: PoliceArea,
+    editor: User,
+    voices: Voices,
+    survey: Indicator | None,
+    group: CollaborationGroup | None,
 ) -> Agreement:
+    year = promise_year()  # 2019 when run in 2026
     a = services.agreement_create(
         actor=editor,
         kind=Kind.PROMISE,
-        title="Medborgarlöfte Avesta 2019–2020",
+        title=f"Medborgarlöfte Avesta {year}–{year + 1}",
         municipality=avesta,
         police_area=police_area,
-        period_start=date(2019, 3, 22),
-        period_end=date(2020, 12, 31),
+        period_start=date(year, 3, 22),
+        # Signed to run the year out; extended below to the end of the next year.
+        period_end=date(year, 12, 31),
         focus_area="Narkotikaanvändning bland unga",
         situation_summary=(
             "Lägesbilden bygger på polisens, kommunens och medborgarnas kunskap. "
             "Narkotikaanvändningen bland unga har ökat. För att motverka detta vill polisen och "
-            "kommunen förenkla och förbättra samverkan i det drogförebyggande arbetet."
+            "kommunen förenkla och förbättra samverkan i det drogförebyggande arbetet. "
+            + DATES_MOVE
         ),
         cause_analysis=f"Exempel på arbetsanteckning som inte publiceras. {ILLUSTRATIVE}",
     )
@@ -141,7 +187,7 @@ def _promise(
         party=police,
         name="Mattias Skarp",
         title="Lokalpolisområdeschef",
-        signed_on=date(2019, 3, 22),
+        signed_on=date(year, 3, 22),
     )
     services.signatory_add(
         actor=editor,
@@ -149,9 +195,9 @@ def _promise(
         party=municipality,
         name="Lars Isacsson",
         title="Kommunalråd",
-        signed_on=date(2019, 3, 22),
+        signed_on=date(year, 3, 22),
     )
-    group = services.commitment_add(
+    started = services.commitment_add(
         actor=editor,
         agreement=a,
         party=None,
@@ -161,6 +207,8 @@ def _promise(
         ),
         target_count=1,
         target_unit="samverkansgrupp i gång",
+        indicators=[survey] if survey is not None else (),
+        group=group,  # the group the commitment started
     )
     steering = services.commitment_add(
         actor=editor,
@@ -171,10 +219,21 @@ def _promise(
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.SIGNED)
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ACTIVE)
     services.agreement_publish(actor=editor, agreement=a)
+    # The article: the promise was extended. Through the extension feature, so the page shows
+    # the original end, the new one and why.
+    services.agreement_extend(
+        actor=editor,
+        agreement=a,
+        new_end=date(year + 1, 12, 31),
+        reason=(
+            "Löftet förlängs ett år så att samverkansgruppen hinner starta och det gemensamma "
+            "styrdokumentet tas fram. " + ILLUSTRATIVE
+        ),
+    )
     services.activity_add(
         actor=editor,
-        commitment=group,
-        on=date(2020, 9, 15),
+        commitment=started,
+        on=date(year + 1, 9, 15),
         description=(
             "Samverkansgruppen (SSPF) med socialtjänst, skola, polis och fritid har startat. "
             + ILLUSTRATIVE
@@ -184,11 +243,11 @@ def _promise(
     services.activity_add(
         actor=editor,
         commitment=steering,
-        on=date(2020, 11, 30),
+        on=date(year + 1, 11, 30),
         description=f"Gemensamt styrdokument antaget. {ILLUSTRATIVE}",
         count=1,
     )
-    for c in (group, steering):
+    for c in (started, steering):
         services.commitment_update(
             actor=editor,
             commitment=c,
@@ -200,14 +259,14 @@ def _promise(
     services.follow_up_add(
         actor=editor,
         agreement=a,
-        on=date(2020, 12, 31),
+        on=date(year + 1, 12, 31),
         narrative=(
             "Strukturerad samverkan mellan socialtjänst, skola, polis och fritid har startats. "
             "Det praktiska arbetet tar sikte på tidiga samordnade brotts- och "
             "drogförebyggande insatser för unga. " + ILLUSTRATIVE
         ),
         progress={
-            group.pk: services.ProgressEntry(Progress.DONE),
+            started.pk: services.ProgressEntry(Progress.DONE),
             steering.pk: services.ProgressEntry(Progress.DONE),
         },
     )
@@ -227,7 +286,7 @@ def _promise(
             party=party,
             verdict=Verdict.FULFILLED,
             statement=statement,
-            assessed_on=date(2021, 2, 1),
+            assessed_on=date(year + 2, 2, 1),
         )
     return services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ASSESSED)
 
@@ -239,22 +298,34 @@ def _successor(
     editor: User,
     voices: Voices,
     indicators: Sequence[Indicator],
+    group: CollaborationGroup | None,
 ) -> Agreement:
+    year = promise_year()
+    today = timezone.localdate()
     a = services.agreement_create(
         actor=editor,
         kind=Kind.COOPERATION,
         title="Samverkansöverenskommelse Avesta: barn och unga i riskzon",
         municipality=avesta,
         police_area=police_area,
-        # Overlaps the promise's last months, as the article says; the dates are illustrative.
-        period_start=date(2020, 10, 1),
-        period_end=date(2023, 12, 31),
+        # Overlaps the promise's last months, as the article says, and runs until the end of
+        # next year, so that it is running whenever the demo is loaded; the dates are
+        # illustrative.
+        period_start=date(year + 1, 10, 1),
+        period_end=date(today.year + 1, 12, 31),
         focus_area="Unga i riskzonen för kriminalitet och/eller drogmissbruk",
         situation_summary=(
             "Tidiga, samordnade insatser mellan skola, socialtjänst och polis är grundläggande i "
-            "arbetet att förhindra en kriminell livsstil. Mandat: SSPF-gruppen arbetar med "
-            "enskilda ungdomar efter sekretessbrytande samtycke från vårdnadshavarna; det lokala "
-            "brottsförebyggande rådet (Brå) samordnar och följer upp. " + ILLUSTRATIVE
+            "arbetet att förhindra en kriminell livsstil. " + ILLUSTRATIVE
+        ),
+        # The article: the new agreement has "mandat och åtagande" written in.
+        mandate=(
+            "Mandat: SSPF-gruppen (socialtjänst, skola, polis och fritid) arbetar med enskilda "
+            "ungdomar i riskzonen för kriminalitet och/eller drogmissbruk, efter "
+            "sekretessbrytande samtycke från vårdnadshavarna. Åtagande: varje part deltar med en "
+            "företrädare som kan fatta beslut om insatser i sin verksamhet; socialtjänsten "
+            "samordnar; det lokala brottsförebyggande rådet (Brå) samordnar det övergripande "
+            "arbetet och följer upp det. " + ILLUSTRATIVE
         ),
     )
     municipality = services.party_add(
@@ -282,7 +353,7 @@ def _successor(
             party=party,
             name=name,
             title=title,
-            signed_on=date(2020, 9, 25),
+            signed_on=date(year + 1, 9, 25),
             place="Avesta",
         )
     meetings = services.commitment_add(
@@ -293,6 +364,7 @@ def _successor(
         target_count=10,
         target_unit="möten per år",
         indicators=indicators,
+        group=group,
     )
     services.commitment_add(
         actor=editor,
@@ -319,23 +391,24 @@ def _successor(
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.SIGNED)
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ACTIVE)
     services.agreement_publish(actor=editor, agreement=a)
-    for month in (2, 4, 6):
+    # The running agreement's recent work: the last months, whatever today is.
+    for days_ago in (120, 60, 20):
         services.activity_add(
             actor=editor,
             commitment=meetings,
-            on=date(2021, month, 10),
+            on=today - timedelta(days=days_ago),
             description=f"Möte i SSPF-gruppen. {ILLUSTRATIVE}",
         )
     services.activity_add(
         actor=editor,
         commitment=council,
-        on=date(2021, 5, 20),
+        on=today - timedelta(days=90),
         description=f"Lägesrapport till Brå. {ILLUSTRATIVE}",
     )
     services.follow_up_add(
         actor=editor,
         agreement=a,
-        on=date(2021, 6, 30),
+        on=today - timedelta(days=10),
         narrative=f"Gruppen har kommit igång; mötesfrekvensen är lägre än målet. {ILLUSTRATIVE}",
         progress={
             meetings.pk: services.ProgressEntry(Progress.BEHIND, "3 av 10 möten"),

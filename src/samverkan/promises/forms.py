@@ -62,6 +62,16 @@ class AgreementFields(_Form):
         widget=_textarea(5),
         help_text=_("For the parties: not shown to the public."),
     )
+    mandate = forms.CharField(
+        label=_("Mandate and commitments (mandat och åtagande)"),
+        required=False,
+        widget=_textarea(5),
+        help_text=_(
+            "What the collaboration may do and who answers for what, as written into the "
+            "agreement. Published with the agreement: write for citizens, and never about a "
+            "person."
+        ),
+    )
 
     def __init__(self, *args: Any, police_areas: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,12 +147,27 @@ class _CommitmentFields(_Form):
         help_text=_("E.g. “occasions a year”."),
     )
     indicators = forms.TypedMultipleChoiceField(label=_("Indicators"), coerce=int, required=False)
+    group = forms.TypedChoiceField(
+        label=_("Collaboration group"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("The group the commitment set up or runs, e.g. the SSPF group it started."),
+    )
 
-    def __init__(self, *args: Any, indicators: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        indicators: list[tuple[int, str]],
+        groups: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["indicators"].choices = indicators  # type: ignore[attr-defined]
         if not indicators:
             del self.fields["indicators"]
+        # Only the groups the editor may link are offered; a forged value fails validation.
+        self.fields["group"].choices = [("", _("None")), *(groups or [])]  # type: ignore[attr-defined]
 
 
 class CommitmentForm(_CommitmentFields):
@@ -151,16 +176,17 @@ class CommitmentForm(_CommitmentFields):
         label=_("Responsible party"), coerce=int, required=False, empty_value=None
     )
 
-    field_order = ["party", "text", "target_count", "target_unit", "indicators"]
+    field_order = ["party", "text", "target_count", "target_unit", "indicators", "group"]
 
     def __init__(
         self,
         *args: Any,
         parties: list[tuple[int, str]],
         indicators: list[tuple[int, str]],
+        groups: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, indicators=indicators, **kwargs)
+        super().__init__(*args, indicators=indicators, groups=groups, **kwargs)
         self.fields["party"].choices = [(JOINT, _("Joint (Gemensamt)")), *parties]  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from samverkan.organisations.models import Agency, Municipality, PoliceArea
+from samverkan.organisations.models import Agency, CollaborationGroup, Municipality, PoliceArea
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -73,6 +73,9 @@ class Agreement(models.Model):
     focus_area = models.CharField(_("focus area"), max_length=200)
     situation_summary = models.TextField(_("situation summary"), blank=True)
     cause_analysis = models.TextField(_("cause analysis notes"), blank=True)
+    # The *mandat och åtagande* written into a cooperation agreement (Avesta's successor to its
+    # promise has one): what the collaboration group may do and who answers for what. Public.
+    mandate = models.TextField(_("mandate and commitments"), blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=AgreementStatus.choices, default=AgreementStatus.DRAFT
     )
@@ -209,6 +212,16 @@ class Commitment(models.Model):
         "indicators.Indicator", related_name="commitments", blank=True, verbose_name=_("indicators")
     )
     order = models.PositiveSmallIntegerField(default=0)
+    # The collaboration group a commitment such as "start an SSPF group" set up, chosen among the
+    # groups of the agreement's municipality the editor may see (``services.commitment_add``).
+    group = models.ForeignKey(
+        CollaborationGroup,
+        on_delete=models.SET_NULL,
+        related_name="commitments",
+        null=True,
+        blank=True,
+        verbose_name=_("collaboration group"),
+    )
 
     class Meta:
         ordering = ["order", "pk"]

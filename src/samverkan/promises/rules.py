@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from samverkan.organisations.models import Agency, Municipality, Role
+from samverkan.organisations.selectors import group_list
 from samverkan.promises.models import PartyKind
 
 if TYPE_CHECKING:
@@ -97,3 +98,16 @@ def can_assess_party(user: User | AnonymousUser, agreement: Agreement, party: Pa
     if party.agency_id is None:
         return party.kind == PartyKind.OTHER
     return party.agency_id in editor_agency_ids(user)
+
+
+def linkable_group_ids(user: User | AnonymousUser, agreement: Agreement) -> frozenset[int]:
+    """The collaboration groups an editor of ``agreement`` may link a commitment to: groups of
+    the agreement's municipality among those the user may see (the organisation register,
+    ``organisations.selectors.group_list``). Nobody else links any."""
+    if not user.is_authenticated or not can_edit_agreement(user, agreement):
+        return frozenset()
+    return frozenset(
+        group_list(viewer=user)
+        .filter(municipality_id=agreement.municipality_id)
+        .values_list("pk", flat=True)
+    )

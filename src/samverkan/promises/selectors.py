@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from samverkan.organisations.models import Agency
+from samverkan.organisations.models import Agency, CollaborationGroup, GroupMembership
 from samverkan.promises import rules
 from samverkan.promises.models import (
     RUNNING,
@@ -187,7 +188,7 @@ def _detail_queryset(
         Prefetch("signatories", queryset=Signatory.objects.select_related("party")),
         Prefetch(
             "commitments",
-            queryset=Commitment.objects.select_related("party").prefetch_related(
+            queryset=Commitment.objects.select_related("party", "group").prefetch_related(
                 "activities", indicators_qs
             ),
         ),
@@ -393,3 +394,39 @@ def promise_public_detail(pk: int) -> AgreementDetail:
     if agreement is None:
         raise Http404
     return _build(agreement, public=True, versions=[])
+
+
+def linkable_groups(*, viewer: User, agreement: Agreement) -> QuerySet[CollaborationGroup]:
+    """The collaboration groups ``viewer`` may link a commitment of ``agreement`` to."""
+    return CollaborationGroup.objects.filter(
+        pk__in=rules.linkable_group_ids(viewer, agreement)
+    ).order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class LinkedGroup:
+    """A commitment's collaboration group as the agreement's readers see it: the group and
+    the agencies that sit in it, never who sits there or what it discusses."""
+
+    commitment: Commitment
+    group: CollaborationGroup
+    agencies: list[Agency]
+    meetings_held: int
+
+
+def commitment_group(*, agreement: Agreement, commitment_pk: int) -> LinkedGroup:
+    """The group ``commitment_pk`` of ``agreement`` (already opened for the viewer) links to;
+    404 when the commitment is not the agreement's or links no group."""
+    commitment = (
+        Commitment.objects.filter(agreement=agreement, pk=commitment_pk, group__isnull=False)
+        .select_related("group", "group__municipality")
+        .first()
+    )
+    if commitment is None or commitment.group is None:
+        raise Http404
+    group = commitment.group
+    # Through the default manager: only the seats that count now.
+    seats = GroupMembership.objects.filter(group=group).values("agency_id")
+    agencies = list(Agency.objects.filter(pk__in=seats).order_by("name"))
+    held = group.meetings.filter(starts_at__lt=timezone.now()).count()
+    return LinkedGroup(commitment=commitment, group=group, agencies=agencies, meetings_held=held)

@@ -29,6 +29,7 @@ Decisions (DESIGN §3, issue 5):
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,7 +46,7 @@ from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.lib.personnummer import looks_like_identity_number
-from samverkan.organisations.models import Agency, Municipality, PoliceArea
+from samverkan.organisations.models import Agency, CollaborationGroup, Municipality, PoliceArea
 from samverkan.promises import rules
 from samverkan.promises.models import (
     RUNNING,
@@ -165,6 +166,7 @@ def snapshot(agreement: Agreement) -> dict[str, Any]:
         "focus_area": agreement.focus_area,
         "situation_summary": agreement.situation_summary,
         "cause_analysis": agreement.cause_analysis,
+        "mandate": agreement.mandate,
         "status": agreement.status,
         "published": agreement.published,
         "succeeds_id": agreement.succeeds_id,
@@ -193,6 +195,7 @@ def snapshot(agreement: Agreement) -> dict[str, Any]:
                 "status": c.status,
                 "done": c.done or 0,
                 "indicator_ids": sorted(indicator_ids.get(c.pk, [])),
+                "group_id": c.group_id,
             }
             for c in commitments
         ],
@@ -289,6 +292,7 @@ def agreement_create(
     police_area: PoliceArea | None = None,
     situation_summary: str = "",
     cause_analysis: str = "",
+    mandate: str = "",
 ) -> Agreement:
     if municipality.pk not in rules.editor_municipality_ids(actor):
         raise ValidationError(
@@ -305,6 +309,7 @@ def agreement_create(
     if len(focus_area) > 200:
         raise ValidationError({"focus_area": [_("Keep the focus area short.")]})
     situation_summary = _public_text(situation_summary, "situation_summary", required=False)
+    mandate = _public_text(mandate, "mandate", required=False)
     _check_period(period_start, period_end)
     if (
         police_area is not None
@@ -324,6 +329,7 @@ def agreement_create(
             focus_area=focus_area,
             situation_summary=situation_summary,
             cause_analysis=_text(cause_analysis, "cause_analysis", required=False),
+            mandate=mandate,
             created_by=actor,
         )
         _record(actor=actor, agreement=agreement, action="created", details={"kind": kind})
@@ -341,13 +347,17 @@ def agreement_update(
     police_area: PoliceArea | None,
     situation_summary: str,
     cause_analysis: str,
+    mandate: str | None = None,
 ) -> Agreement:
+    """``mandate=None`` leaves the mandate as it is (callers that predate the field)."""
     _require_editor(actor, agreement)
     title = _public_text(title, "title", required=True, message=_("Give the agreement a title."))
     focus_area = _public_text(
         focus_area, "focus_area", required=True, message=_("Name the focus area.")
     )
     situation_summary = _public_text(situation_summary, "situation_summary", required=False)
+    if mandate is not None:
+        mandate = _public_text(mandate, "mandate", required=False)
     _check_period(period_start, period_end)
     if (
         police_area is not None
@@ -371,6 +381,8 @@ def agreement_update(
         locked.police_area = police_area
         locked.situation_summary = situation_summary
         locked.cause_analysis = _text(cause_analysis, "cause_analysis", required=False)
+        if mandate is not None:
+            locked.mandate = mandate
         locked.save()
         _record(actor=actor, agreement=locked, action="updated")
     return locked
@@ -655,6 +667,15 @@ def signatory_add(
 # --- Commitments and activities --------------------------------------------------------------
 
 
+class Keep(enum.Enum):
+    """Leave a link as it is (``commitment_update(group=KEEP)``)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 def _check_indicators(agreement: Agreement, indicators: Iterable[Indicator]) -> list[Indicator]:
     chosen = list(indicators)
     if any(i.municipality_id != agreement.municipality_id for i in chosen):
@@ -662,6 +683,18 @@ def _check_indicators(agreement: Agreement, indicators: Iterable[Indicator]) -> 
             {"indicators": [_("Link only indicators of the agreement's municipality.")]}
         )
     return chosen
+
+
+def _check_group(
+    actor: User, agreement: Agreement, group: CollaborationGroup | None
+) -> CollaborationGroup | None:
+    # The same message for a group of another municipality and one the editor may not see: the
+    # answer must not tell which groups exist where the editor has no view.
+    if group is not None and group.pk not in rules.linkable_group_ids(actor, agreement):
+        raise ValidationError(
+            {"group": [_("Link only a collaboration group of the agreement's municipality.")]}
+        )
+    return group
 
 
 def commitment_add(
@@ -673,14 +706,17 @@ def commitment_add(
     target_count: int | None = None,
     target_unit: str = "",
     indicators: Iterable[Indicator] = (),
+    group: CollaborationGroup | None = None,
 ) -> Commitment:
-    """``party=None`` is a joint commitment (*Gemensamt*)."""
+    """``party=None`` is a joint commitment (*Gemensamt*). ``group``: the collaboration group
+    the commitment set up or runs (``rules.linkable_group_ids``)."""
     _require_editor(actor, agreement)
     if party is not None and party.agreement_id != agreement.pk:
         raise ValidationError({"party": [_("Choose one of the agreement's parties.")]})
     text = _public_text(text, "text", required=True, message=_("Write the commitment."))
     target_unit = _check_target(target_count, target_unit)
     chosen = _check_indicators(agreement, indicators)
+    group = _check_group(actor, agreement, group)
     with transaction.atomic():
         locked = _lock(agreement)
         _require_open(locked)
@@ -692,6 +728,7 @@ def commitment_add(
             target_count=target_count,
             target_unit=target_unit,
             order=(last or 0) + 1,
+            group=group,
         )
         commitment.indicators.set(chosen)
         _record(actor=actor, agreement=locked, action="commitment_added", obj=commitment)
@@ -707,7 +744,10 @@ def commitment_update(
     target_count: int | None = None,
     target_unit: str = "",
     indicators: Iterable[Indicator] | None = None,
+    group: CollaborationGroup | Keep | None = KEEP,
 ) -> Commitment:
+    """``indicators=None`` and ``group=KEEP`` leave those links as they are; ``group=None``
+    removes the group link."""
     agreement = commitment.agreement
     _require_editor(actor, agreement)
     text = _public_text(text, "text", required=True, message=_("Write the commitment."))
@@ -715,6 +755,8 @@ def commitment_update(
         raise ValidationError({"status": [_("Choose a status.")]})
     target_unit = _check_target(target_count, target_unit)
     chosen = None if indicators is None else _check_indicators(agreement, indicators)
+    if not isinstance(group, Keep):
+        group = _check_group(actor, agreement, group)
     with transaction.atomic():
         locked_agreement = _lock(agreement)
         _require_open(locked_agreement)
@@ -722,6 +764,8 @@ def commitment_update(
         previous = locked.status
         locked.text, locked.status = text, status
         locked.target_count, locked.target_unit = target_count, target_unit
+        if not isinstance(group, Keep):
+            locked.group = group
         locked.save()
         if chosen is not None:
             locked.indicators.set(chosen)

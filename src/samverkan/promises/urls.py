@@ -19,6 +19,11 @@ urlpatterns = [
     path("<int:pk>/commitments/", views.commitment_add_view, name="commitment_add"),
     path("<int:pk>/commitments/<int:commitment_pk>/", views.commitment_view, name="commitment"),
     path(
+        "<int:pk>/commitments/<int:commitment_pk>/group/",
+        views.commitment_group_view,
+        name="commitment_group",
+    ),
+    path(
         "<int:pk>/commitments/<int:commitment_pk>/activities/",
         views.activity_add_view,
         name="activity_add",

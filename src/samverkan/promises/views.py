@@ -23,7 +23,8 @@ from samverkan.accounts.models import User
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
-from samverkan.organisations.models import Municipality, PoliceArea
+from samverkan.organisations.models import CollaborationGroup, Municipality, PoliceArea
+from samverkan.organisations.rules import can_manage_organisations
 from samverkan.promises import rules, selectors, services
 from samverkan.promises.forms import (
     ActivityForm,
@@ -74,6 +75,15 @@ def _value_choices(values: dict[int, IndicatorValue]) -> list[tuple[int, str]]:
     ]
 
 
+def _group_choices(user: User, agreement: Agreement) -> list[tuple[int, str]]:
+    return [(g.pk, g.name) for g in selectors.linkable_groups(viewer=user, agreement=agreement)]
+
+
+def _chosen_group(data: dict[str, Any]) -> CollaborationGroup | None:
+    # The form offered only linkable groups; the service checks again.
+    return CollaborationGroup.objects.filter(pk=data["group"]).first() if data["group"] else None
+
+
 def _agency_choices(agreement: Agreement) -> list[tuple[int, str]]:
     return [(a.pk, a.name) for a in selectors.party_agencies(agreement)]
 
@@ -116,7 +126,9 @@ def _edit_forms(detail: selectors.AgreementDetail, user: User) -> dict[str, Form
     forms: dict[str, Form] = {
         "signatory_form": SignatoryForm(parties=parties),
         "commitment_form": CommitmentForm(
-            parties=parties, indicators=_indicator_choices(agreement)
+            parties=parties,
+            indicators=_indicator_choices(agreement),
+            groups=_group_choices(user, agreement),
         ),
         "follow_up_form": FollowUpForm(
             commitments=commitments,
@@ -200,6 +212,7 @@ def agreement_create_view(request: HttpRequest) -> HttpResponse:
                 focus_area=data["focus_area"],
                 situation_summary=data["situation_summary"],
                 cause_analysis=data["cause_analysis"],
+                mandate=data["mandate"],
             )
         except ValidationError as exc:
             add_validation_errors(form, exc)
@@ -235,6 +248,7 @@ def agreement_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             "police_area": agreement.police_area_id,
             "situation_summary": agreement.situation_summary,
             "cause_analysis": agreement.cause_analysis,
+            "mandate": agreement.mandate,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -252,6 +266,7 @@ def agreement_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 else None,
                 situation_summary=data["situation_summary"],
                 cause_analysis=data["cause_analysis"],
+                mandate=data["mandate"],
             )
         except ValidationError as exc:
             add_validation_errors(form, exc)
@@ -410,7 +425,10 @@ def signatory_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 def commitment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user, agreement = _for_change(request, pk)
     form = CommitmentForm(
-        request.POST, parties=_parties(agreement), indicators=_indicator_choices(agreement)
+        request.POST,
+        parties=_parties(agreement),
+        indicators=_indicator_choices(agreement),
+        groups=_group_choices(user, agreement),
     )
     if form.is_valid():
         data = form.cleaned_data
@@ -423,6 +441,7 @@ def commitment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
                 target_count=data["target_count"],
                 target_unit=data["target_unit"],
                 indicators=Indicator.objects.filter(pk__in=data.get("indicators", [])),
+                group=_chosen_group(data),
             )
         except ValidationError as exc:
             add_validation_errors(form, exc)
@@ -440,12 +459,14 @@ def commitment_view(request: HttpRequest, pk: int, commitment_pk: int) -> HttpRe
     form = CommitmentEditForm(
         request.POST or None,
         indicators=_indicator_choices(agreement),
+        groups=_group_choices(user, agreement) if may_edit else [],
         initial={
             "text": commitment.text,
             "status": commitment.status,
             "target_count": commitment.target_count,
             "target_unit": commitment.target_unit,
             "indicators": [i.pk for i in commitment.indicators.all()],
+            "group": commitment.group_id,
         },
     )
     if request.method == "POST":
@@ -464,6 +485,7 @@ def commitment_view(request: HttpRequest, pk: int, commitment_pk: int) -> HttpRe
                     indicators=Indicator.objects.filter(pk__in=data["indicators"])
                     if "indicators" in data
                     else None,
+                    group=_chosen_group(data),
                 )
             except ValidationError as exc:
                 add_validation_errors(form, exc)
@@ -565,3 +587,24 @@ def assessment_add_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return _done(request, pk, _("The assessment has been recorded."))
     return _detail_page(request, user, pk, status=400, assessment_form=form)
+
+
+@require_GET
+def commitment_group_view(request: HttpRequest, pk: int, commitment_pk: int) -> HttpResponse:
+    """The group a commitment links to, for whoever reads the agreement: 404 otherwise, and
+    when the commitment links none."""
+    user = acting_user(request)
+    agreement = selectors.agreement_open(viewer=user, pk=pk)
+    linked = selectors.commitment_group(agreement=agreement, commitment_pk=commitment_pk)
+    return render(
+        request,
+        "promises/commitment_group.html",
+        {
+            "agreement": agreement,
+            "commitment": linked.commitment,
+            "group": linked.group,
+            "agencies": linked.agencies,
+            "meetings_held": linked.meetings_held,
+            "may_manage": can_manage_organisations(user),
+        },
+    )

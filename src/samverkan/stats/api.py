@@ -48,8 +48,10 @@ class TableOut(Schema):
     key: str
     title: str
     kind: str = Field(
-        description="count: persons or cases, disclosure-controlled; median and share: shown "
-        "only over groups at or above the threshold; value: not about persons, shown as is."
+        description="count: persons or cases, disclosure-controlled (small counts and small "
+        "groups sharing one outcome withheld); share: shown only over groups at or above the "
+        "threshold; median: only over at least the median minimum (10) values; value: not about "
+        "persons, shown as is."
     )
     row_heading: str
     columns: list[str]

@@ -13,31 +13,44 @@ is its total. Every entry lies on exactly one row line and one column line.
 1. **Primary suppression.** Every entry (cell or margin) whose value is ``1 .. threshold - 1``
    is suppressed. Zeros are shown: a true zero says nothing about a person, and showing zeros
    keeps empty categories readable.
-2. **Complementary suppression.** A line with exactly one suppressed entry would give it away
+2. **Group disclosure.** When ``group_threshold`` is given, a *small group* is a row or
+   column of the body (not a margin) whose total is ``1 .. group_threshold - 1`` and whose
+   members all fall in one cell: the zeros beside that cell would tell everyone in the group
+   shares its outcome (all the 16–17-year-olds raised were boys), whatever the cell shows. Every
+   cell of such a line is suppressed, the zeros included, except the cells whose other line
+   totals zero (nobody at all has that outcome, which says nothing about the group). When
+   fewer than two cells are left the whole table shares the outcome and its margins say so:
+   that is not a small group and nothing is added. Suppressed zeros take part in steps 3 and 4
+   like any suppressed entry that may only grow, so a reader who knows that a suppressed value
+   may be zero learns no more than one who does not.
+3. **Complementary suppression.** A line with exactly one suppressed entry would give it away
    as ``total - shown others``. While such a line exists, the smallest non-zero shown cell of
    that line is suppressed as well (preferring a cell whose other line has exactly one
    suppression, then one whose other line already has some; ties by position); a line with no
    such cell gives up its total instead, which carries the problem into the totals row or
    column, and in the end to the grand total. Complements are never zero: a suppressed zero
-   adds no uncertainty, because readers know that zeros are shown.
-3. **Audit.** Every line having 0 or at least 2 suppressed entries is not enough on its own:
+   adds no uncertainty, because readers know that zeros are shown (outside small groups).
+4. **Audit.** Every line having 0 or at least 2 suppressed entries is not enough on its own:
    two lines can be combined (a cell that is the only link between two groups of suppressed
    cells follows from the totals), and because zeros are shown a reader knows every suppressed
    value is at least 1 (a row ``1, 1, 20`` with total 22 reveals two ones). The audit therefore
    checks, for every suppressed entry, that another table exists with the same shown values,
-   every suppressed value at least 1, and a different value in that entry. It does so on the
+   every suppressed value at least 1 (a suppressed zero at least 0), and a different value in
+   that entry. It does so on the
    graph whose vertices are the lines and whose edges are the suppressed entries: an
-   alternative table is a flow round a cycle, and an entry whose value is 1 may only grow. An
+   alternative table is a flow round a cycle, and an entry whose value is 0 or 1 may only grow. An
    entry that lies on no such cycle gets the cheapest set of extra suppressions that closes
    one (fewest entries, then the smallest sum), and the audit runs until every suppressed
    entry is safe. Suppressing every non-zero entry is always safe, so this terminates.
 
 The guarantee: no suppressed value can be worked out exactly from the published table, under
-the public knowledge that zeros are shown, and no shown value is between 1 and
-``threshold - 1``. Shown values are the true values. The guarantee does not cover two tables
-read together on its own; ``protect_linked`` protects tables that show the same figure (a
-total shared by two breakdowns) together, so that the figure is shown in all of them or hidden
-in all of them. Two periods read together are not covered: see docs/statistics.md.
+the public knowledge that zeros are shown (outside the lines of step 2, where a suppressed
+value may be zero), no shown value is between 1 and ``threshold - 1``, and, with
+``group_threshold``, no small group is shown to share one outcome. Shown values are the true
+values. The guarantee does not cover two tables read together on its own; ``protect_linked``
+protects tables that show the same figure (a total shared by two breakdowns) together, so that
+the figure is shown in all of them or hidden in all of them. Two periods read together are not
+covered: see docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -70,6 +83,8 @@ class ProtectedTable:
     col_totals: tuple[int | None, ...]
     total: int | None
     primary: frozenset[Position]
+    # Cells suppressed because a small group shares one outcome (step 2), zeros included.
+    group: frozenset[Position] = frozenset()
 
     @property
     def suppressed(self) -> frozenset[Position]:
@@ -89,14 +104,17 @@ def protect(
     *,
     threshold: int,
     forced: frozenset[Position] = frozenset(),
+    group_threshold: int | None = None,
 ) -> ProtectedTable:
     """Suppress small counts and enough complements that none can be recovered.
 
     ``counts`` is ``R`` rows of ``C`` non-negative integers; a one-dimensional breakdown is an
     ``R x 1`` table. ``forced`` names positions (in the coordinates with margins) to suppress
     as if they were small, for example because the same figure is withheld in another table;
-    a forced zero stays shown (a zero is never withheld, in any table). ``primary`` still
-    holds only the small ones. Raises ``ValueError`` for a threshold below 2, a negative count,
+    a forced zero stays shown (only step 2 withholds zeros). ``primary`` still
+    holds only the small ones. ``group_threshold`` turns on step 2: a row or column of the body
+    totalling less than it whose members all share one cell is suppressed whole (its zeros
+    too; ``group`` lists them). Raises ``ValueError`` for a threshold below 2, a negative count,
     rows of different lengths or a forced position outside the table, and ``TypeError`` for
     values that are not integers.
     """
@@ -121,10 +139,15 @@ def protect(
             raise ValueError(f"forced position {(r, c)} is outside the table")
         if grid[r][c] > 0:
             suppressed.add((r, c))
+    group: frozenset[Position] = frozenset()
+    if group_threshold is not None:
+        _check_threshold(group_threshold)
+        group = _small_groups(grid, group_threshold)
+        suppressed |= group
     if suppressed:
         _complete_lines(grid, suppressed)
         _audit(grid, suppressed)
-    return _publish(grid, suppressed, frozenset(primary))
+    return _publish(grid, suppressed, frozenset(primary), group)
 
 
 Link = Sequence[tuple[int, Position]]
@@ -136,6 +159,7 @@ def protect_linked(
     *,
     threshold: int,
     forced: Sequence[frozenset[Position]] | None = None,
+    group_threshold: int | None = None,
 ) -> list[ProtectedTable]:
     """Protect tables that show some of the same figures, together.
 
@@ -145,7 +169,8 @@ def protect_linked(
     is suppressed anywhere forced, until nothing changes: a figure ends up shown with the same
     value everywhere or withheld everywhere, so no table gives away what another withholds.
     Suppressions only grow and are bounded by the number of entries, so this terminates.
-    ``forced`` optionally names positions to suppress in each table from the start. Raises
+    ``forced`` optionally names positions to suppress in each table from the start;
+    ``group_threshold`` is passed to each ``protect``. Raises
     ``ValueError`` when a group links positions of different values.
     """
     _check_threshold(threshold)
@@ -157,7 +182,7 @@ def protect_linked(
     forcing: list[set[Position]] = [set(f) for f in forced] if forced else [set() for _ in tables]
     while True:
         result = [
-            protect(t, threshold=threshold, forced=frozenset(f))
+            protect(t, threshold=threshold, forced=frozenset(f), group_threshold=group_threshold)
             for t, f in zip(tables, forcing, strict=True)
         ]
         changed = False
@@ -292,10 +317,13 @@ def shown_share(part: int, whole: int, *, threshold: int) -> float | None:
     return part / whole
 
 
-def shown_median(values: Sequence[int], *, threshold: int) -> float | None:
-    """The median of ``values``, or ``None`` when fewer than ``threshold`` values lie behind it."""
+def shown_median(values: Sequence[int], *, threshold: int, minimum: int = 0) -> float | None:
+    """The median of ``values``, or ``None`` when fewer than ``threshold`` values, or fewer
+    than ``minimum``, lie behind it: a median of a few values is close to one person's value
+    (of three, it is one of them), so medians take more values than counts (setting
+    ``STATS_MEDIAN_MINIMUM``)."""
     _check_threshold(threshold)
-    if len(values) < threshold:
+    if len(values) < max(threshold, minimum):
         return None
     return float(statistics.median(values))
 
@@ -325,8 +353,35 @@ def _with_margins(rows: list[list[int]], width: int) -> _Grid:
     return grid
 
 
+def _small_groups(grid: _Grid, limit: int) -> frozenset[Position]:
+    """Step 2: the cells of every body line that is a small group sharing one outcome."""
+    last_row = len(grid) - 1
+    last_column = len(grid[0]) - 1
+    found: set[Position] = set()
+    lines = [[(r, c) for c in range(last_column)] for r in range(last_row)] + [
+        [(r, c) for r in range(last_row)] for c in range(last_column)
+    ]
+    for index, parts in enumerate(lines):
+        by_row = index < last_row
+        total = sum(grid[r][c] for r, c in parts)
+        if not 0 < total < limit:
+            continue
+        if sum(1 for r, c in parts if grid[r][c] > 0) != 1:
+            continue
+        # Where nobody at all has the outcome the zero is no news about the group.
+        telling = [
+            (r, c) for r, c in parts if (grid[last_row][c] if by_row else grid[r][last_column])
+        ]
+        if len(telling) >= 2:
+            found.update(telling)
+    return frozenset(found)
+
+
 def _publish(
-    grid: _Grid, suppressed: set[Position], primary: frozenset[Position]
+    grid: _Grid,
+    suppressed: set[Position],
+    primary: frozenset[Position],
+    group: frozenset[Position] = frozenset(),
 ) -> ProtectedTable:
     last_row = len(grid) - 1
     last_column = len(grid[0]) - 1
@@ -340,6 +395,7 @@ def _publish(
         col_totals=tuple(shown(last_row, c) for c in range(last_column)),
         total=shown(last_row, last_column),
         primary=primary,
+        group=group,
     )
 
 

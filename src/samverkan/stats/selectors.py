@@ -86,6 +86,17 @@ def threshold() -> int:
     return int(settings.STATS_THRESHOLD)
 
 
+def group_threshold() -> int:
+    """Below this a row or column of a breakdown is a small group (``disclosure`` step 2);
+    never below the threshold itself."""
+    return max(int(settings.STATS_GROUP_THRESHOLD), threshold())
+
+
+def median_minimum() -> int:
+    """The fewest values a median is shown over; never below the threshold itself."""
+    return max(int(settings.STATS_MEDIAN_MINIMUM), threshold())
+
+
 def next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
@@ -273,6 +284,7 @@ def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
         _grid(counts["age_gender"], ages, GENDERS),
         outcome_counts,
         limit,
+        group_limit=group_threshold(),
     )
 
     tables: list[Table] = [
@@ -371,7 +383,12 @@ def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
 
 
 def protect_joined(
-    by_sector: list[list[int]], by_age: list[list[int]], outcomes: list[int], limit: int
+    by_sector: list[list[int]],
+    by_age: list[list[int]],
+    outcomes: list[int],
+    limit: int,
+    *,
+    group_limit: int | None = None,
 ) -> list[ProtectedTable]:
     """Protect the two gender breakdowns and the outcomes as one system.
 
@@ -380,7 +397,9 @@ def protect_joined(
     withheld alike; then the three tables are audited together as one circulation (raising
     sector → gender → age band → outcome → back), so that ranges read from different tables
     cannot meet in one value. What that audit adds is forced, and the two steps repeat until
-    nothing changes (suppressions only grow, so this ends).
+    nothing changes (suppressions only grow, so this ends). ``group_limit``: a sector, an age
+    band or a gender with fewer cases, all in one cell, is a small group (``disclosure`` step
+    2) and its cells are withheld, zeros included.
     """
     sectors, ages, width, rows = len(by_sector), len(by_age), len(by_sector[0]), len(outcomes)
     tables = [by_sector, by_age, _column(outcomes)]
@@ -411,7 +430,11 @@ def protect_joined(
     forced: list[set[Position]] = [set(), set(), set()]
     while True:
         result = protect_linked(
-            tables, links, threshold=limit, forced=[frozenset(f) for f in forced]
+            tables,
+            links,
+            threshold=limit,
+            forced=[frozenset(f) for f in forced],
+            group_threshold=group_limit,
         )
         hidden = frozenset(
             i for i, where in enumerate(places) if any(p in result[t].suppressed for t, p in where)
@@ -429,6 +452,7 @@ def _column_of(values: Sequence[int | None]) -> list[list[int | None]]:
 
 
 def _median_table(facts: Any, limit: int) -> Table:
+    fewest = median_minimum()
     sector_labels = _labels(Sector.choices)
     values: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row in facts.values_list("raising_sector", *MEDIAN_FIELDS).order_by():
@@ -446,11 +470,11 @@ def _median_table(facts: Any, limit: int) -> Table:
         row_labels=[_("Consent obtained"), _("First meeting"), _("Action plan")],
         column_labels=[_("All cases"), *sector_labels.values()],
         values=[
-            [shown_median(values[(name, c)], threshold=limit) for c in columns]
+            [shown_median(values[(name, c)], threshold=limit, minimum=fewest) for c in columns]
             for name in MEDIAN_FIELDS
         ],
         note=_("Per raising sector; shown only where at least %(n)d cases have reached the step.")
-        % {"n": limit},
+        % {"n": fewest},
     )
 
 

@@ -6,7 +6,8 @@ engine withheld. ``kind`` says what the figures are:
 
 - ``count``: counts of persons or cases, protected by ``disclosure.protect`` (small counts and
   the cells that would reveal them are ``None``);
-- ``median`` / ``share``: shown only over groups at or above the threshold (``None`` otherwise);
+- ``share``: shown only over groups at or above the threshold, ``median`` only over at least
+  ``STATS_MEDIAN_MINIMUM`` values (``None`` otherwise);
 - ``value``: figures that are not about persons (meetings, commitments, indicator values),
   shown as they are.
 """
