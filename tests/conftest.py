@@ -136,7 +136,8 @@ def client_for(client: Client):
     return make
 
 
-_APPEND_ONLY = importlib.import_module("samverkan.audit.migrations.0002_chain_head_and_append_only")
+_APPEND_ONLY = importlib.import_module("samverkan.audit.migrations.0003_pruning_anchor")
+_APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditanchor")
 _DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 
@@ -162,7 +163,8 @@ def _audit_append_only(request: pytest.FixtureRequest):
     request.getfixturevalue("transactional_db" if transactional else "db")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+            for table in _APPEND_ONLY_TABLES:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         else:
             for statement in _APPEND_ONLY.SQLITE_FORWARD:
                 cursor.execute(statement)
@@ -170,7 +172,8 @@ def _audit_append_only(request: pytest.FixtureRequest):
     if transactional:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+                for table in _APPEND_ONLY_TABLES:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             else:
                 for statement in _APPEND_ONLY.SQLITE_REVERSE:
                     cursor.execute(statement)

@@ -185,3 +185,10 @@ def flood_security_store(count: int = 400) -> None:
             cache.set(f"allauth:rl:allauth.account:login_failed:30/60/ip:ip:{ip}", [1.0], 900)
         else:
             portal._throttled("code_request", ip, limit=10, window=portal.CODE_WINDOW)
+
+
+def statutory_conditions(code: str) -> list[str]:
+    """Every condition of a statutory basis, as the person disclosing confirms them."""
+    from samverkan.consent.statutory import BASES
+
+    return [c.code for c in next(b for b in BASES if b.code == code).conditions]

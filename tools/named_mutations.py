@@ -42,8 +42,10 @@ def _m(name: str, what: str, file: str, old: str, new: str, *tests: str) -> Muta
 
 
 _STATUTORY = "tests/consent/test_statutory.py"
+_CONDITIONS = "tests/consent/test_statutory_conditions.py"
 _SIGNATURES = "tests/consent/test_signatures.py"
 _TAMPER = "tests/audit/test_chain_tampering.py"
+_PRUNING = "tests/audit/test_pruning.py"
 _SEATS = "tests/cases/test_team_seat_follows_membership.py"
 _PURGE = "tests/records/test_retention_at_purge.py"
 _EXPORT = "tests/records/test_subject_export_disclosures.py"
@@ -87,9 +89,50 @@ MUTATIONS: tuple[Mutation, ...] = (
             ("b", "case_id"),
             ("c", "agency_id"),
             ("d", "object_type"),
-            ("e", "ip"),
             ("f", "request_id"),
         )
+    ),
+    # The address enters the hash as its truncated network plus a salted commitment (D24).
+    _m(
+        "4e",
+        "audit chain: ip is left out of the hashed content",
+        "audit/chain.py",
+        '        "ip": _hashed_ip(event),\n',
+        "",
+        f"{_PRUNING}::test_a_truncated_address_changed_is_caught_by_the_hash",
+    ),
+    _m(
+        "4g",
+        "audit chain: the IP address's commitment is left out of the hashed content",
+        "audit/chain.py",
+        '        payload["ip_commitment"] = event.ip_commitment\n',
+        "        pass\n",
+        f"{_PRUNING}::test_a_commitment_recomputed_for_another_address_is_caught_by_the_hash",
+    ),
+    _m(
+        "4h",
+        "audit chain: a whole IP address is not compared with its commitment",
+        "audit/chain.py",
+        "        if event.ip is not None and hmac.compare_digest(\n",
+        "        if True or event.ip is not None and hmac.compare_digest(\n",
+        f"{_PRUNING}::test_an_address_changed_within_its_network_is_caught_by_its_commitment",
+    ),
+    _m(
+        "4i",
+        "audit verify: a pruning anchor's signature is not checked",
+        "audit/selectors.py",
+        "        if not _anchor_is_signed(anchor):\n",
+        "        if False:\n",
+        f"{_PRUNING}::test_an_anchor_forged_without_the_key_is_detected",
+        f"{_PRUNING}::test_altering_the_anchor_is_detected",
+    ),
+    _m(
+        "4j",
+        "audit verify: the chain starts at the genesis even after pruning",
+        "audit/selectors.py",
+        "        start_seq=start_seq,\n",
+        "",
+        f"{_PRUNING}::test_prune_removes_only_events_past_the_period_and_the_log_still_verifies",
     ),
     _m(
         "5",
@@ -140,8 +183,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "9",
         "retention: the statistics facts are not refreshed before the purge",
         "records/retention.py",
-        "        facts_refresh(case_ids=[case_id])\n",
-        "        pass\n",
+        # The comment before it makes the line unique: a partial purge refreshes too.
+        "before the data goes.\n        facts_refresh(case_ids=[case_id])\n",
+        "before the data goes.\n        pass\n",
         f"{_PURGE}::test_the_facts_are_brought_up_to_date_just_before_the_purge",
     ),
     _m(
@@ -200,6 +244,41 @@ MUTATIONS: tuple[Mutation, ...] = (
         "view.can_withdraw = open_state\n",
         "view.can_withdraw = open_state and view.i_signed\n",
         "tests/consent/test_portal.py::test_a_guardian_who_has_not_signed_refuses_in_the_portal",
+    ),
+    _m(
+        "17a",
+        "statutory disclosure: the provision's conditions need not be confirmed (DESIGN rule 17)",
+        "consent/services.py",
+        "any(c.code not in confirmed for c in basis.conditions):",
+        "any(c.code not in confirmed for c in basis.conditions[:0]):",
+        f"{_CONDITIONS}::test_each_crime_provision_is_refused_without_each_of_its_conditions",
+        f"{_CONDITIONS}::test_the_under_21_basis_refuses_information_about_a_committed_crime",
+    ),
+    _m(
+        "17b",
+        "statutory disclosure: a report of concern is allowed for an adult",
+        "consent/statutory.py",
+        "        to_sectors=frozenset({Sector.SOCIAL_SERVICES}),\n        max_age=18,\n",
+        "        to_sectors=frozenset({Sector.SOCIAL_SERVICES}),\n        max_age=None,\n",
+        f"{_CONDITIONS}::test_each_basis_is_refused_from_its_age_limit",
+    ),
+    _m(
+        "17c",
+        "statutory disclosure page: the POST does not ask for a fresh password",
+        "consent/views.py",
+        '        if is_reauthentication_required(request, app=""):\n'
+        "            # Not allauth's decorator",
+        '        if False and is_reauthentication_required(request, app=""):\n'
+        "            # Not allauth's decorator",
+        f"{_CONDITIONS}::test_a_post_without_a_fresh_password_discloses_nothing_and_keeps_nothing",
+    ),
+    _m(
+        "17d",
+        "statutory disclosure page: the form is shown without a fresh password",
+        "consent/views.py",
+        "@reauthentication_required\ndef _statutory_disclosure_form(",
+        "def _statutory_disclosure_form(",
+        f"{_CONDITIONS}::test_the_page_asks_for_the_password_before_showing_the_form",
     ),
 )
 

@@ -415,21 +415,65 @@ if PRODUCTION and EID_PROVIDER == "development":
     raise ConfigError("SAMVERKAN_EID_PROVIDER=development cannot be used in production")
 
 # --- Statistics -----------------------------------------------------------------------------
-# Counts of persons or cases from 1 to STATS_THRESHOLD − 1 are never shown (DESIGN rule 13);
-# below 2 there would be no suppression at all.
-STATS_THRESHOLD = env.get_int("SAMVERKAN_STATS_THRESHOLD", 5, minimum=2)
+# Counts of persons or cases from 1 to STATS_THRESHOLD − 1 are never shown (DESIGN rule 13).
+# It cannot be set below 3 (issue 19): at 2 only ones would be hidden, and a one and a two are
+# equally close to a person in a municipality of a few thousand young people.
+STATS_THRESHOLD = env.get_int("SAMVERKAN_STATS_THRESHOLD", 5, minimum=3)
+# A row or column of a breakdown (a sector, an age band, a gender) with fewer cases than this,
+# all in one cell, is a small group sharing one outcome: its cells are withheld, zeros included
+# (stats/disclosure.py step 2). Never below STATS_THRESHOLD.
+STATS_GROUP_THRESHOLD = env.get_int("SAMVERKAN_STATS_GROUP_THRESHOLD", 10, minimum=3)
+# A median is shown only over at least this many values (and at least STATS_THRESHOLD): a median
+# of a handful of values is one person's value or close to it. Cannot be set below 10.
+STATS_MEDIAN_MINIMUM = env.get_int("SAMVERKAN_STATS_MEDIAN_MINIMUM", 10, minimum=10)
 
 # --- Retention (gallring) -------------------------------------------------------------------
 # How long records are kept (DESIGN rule 11; docs/operations.md "Retention"). A closed case's
 # personal data goes this many years after closure (social services records: 5 years, SoL);
-# the audit log is kept at least 5 years (HSLF-FS 2016:40) and is never pruned automatically.
+# the audit log is kept RETENTION_AUDIT_YEARS (at least 5, HSLF-FS 2016:40 4 kap. 9 §) and then
+# pruned up to a signed anchor, its IP addresses truncated after RETENTION_AUDIT_IP_DAYS (DESIGN
+# rule 19; docs/decisions.md D24).
 # The short ones are days: notifications, portal login codes and e-ID orders no signature
 # rests on. (Background-job history is pruned by the jobs app's own daily job, jobs.prune.)
 RETENTION_CASE_YEARS = env.get_int("SAMVERKAN_RETENTION_CASE_YEARS", 5, minimum=1, maximum=50)
 RETENTION_AUDIT_YEARS = env.get_int("SAMVERKAN_RETENTION_AUDIT_YEARS", 10, minimum=5)
+RETENTION_AUDIT_IP_DAYS = env.get_int("SAMVERKAN_RETENTION_AUDIT_IP_DAYS", 180, minimum=1)
+if RETENTION_AUDIT_IP_DAYS > RETENTION_AUDIT_YEARS * 365:
+    raise ConfigError(
+        "SAMVERKAN_RETENTION_AUDIT_IP_DAYS must not be longer than SAMVERKAN_RETENTION_AUDIT_YEARS"
+        f" ({RETENTION_AUDIT_YEARS * 365} days); got {RETENTION_AUDIT_IP_DAYS}"
+    )
+# Off where the worker's database role may not delete audit events (docs/operations.md §3): run
+# ``samverkan audit prune`` from cron under the role that may, instead.
+AUDIT_PRUNE_IN_WORKER = env.get_bool("SAMVERKAN_AUDIT_PRUNE_IN_WORKER", True)
+AUDIT_CHECKPOINT_DIR = Path(
+    env.get_str("SAMVERKAN_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints"))
+).resolve()
 RETENTION_NOTIFICATION_DAYS = env.get_int("SAMVERKAN_RETENTION_NOTIFICATION_DAYS", 180, minimum=1)
 RETENTION_PORTAL_CODE_DAYS = env.get_int("SAMVERKAN_RETENTION_PORTAL_CODE_DAYS", 30, minimum=1)
 RETENTION_EID_ORDER_DAYS = env.get_int("SAMVERKAN_RETENTION_EID_ORDER_DAYS", 30, minimum=1)
+# Per record type of a closed case, in years after closure (docs/operations.md "Retention per
+# record type" argues the defaults). Each goes on its own period; the case itself, with what no
+# type names (plan, team, guardians, the youth), goes at RETENTION_CASE_YEARS, so no type may be
+# kept longer than that.
+RETENTION_JOURNAL_YEARS = env.get_int("SAMVERKAN_RETENTION_JOURNAL_YEARS", 5, minimum=1)
+RETENTION_CONSENT_YEARS = env.get_int("SAMVERKAN_RETENTION_CONSENT_YEARS", 5, minimum=1)
+RETENTION_CONCERN_YEARS = env.get_int("SAMVERKAN_RETENTION_CONCERN_YEARS", 5, minimum=1)
+RETENTION_MEETING_YEARS = env.get_int("SAMVERKAN_RETENTION_MEETING_YEARS", 2, minimum=1)
+for _name, _years in (
+    ("JOURNAL", RETENTION_JOURNAL_YEARS),
+    ("CONSENT", RETENTION_CONSENT_YEARS),
+    ("CONCERN", RETENTION_CONCERN_YEARS),
+    ("MEETING", RETENTION_MEETING_YEARS),
+):
+    if _years > RETENTION_CASE_YEARS:
+        raise ConfigError(
+            f"SAMVERKAN_RETENTION_{_name}_YEARS ({_years}) cannot be longer than "
+            f"SAMVERKAN_RETENTION_CASE_YEARS ({RETENTION_CASE_YEARS}): the case holds its records"
+        )
+# An open case with no activity (entries, meetings, plan changes, consent events) for this many
+# days is flagged to its group's coordinator, on the group's case index and once by e-mail.
+CASE_DORMANT_DAYS = env.get_int("SAMVERKAN_CASE_DORMANT_DAYS", 180, minimum=14)
 
 # --- Log review -----------------------------------------------------------------------------
 # Log review (DESIGN rule 9): a user who touches more than LOG_REVIEW_DAILY_CASES distinct cases
