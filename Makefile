@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean messages mutations
+.PHONY: demo test lint install clean messages mutations mutmut
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,9 @@ clean:
 # tests that guard it run (tools/named_mutations.py); not part of CI.
 mutations: $(STAMP)
 	$(BIN)/python tools/named_mutations.py
+
+# mutmut over cases/policy.py, consent/services.py, audit/, records/ and stats/disclosure.py, one
+# target at a time in var/mutmut/ (tools/mutmut_run.py; TARGETS="policy audit" for some).
+mutmut: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/python tools/mutmut_run.py --survivors $(TARGETS)
