@@ -280,6 +280,18 @@ MUTATIONS: tuple[Mutation, ...] = (
         "def _statutory_disclosure_form(",
         f"{_CONDITIONS}::test_the_page_asks_for_the_password_before_showing_the_form",
     ),
+    _m(
+        "16a",
+        "rule 16: a consent or statutory disclosure not from the raising agency carries the "
+        "case's content",
+        "cases/policy.py",
+        "            grant.from_agency_id == raising_agency_id\n",
+        "            True\n",
+        "tests/cases/test_rule16_content_before_consent.py::"
+        "test_a_consent_between_two_other_agencies_carries_no_content_and_opens_no_gate",
+        "tests/cases/test_rule16_content_before_consent.py::"
+        "test_content_decision_covers_exactly_the_raiser_and_agencies_granted_now",
+    ),
 )
 
 

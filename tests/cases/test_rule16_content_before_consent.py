@@ -43,7 +43,7 @@ from samverkan.meetings.services import (
 )
 from samverkan.plans.models import InterventionKind
 from samverkan.plans.services import goal_add, intervention_add, plan_create
-from tests.cases.conftest import CaseWorld
+from tests.cases.conftest import YOUTH_NUMBER, CaseWorld
 from tests.rule16 import consent_covering, statutory_covering, withdraw
 
 REASON = "Hög frånvaro sedan höstlovet och nya umgängen."
@@ -237,7 +237,7 @@ def test_a_team_of_several_agencies_waits_for_an_active_consent(client_for, pers
         actor=personas.practitioner,
         group=world.avesta_group,
         agency=world.avesta_school,
-        identity_number="20120315-1236",
+        identity_number=YOUTH_NUMBER,
         name="Kalle Testberg",
         gender="M",
         reason=REASON,
@@ -420,10 +420,12 @@ def test_a_decision_needs_a_covered_responsible_agency_and_coordinator(
 # The decision itself, exhaustively over its inputs
 
 
-def _grant(to: int, *, start: int = 0, end: int = 10, entry: int | None = None) -> Grant:
+def _grant(
+    to: int, *, start: int = 0, end: int = 10, entry: int | None = None, source: int = 1
+) -> Grant:
     base = timezone.now()
     return Grant(
-        from_agency_id=1,
+        from_agency_id=source,
         to_agency_id=to,
         valid_from=base + timedelta(days=start),
         valid_until=base + timedelta(days=end),
@@ -447,3 +449,28 @@ def test_content_decision_covers_exactly_the_raiser_and_agencies_granted_now():
     ) == {1, 2, 5}
     assert discussion_is_anonymous({1, 3, 4, 6}, raising_agency_id=1, at=now, grants=grants)
     assert not discussion_is_anonymous({1, 2}, raising_agency_id=1, at=now, grants=grants)
+    # Only a grant from the raising agency carries its content: not one between two others.
+    others = [_grant(2, source=3), _grant(5, entry=9, source=3)]
+    assert not content_decision({2}, raising_agency_id=1, at=now, grants=others)
+    assert not content_decision({5}, raising_agency_id=1, at=now, grants=others)
+
+
+def test_a_consent_between_two_other_agencies_carries_no_content_and_opens_no_gate(
+    client_for, personas, world, content
+):
+    """The reason, factors and plan are the raising agency's account of the youth: as for any
+    entry (rule 1), a consent that leaves out the raising agency does not carry them, and a
+    statutory disclosure by another agency covers only what that agency disclosed."""
+    case, meeting, _ = content
+    consent_covering(case, [world.avesta_social, world.police], actor=personas.practitioner)
+    statutory_covering(
+        case,
+        actor=personas.other_agency,
+        from_agency=world.avesta_social,
+        to_agency=world.police,
+        basis_code="social_to_police_under_21",
+    )
+    assert _texts_seen(client_for, personas.other_agency, case, meeting) == NOTHING
+    assert _texts_seen(client_for, personas.police, case, meeting) == NOTHING
+    with pytest.raises(ValidationError):
+        case_transition(actor=personas.practitioner, case=case, to=Status.MAPPING)

@@ -299,10 +299,12 @@ def content_decision(
 
     Content is the reason, the factors, the plan, and the minutes and decisions of the meetings
     that discussed the case; before it is covered an agency sees only the pseudonym, the status
-    and meeting times. An agency is covered when it raised the case, or when a grant to it
-    holds at ``at``: an active consent naming it with another agency (whatever categories), or
-    a statutory disclosure recorded to it on this case (not recalled once made). The
-    journal keeps its own per-entry decision (``entry_decision``).
+    and meeting times. An agency is covered when it raised the case, or when a grant from the
+    raising agency to it holds at ``at``: an active consent naming both (whatever categories),
+    or a statutory disclosure the raising agency recorded to it on this case (not recalled once
+    made). The content is the raising agency's account of the youth, so, as for any entry
+    (rule 1), a consent between two other agencies does not carry it. The journal keeps its own
+    per-entry decision (``entry_decision``).
 
     Pure, and fed afresh on every request by the selectors, so a withdrawal counts from the next
     request after it commits.
@@ -311,7 +313,11 @@ def content_decision(
     if raising_agency_id in ids:
         return Decision(True, BASIS_RAISING_AGENCY)
     for grant in grants:
-        if grant.to_agency_id in ids and grant.valid_from <= at < grant.valid_until:
+        if (
+            grant.from_agency_id == raising_agency_id
+            and grant.to_agency_id in ids
+            and grant.valid_from <= at < grant.valid_until
+        ):
             return Decision(True, grant.basis, grant.to_agency_id)
     return DENIED
 
@@ -358,12 +364,15 @@ def may_leave_awaiting_consent(
     at: datetime,
 ) -> bool:
     """The lifecycle gate of rule 16: a case whose team holds an agency besides the raising one
-    goes on from "awaiting consent" (to mapping) only while one of its consents is active. A
-    statutory disclosure does not open it: it discloses one entry, it is not the family's
-    agreement to work together. A case the raising agency works alone may proceed."""
+    goes on from "awaiting consent" (to mapping) only while one of its consents that names the
+    raising agency is active. A statutory disclosure does not open it: it discloses one entry,
+    it is not the family's agreement to work together. A case the raising agency works alone
+    may proceed."""
     if not set(team_agency_ids) - {raising_agency_id}:
         return True
-    return any(state_at(c, at) is State.ACTIVE for c in consents)
+    return any(
+        raising_agency_id in c.agency_ids and state_at(c, at) is State.ACTIVE for c in consents
+    )
 
 
 class DenialReason(enum.StrEnum):
