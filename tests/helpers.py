@@ -22,9 +22,25 @@ from django.urls import reverse
 
 from samverkan.accounts.models import User
 from samverkan.accounts.services import user_accept_invitation, user_invite
+from samverkan.demo import Birth, fictional_identity_number
 from samverkan.organisations.models import Agency, Role
 
 PASSWORD = "correct horse battery staple 42"
+
+
+def youth_number(age: int = 14, *, days_since_birthday: int = 3, serial: int = 123) -> str:
+    """A fictional, valid personnummer (YYYYMMDD-NNNC) of someone who is ``age`` today.
+
+    Relative to today so that the suite's youth never ages into the signing age (issue 19): a
+    fixed birth date made consent tests fail from the day it passed. With the default, the
+    last birthday was three days ago, so the next one lies about 362 days ahead, beyond the
+    longest consent the settings allow by default (12 months: today + 359 days). Three days
+    rather than none leave room for a run that crosses midnight or for UTC and Stockholm
+    disagreeing on the date.
+    """
+    return fictional_identity_number(
+        Birth(age=age, days_since_birthday=days_since_birthday).date, serial
+    )
 
 
 def new_totp_secret() -> str:

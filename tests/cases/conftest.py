@@ -8,9 +8,10 @@ import pytest
 
 from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import case_raise, team_add
+from tests.helpers import youth_number
 
-# Fictional but valid numbers (the check digit is right).
-YOUTH_NUMBER = "20120315-1236"
+# Fictional but valid (the check digit is right); a 14-year-old in any year (issue 19).
+YOUTH_NUMBER = youth_number(14)
 YOUTH_NAME = "Kalle Testberg"
 
 

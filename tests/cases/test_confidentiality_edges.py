@@ -20,6 +20,7 @@ from samverkan.cases.services import (
 )
 from samverkan.organisations.models import Membership, Role
 from samverkan.organisations.services import membership_remove, municipality_create
+from tests.cases.conftest import YOUTH_NUMBER
 
 
 def test_municipalities_sharing_a_prefix_get_distinct_pseudonyms(personas, db):
@@ -47,7 +48,7 @@ def test_guardians_recorded_on_one_case_do_not_surface_on_another(
         actor=personas.other_agency,
         group=world.avesta_group,
         agency=world.avesta_social,
-        identity_number="20120315-1236",
+        identity_number=YOUTH_NUMBER,
         name="Kalle Testberg",
         gender="M",
         reason="Egen oro",

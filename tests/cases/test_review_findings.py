@@ -16,7 +16,7 @@ from samverkan.meetings.services import agenda_item_add, meeting_schedule, minut
 from samverkan.organisations.models import GroupMembership, Membership, Role
 from samverkan.organisations.services import group_member_add, membership_remove
 from samverkan.plans.services import goal_add, plan_create
-from tests.cases.conftest import YOUTH_NAME
+from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import make_user
 from tests.rule16 import consent_covering
 
@@ -179,7 +179,7 @@ def test_guardian_details_stay_with_the_case_that_recorded_them(
         actor=personas.other_agency,
         group=world.avesta_group,
         agency=world.avesta_social,
-        identity_number="20120315-1236",
+        identity_number=YOUTH_NUMBER,
         name="Kalle Testberg",
         gender="M",
         reason="Egen oro",
@@ -234,7 +234,7 @@ def test_raising_does_not_reveal_a_stored_name(personas, case_world, world):
         actor=personas.other_agency,
         group=world.avesta_group,
         agency=world.avesta_social,
-        identity_number="20120315-1236",
+        identity_number=YOUTH_NUMBER,
         name="Annat Namn",
         gender="",
         reason="Testberg nämns här",  # the stored surname, unknown to this raiser

@@ -18,9 +18,11 @@ from samverkan.cases.models import Case, GuardianLink, InformationCategory
 from samverkan.cases.services import case_raise, guardian_add, team_add
 from samverkan.consent.models import Consent, RequiredSigner, SignatureMethod
 from samverkan.consent.services import consent_create, signature_record, youth_cosigner_ensure
+from tests.helpers import youth_number
 
-# Fictional but valid numbers (the check digits are right). The youth is 14 in 2026.
-YOUTH_NUMBER = "20120315-1236"
+# Fictional but valid numbers (the check digits are right). The youth is 14 today, whatever
+# the year, with the 15th birthday about a year off (tests.helpers.youth_number; issue 19).
+YOUTH_NUMBER = youth_number(14)
 YOUTH_NAME = "Kalle Testberg"
 GUARDIAN_1_NUMBER = "19800101-1231"
 GUARDIAN_1_NAME = "Maria Testberg"

@@ -42,12 +42,13 @@ from tests.consent.conftest import (
     IDENTITY_NUMBERS,
     YOUTH_NAME,
 )
-from tests.helpers import login, make_user
+from tests.helpers import login, make_user, youth_number
 
 GUARDIAN_1_EMAIL = "maria@example.invalid"
 GUARDIAN_2_EMAIL = "olof@example.invalid"
 # Another family, in the same municipality.
-OTHER_YOUTH_NUMBER = "20100505-1238"
+# Between the signing age and 18 in any year: signs with e-ID alongside the guardian (issue 19).
+OTHER_YOUTH_NUMBER = youth_number(16)
 OTHER_GUARDIAN_NUMBER = "19750303-1234"
 OTHER_GUARDIAN_EMAIL = "sara@example.invalid"
 # Fictional, valid in form, not in the service.

@@ -45,7 +45,7 @@ from samverkan.consent.services import (
 from samverkan.notifications.models import Notification
 from tests import scans
 from tests.consent.conftest import cosign_youth, make_consent, sign_all
-from tests.helpers import statutory_conditions
+from tests.helpers import statutory_conditions, youth_number
 
 # Real scans: the upload check decodes them and refuses a few magic bytes.
 PDF = scans.scan_pdf()
@@ -92,11 +92,15 @@ def test_a_guardian_without_custody_is_not_a_signer(personas, world, consent_cas
 
 def test_a_youth_of_15_signs_too_and_at_18_alone(personas, world, consent_case):
     youth = consent_case.case.youth
-    with time_machine.travel(dt.datetime(2027, 3, 20, 12, tzinfo=dt.UTC)):
+    # Days after the birthdays, not fixed dates: the shared youth is 14 today in any year.
+    turns_15 = birthday(youth.birth_date, 15) + dt.timedelta(days=5)
+    with time_machine.travel(dt.datetime.combine(turns_15, dt.time(12), STOCKHOLM)):
         assert youth.age_on() == 15
         consent = make_consent(personas, world, consent_case)
         assert [s.kind for s in _signers(consent)] == ["guardian", "guardian", "youth"]
-    with time_machine.travel(dt.datetime(2030, 3, 20, 12, tzinfo=dt.UTC)):
+    turns_18 = birthday(youth.birth_date, 18) + dt.timedelta(days=5)
+    with time_machine.travel(dt.datetime.combine(turns_18, dt.time(12), STOCKHOLM)):
+        assert youth.age_on() == 18
         consent = make_consent(personas, world, consent_case)
         assert [s.kind for s in _signers(consent)] == ["youth"]
 
@@ -133,7 +137,7 @@ def test_no_consent_without_a_guardian_with_custody(personas, world):
         actor=personas.practitioner,
         group=world.avesta_group,
         agency=world.avesta_school,
-        identity_number="20130101-1233",
+        identity_number=youth_number(13),  # under 18 in any year: guardians must sign
         name="Lisa Testsson",
         gender="F",
         reason="Oro för frånvaro.",

@@ -32,11 +32,12 @@ from samverkan.consent.services import consent_create, signature_record
 from tests.conftest import Personas, World
 from tests.e2e.browser import assert_accessible
 from tests.e2e.conftest import Console
+from tests.helpers import youth_number
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Fictional but valid in form.
-YOUTH_NUMBER = "20120315-1236"
+# Fictional but valid in form; the youth is 14 in any year (issue 19).
+YOUTH_NUMBER = youth_number(14)
 GUARDIAN_1_NUMBER = "19800101-1231"
 GUARDIAN_2_NUMBER = "19820202-4561"
 GUARDIAN_1_EMAIL = "maria@example.invalid"

@@ -275,7 +275,7 @@ def test_coordinator_runs_the_meeting_through_the_page(client_for, personas, wor
     blocked = client.post(
         url,
         {
-            f"a{item.pk}-text": "Ring 201203151236",
+            f"a{item.pk}-text": f"Ring {YOUTH_NUMBER.replace('-', '')}",
             f"a{item.pk}-responsible": f"user:{personas.practitioner.pk}:{world.avesta_school.pk}",
             f"a{item.pk}-due_date": due,
         },

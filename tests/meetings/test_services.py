@@ -177,8 +177,8 @@ def test_minutes_are_encrypted_and_audited_with_the_case(personas, meeting_world
 BLOCKED = [
     "Kalle var borta hela veckan",
     "Pratade med Testberg om läget",
-    "Pnr 201203151236 i papperen",
-    "Se 120315-1236",
+    f"Pnr {YOUTH_NUMBER.replace('-', '')} i papperen",
+    f"Se {YOUTH_NUMBER[2:]}",
     "Mamma Lisa Testmamma ringde",
 ]
 

@@ -21,6 +21,7 @@ from samverkan.plans.services import (
     intervention_update,
     plan_create,
 )
+from tests.cases.conftest import YOUTH_NUMBER
 from tests.cases.test_encryption import all_text_in_database
 from tests.plans.conftest import GOAL_TEXT
 from tests.rule16 import consent_covering
@@ -28,8 +29,8 @@ from tests.rule16 import consent_covering
 SCREENED = [
     "Kalle ska gå till skolan",
     "Testberg behöver stöd",
-    "Pnr 201203151236 står i papperen",
-    "Se 120315-1236",
+    f"Pnr {YOUTH_NUMBER.replace('-', '')} står i papperen",
+    f"Se {YOUTH_NUMBER[2:]}",
     "Mamma Lisa Testmamma följer med",
 ]
 

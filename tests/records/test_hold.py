@@ -98,7 +98,7 @@ def test_the_form_refuses_what_it_cannot_place(client_for, personas, consent_cas
     assert b"No case has that pseudonym" in missing.content
     blank = c.post(HOLDS, {"pseudonym": case.youth.pseudonym, "reason": "  "})
     assert blank.status_code == 200
-    number = c.post(HOLDS, {"pseudonym": case.youth.pseudonym, "reason": "Gäller 20120315-1236"})
+    number = c.post(HOLDS, {"pseudonym": case.youth.pseudonym, "reason": f"Gäller {YOUTH_NUMBER}"})
     assert b"identity number" in number.content
     assert not LegalHold.objects.exists()
     # A youth with two cases: the case number says which.
