@@ -224,8 +224,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "14",
         "the reminder when the youth turns 18 is not sent",
         "consent/notices.py",
-        "for age, reminder in ((15, ReminderKind.TURNED_15), (18, ReminderKind.TURNED_18)):",
-        "for age, reminder in ((15, ReminderKind.TURNED_15),):",
+        "            if created < birthday(case.youth.birth_date, 18) <= today:\n",
+        "            if False:\n",
         "tests/consent/test_notices.py::"
         "test_a_youth_turning_18_during_a_consent_is_flagged_to_the_coordinator",
     ),
