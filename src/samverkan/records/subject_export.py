@@ -754,12 +754,12 @@ def _audit_not_found(actor: User | None) -> None:
         )
 
 
-def subject_export_review(
-    *, actor: User | None, identity_number: str, language: str = "sv"
-) -> list[RedactionCandidate] | None:
-    """The items of this person's export that secrecy may protect, for the preparer to choose
-    from before release; None when nothing is held (audited as an export that found no one).
-    Reading them is audited (``records.subject_export_prepared``)."""
+def _prepare(
+    actor: User | None, identity_number: str, language: str
+) -> tuple[_Found, Any, list[RedactionCandidate]] | None:
+    """What both steps of an export start from: the person's data and the items that may be
+    redacted. Only an auditor (or the command line) may ask; a number that finds no one is
+    audited as such and gives None."""
     if actor is not None and not can_export_subject_data(actor):
         raise Http404
     if language not in LANGUAGES:
@@ -769,7 +769,19 @@ def subject_export_review(
         _audit_not_found(actor)
         return None
     agency = _auditor_agency(actor)
-    candidates = _candidates(found, own_agency=agency.name if agency is not None else None)
+    return found, agency, _candidates(found, own_agency=agency.name if agency else None)
+
+
+def subject_export_review(
+    *, actor: User | None, identity_number: str, language: str = "sv"
+) -> list[RedactionCandidate] | None:
+    """The items of this person's export that secrecy may protect, for the preparer to choose
+    from before release; None when nothing is held (audited as an export that found no one).
+    Reading them is audited (``records.subject_export_prepared``)."""
+    prepared = _prepare(actor, identity_number, language)
+    if prepared is None:
+        return None
+    found, agency, candidates = prepared
     with transaction.atomic():
         audit_record_many(
             action="records.subject_export_prepared",
@@ -821,16 +833,10 @@ def subject_export(
     (an empty reason: not redacted); ``None`` redacts the defaults (the reporter's identity).
     ``RedactionError`` when a key is not offered for this export.
     """
-    if actor is not None and not can_export_subject_data(actor):
-        raise Http404
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}")
-    found = _collect(identity_number, language=language)
-    if found is None:
-        _audit_not_found(actor)
+    prepared = _prepare(actor, identity_number, language)
+    if prepared is None:
         return None
-    agency = _auditor_agency(actor)
-    candidates = _candidates(found, own_agency=agency.name if agency is not None else None)
+    found, _, candidates = prepared
     chosen = _chosen(candidates, redactions)
     with translation.override(language):
         _redact(found.data, chosen)
