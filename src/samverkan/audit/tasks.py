@@ -24,6 +24,9 @@ def audit_prune_monthly() -> None:
         logger.info("audit prune: left to cron (SAMVERKAN_AUDIT_PRUNE_IN_WORKER is off)")
         return
     report = audit_prune(dry_run=False)
+    if report.published is None:
+        logger.info("audit prune: nothing older than the retention periods; no new anchor")
+        return
     logger.info(
         "audit prune: %s events pruned, %s IP addresses truncated, anchor published to %s",
         report.pruned_count,
