@@ -419,9 +419,9 @@ if PRODUCTION and EID_PROVIDER == "development":
 # It cannot be set below 3 (issue 19): at 2 only ones would be hidden, and a one and a two are
 # equally close to a person in a municipality of a few thousand young people.
 STATS_THRESHOLD = env.get_int("SAMVERKAN_STATS_THRESHOLD", 5, minimum=3)
-# A row or column of a breakdown (a sector, an age band, a gender) with fewer cases than this,
-# all in one cell, is a small group sharing one outcome: its cells are withheld, zeros included
-# (stats/disclosure.py step 2). Never below STATS_THRESHOLD.
+# A row or column of a breakdown (a sector, an age band, a gender) with fewer cases than this
+# is a small group that may share one outcome: its cells are withheld, zeros included, however
+# its cases are spread (stats/disclosure.py step 2). Never below STATS_THRESHOLD.
 STATS_GROUP_THRESHOLD = env.get_int("SAMVERKAN_STATS_GROUP_THRESHOLD", 10, minimum=3)
 # A median is shown only over at least this many values (and at least STATS_THRESHOLD): a median
 # of a handful of values is one person's value or close to it. Cannot be set below 10.

@@ -131,6 +131,19 @@ def test_prune_removes_only_events_past_the_period_and_the_log_still_verifies(lo
     assert AuditAnchor.objects.count() == 1
 
 
+def test_an_event_within_the_period_is_kept_though_older_ones_follow_it(log: Log) -> None:
+    """Sequence and time need not agree (a clock stepped back, back-dated synthetic events):
+    pruning removes only the prefix of the chain that is all past the period, and never a
+    recent event that an older one follows."""
+    late_old = write_at(timezone.now() - timedelta(days=11 * 366), 1, ip=OLD_IP)
+    report = audit_prune(dry_run=False)
+    assert report.pruned_count == 3
+    kept = [*log.middle, *log.middle6, *log.young, *late_old]
+    assert AuditEvent.objects.filter(seq__in=[e.seq for e in kept]).count() == len(kept)
+    assert AuditAnchor.objects.get().pruned_through == log.old[-1].seq
+    assert audit_verify().ok
+
+
 def test_the_run_is_audited_in_its_own_log(log: Log) -> None:
     report = audit_prune(dry_run=False)
     assert report.anchor is not None

@@ -182,10 +182,15 @@ def test_groups_at_or_above_the_group_threshold_are_shown() -> None:
     assert protect(counts, threshold=5, group_threshold=10).cells[1] == (0, 10)
 
 
-def test_a_group_sharing_outcomes_with_others_is_not_touched() -> None:
-    counts = [[12, 15], [2, 7], [9, 11]]
-    table = protect(counts, threshold=5, group_threshold=10)
-    assert table.group == frozenset()
+def test_a_small_group_is_withheld_however_its_cases_are_spread() -> None:
+    """Were only the small groups that share one outcome withheld, "every cell withheld, the
+    total shown" would itself say that they do (found in review): the pattern must be the same
+    for a spread group as for one that shares an outcome."""
+    spread = protect([[12, 15], [2, 7], [9, 11]], threshold=5, group_threshold=10)
+    shared = protect([[12, 15], [0, 9], [9, 11]], threshold=5, group_threshold=10)
+    assert spread.group == shared.group == frozenset({(1, 0), (1, 1)})
+    assert spread.cells[1] == shared.cells[1] == (None, None)
+    assert spread.row_totals[1] == shared.row_totals[1]
 
 
 # --- Properties -------------------------------------------------------------------------------

@@ -70,8 +70,19 @@ def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
         latest = AuditAnchor.objects.order_by("-id").first()
         base = latest.pruned_through if latest else 0
         base_ip = latest.ip_truncated_through if latest else 0
-        old = AuditEvent.objects.filter(occurred_at__lt=cutoff)
-        last_old = old.filter(seq__gt=base).order_by("-seq").first()
+        # A prefix of the chain, and only events that are all past the cut-off: sequence and
+        # time need not agree (a clock stepped back, back-dated synthetic events), so the prefix
+        # ends before the first event within the period, whatever older ones follow it.
+        first_young = (
+            AuditEvent.objects.filter(seq__gt=base, occurred_at__gte=cutoff)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        old = AuditEvent.objects.filter(seq__gt=base, occurred_at__lt=cutoff)
+        if first_young is not None:
+            old = old.filter(seq__lt=first_young)
+        last_old = old.order_by("-seq").first()
         through = last_old.seq if last_old else base
         pruned = AuditEvent.objects.filter(seq__gt=base, seq__lte=through)
         pruned_count = pruned.count()

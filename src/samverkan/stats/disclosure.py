@@ -354,7 +354,9 @@ def _with_margins(rows: list[list[int]], width: int) -> _Grid:
 
 
 def _small_groups(grid: _Grid, limit: int) -> frozenset[Position]:
-    """Step 2: the cells of every body line that is a small group sharing one outcome."""
+    """Step 2: the cells of every body line that is a small group (fewer cases than ``limit``):
+    such a group may share one outcome, and the pattern of what is withheld must not say
+    whether it does."""
     last_row = len(grid) - 1
     last_column = len(grid[0]) - 1
     found: set[Position] = set()
@@ -364,9 +366,9 @@ def _small_groups(grid: _Grid, limit: int) -> frozenset[Position]:
     for index, parts in enumerate(lines):
         by_row = index < last_row
         total = sum(grid[r][c] for r, c in parts)
+        # Every small line, however its cases are spread: were only the lines that share one
+        # outcome withheld, "every cell withheld, the total shown" would itself say that they do.
         if not 0 < total < limit:
-            continue
-        if sum(1 for r, c in parts if grid[r][c] > 0) != 1:
             continue
         # Where nobody at all has the outcome the zero is no news about the group.
         telling = [
