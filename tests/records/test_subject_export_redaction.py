@@ -273,3 +273,39 @@ def test_the_swedish_extract_says_maskerat(personas, disclosed) -> None:
     assert archive is not None
     data, _pdf = unzip(archive.content)
     assert _case(data)["concern_reports"][0]["agency"].startswith("[maskerat: ")
+
+
+def test_a_report_recorded_after_the_review_is_not_released_unseen(
+    client_for, personas, disclosed
+) -> None:
+    """Found in review: the release step worked out the items again, and one that appeared
+    after the review (a report of concern recorded meanwhile) went out unredacted, the
+    preparer never having seen it. Now the release is refused and nothing is exported."""
+    c = client_for(personas.auditor, reauth=True)
+    review = c.post(URL, {"identity_number": YOUTH_NUMBER, "language": "en"})
+    assert review.status_code == 200
+    concern_report_add(
+        actor=personas.practitioner,
+        case=disclosed["case"],
+        agency=disclosed["school"].agency,
+        reported_on=timezone.localdate(),
+    )
+    response = release(c, review.content)
+    assert response.status_code == 400
+    assert "The data changed while the extract was prepared" in response.content.decode()
+    assert response.get("Content-Type", "").startswith("text/html")
+
+
+def test_an_item_the_choices_do_not_mention_keeps_its_default(personas, disclosed) -> None:
+    """The service's own guard against the same race: only an explicit empty reason releases
+    an item redacted by default."""
+    school_entry = f"entry:{disclosed['school'].pk}"
+    archive = subject_export(
+        actor=personas.auditor,
+        identity_number=YOUTH_NUMBER,
+        language="en",
+        redactions={school_entry: ""},
+    )
+    assert archive is not None
+    data, _ = unzip(archive.content)
+    assert _case(data)["concern_reports"][0]["agency"].startswith("[redacted:")

@@ -107,12 +107,14 @@ class RedactionForm(forms.Form):
         return {c.key: self.cleaned_data.get(_field(c.key)) or "" for c in self.candidates}
 
 
-def _token(user_pk: int, digits: str, language: str) -> str:
-    plain = json.dumps({"n": digits, "l": language, "u": user_pk})
+def _token(user_pk: int, digits: str, language: str, keys: list[str]) -> str:
+    # The items the auditor was shown go with the token: an item that appears before release
+    # (a report of concern recorded meanwhile) must be reviewed, not released unseen.
+    plain = json.dumps({"n": digits, "l": language, "u": user_pk, "k": sorted(keys)})
     return signing.TimestampSigner(salt=_SIGNING_SALT).sign(encrypt(plain, aad=_SEAL_AAD))
 
 
-def _untoken(token: str, user_pk: int) -> tuple[str, str] | None:
+def _untoken(token: str, user_pk: int) -> tuple[str, str, list[str]] | None:
     try:
         sealed = signing.TimestampSigner(salt=_SIGNING_SALT).unsign(
             token, max_age=_PREPARED_MAX_AGE
@@ -122,7 +124,7 @@ def _untoken(token: str, user_pk: int) -> tuple[str, str] | None:
         return None
     if data.get("u") != user_pk or data.get("l") not in ("sv", "en"):
         return None
-    return str(data["n"]), str(data["l"])
+    return str(data["n"]), str(data["l"]), [str(k) for k in data.get("k", [])]
 
 
 def _page(
@@ -190,9 +192,19 @@ def _subject_export(request: HttpRequest) -> HttpResponse:
         # A fresh form: the number typed is not shown again.
         return _page(request, SubjectExportForm(initial=initial), nothing_held=True)
     review = RedactionForm(
-        initial={"token": _token(user.pk, digits, language)}, candidates=candidates
+        initial={"token": _token(user.pk, digits, language, [c.key for c in candidates])},
+        candidates=candidates,
     )
     return _review_page(request, review)
+
+
+def _changed_while_prepared(request: HttpRequest, initial: dict[str, str]) -> HttpResponse:
+    return _page(
+        request,
+        SubjectExportForm(initial=initial),
+        status=400,
+        error=_("The data changed while the extract was prepared. Prepare it again."),
+    )
 
 
 def _subject_export_release(request: HttpRequest) -> HttpResponse:
@@ -207,10 +219,12 @@ def _subject_export_release(request: HttpRequest) -> HttpResponse:
             status=400,
             error=_("The prepared extract has expired. Type the identity number again."),
         )
-    digits, language = opened
+    digits, language, reviewed = opened
     candidates = subject_export_review(actor=user, identity_number=digits, language=language)
     if candidates is None:
         return _page(request, SubjectExportForm(initial=initial), nothing_held=True)
+    if sorted(c.key for c in candidates) != reviewed:
+        return _changed_while_prepared(request, initial)
     review = RedactionForm(request.POST, candidates=candidates)
     if not review.is_valid():
         return _review_page(request, review, status=400)
@@ -222,12 +236,7 @@ def _subject_export_release(request: HttpRequest) -> HttpResponse:
             redactions=review.redactions(),
         )
     except RedactionError:
-        return _page(
-            request,
-            SubjectExportForm(initial=initial),
-            status=400,
-            error=_("The data changed while the extract was prepared. Prepare it again."),
-        )
+        return _changed_while_prepared(request, initial)
     except PdfUnavailableError:
         return _page(
             request,

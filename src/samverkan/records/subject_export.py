@@ -682,11 +682,14 @@ def _candidates(found: _Found, *, own_agency: str | None) -> list[RedactionCandi
 def _chosen(
     candidates: list[RedactionCandidate], redactions: dict[str, str] | None
 ) -> dict[str, str]:
-    """key -> reason of what is to be redacted; ``None`` takes the defaults."""
+    """key -> reason of what is to be redacted; ``None`` takes the defaults, and so does an
+    item ``redactions`` does not mention (one that appeared after the review): only an explicit
+    empty reason releases a default-redacted item."""
+    defaults = {c.key: c.suggested for c in candidates if c.default}
     if redactions is None:
-        return {c.key: c.suggested for c in candidates if c.default}
+        return defaults
     offered = {c.key for c in candidates}
-    chosen: dict[str, str] = {}
+    chosen = {key: reason for key, reason in defaults.items() if key not in redactions}
     for key, reason in redactions.items():
         if not reason:
             continue
