@@ -309,3 +309,27 @@ def test_an_item_the_choices_do_not_mention_keeps_its_default(personas, disclose
     assert archive is not None
     data, _ = unzip(archive.content)
     assert _case(data)["concern_reports"][0]["agency"].startswith("[redacted:")
+
+
+def test_the_access_log_does_not_name_the_redacted_reporter(personas, world, disclosed) -> None:
+    """Found in review: the access log has a row "Recorded a report of concern" with the
+    recording agency and the day, which would undo the redaction of the reporter."""
+    archive = subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER, language="en")
+    assert archive is not None
+    data, _ = unzip(archive.content)
+    rows = [r for r in data["access_log"] if r["action"] == "Recorded a report of concern"]
+    assert rows, data["access_log"]
+    for row in rows:
+        assert row["agency"].startswith("[redacted:"), row
+        assert world.avesta_school.name not in json.dumps(row)
+    # Released by the preparer, the access log names the agency again.
+    released = subject_export(
+        actor=personas.auditor,
+        identity_number=YOUTH_NUMBER,
+        language="en",
+        redactions={f"concern:{_report_id(disclosed)}": ""},
+    )
+    assert released is not None
+    data, _ = unzip(released.content)
+    rows = [r for r in data["access_log"] if r["action"] == "Recorded a report of concern"]
+    assert any(r["agency"] == world.avesta_school.name for r in rows), rows

@@ -54,7 +54,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from samverkan.audit.models import AuditEvent
+from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.audit.services import Subject, audit_record_many
 from samverkan.cases.models import (
     Case,
@@ -77,7 +77,7 @@ from samverkan.consent.models import (
     SignerKind,
     StatutoryDisclosure,
 )
-from samverkan.consent.portal import GUARDIAN, YOUTH, AccessRow, _resolve
+from samverkan.consent.portal import GUARDIAN, YOUTH, AccessRow, _resolve, action_label
 from samverkan.consent.portal_models import EidOrder
 from samverkan.lib.fields import search_hash
 from samverkan.lib.pdf import html_to_pdf
@@ -712,11 +712,25 @@ def _redact(data: dict[str, Any], chosen: dict[str, str]) -> None:
     youth = data.get("youth")
     if not youth or not chosen:
         return
+    reporter_reasons: list[str] = []
     for case in youth["cases"]:
         for report in case["concern_reports"]:
             reason = chosen.get(f"concern:{report['id']}")
             if reason:
                 report["agency"] = marker(reason)
+                reporter_reasons.append(reason)
+    if reporter_reasons:
+        # The access log names the agency that recorded a report of concern, on the day it
+        # did: left alone, it would say what the redaction hides.
+        concern_actions = {
+            action_label(action, outcome=outcome)
+            for action in ("concern_report.recorded", "concern_report.acknowledged")
+            for outcome in (Outcome.ALLOWED, Outcome.DENIED)
+        }
+        for row in data.get("access_log", []):
+            if row["action"] in concern_actions:
+                row["agency"] = row["role"] = marker(reporter_reasons[0])
+    for case in youth["cases"]:
         for n, person in enumerate(case["guardians"]):
             reason = chosen.get(f"person:{case['id']}:{n}")
             if not reason:
