@@ -333,3 +333,20 @@ def test_the_access_log_does_not_name_the_redacted_reporter(personas, world, dis
     data, _ = unzip(released.content)
     rows = [r for r in data["access_log"] if r["action"] == "Recorded a report of concern"]
     assert any(r["agency"] == world.avesta_school.name for r in rows), rows
+
+
+def test_a_redacted_entry_takes_its_disclosures_justification_with_it(personas, disclosed):
+    """The justification of a statutory disclosure is the disclosing agency's words about the
+    entry: redacting the entry redacts it too."""
+    archive = subject_export(
+        actor=personas.auditor,
+        identity_number=YOUTH_NUMBER,
+        language="en",
+        redactions={f"entry:{disclosed['social'].pk}": "other_agency"},
+    )
+    assert archive is not None
+    data, _ = unzip(archive.content)
+    (social,) = [e for e in _case(data)["entries"] if e["id"] == disclosed["social"].pk]
+    (statutory,) = social["statutory_disclosures"]
+    assert statutory["justification"] == "[redacted: another agency's secrecy]"
+    assert JUSTIFICATION not in json.dumps(data)

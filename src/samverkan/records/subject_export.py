@@ -750,6 +750,9 @@ def _redact(data: dict[str, Any], chosen: dict[str, str]) -> None:
             if reason:
                 for version in entry["versions"]:
                     version["text"] = marker(reason)
+                # The justification of a disclosure is that agency's words about the entry.
+                for disclosed in entry.get("statutory_disclosures", []):
+                    disclosed["justification"] = marker(reason)
 
 
 def _subjects(found: _Found) -> list[Subject]:
