@@ -461,6 +461,9 @@ def test_create_refusals_are_field_errors(client, personas, world, consent_case,
         "school": world.avesta_school.pk,
         "hedemora_school": world.hedemora_school.pk,
     }
+    # A copy: the parameter is shared by every run of the test in one process (a re-run, or
+    # mutmut running the suite twice), and names must not be replaced by ids twice.
+    overrides = dict(overrides)
     if "agency_ids" in overrides:
         overrides["agency_ids"] = [agencies[a] for a in overrides["agency_ids"]]
     if overrides.get("category_ids"):
