@@ -54,8 +54,8 @@ def test_demo_consents_cover_every_state_and_share_what_they_allow(db):
 
     from samverkan.accounts.models import User
     from samverkan.cases import selectors as case_selectors
-    from samverkan.cases.policy import State, state_at
-    from samverkan.consent.facts import consent_queryset, facts_of
+    from samverkan.disclosure.facts import consent_queryset, facts_of
+    from samverkan.disclosure.policy import State, state_at
 
     demo.load()
     now = timezone.now()
@@ -226,8 +226,8 @@ def test_demo_cases_past_awaiting_consent_went_on_under_a_consent(db):
     """Rule 16: every case of several agencies that left "awaiting consent" has a consent that
     was active when it did; the meeting discusses the case without consent anonymously."""
     from samverkan.audit.models import AuditEvent
-    from samverkan.cases.policy import State, state_at
-    from samverkan.consent.facts import consent_queryset, facts_of
+    from samverkan.disclosure.facts import consent_queryset, facts_of
+    from samverkan.disclosure.policy import State, state_at
     from samverkan.meetings.models import AgendaItem
 
     demo.load()

@@ -46,7 +46,7 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target("disclosure", ("src/samverkan/stats/disclosure.py",), ("tests/stats/",)),
-    Target("policy", ("src/samverkan/cases/policy.py",), ("tests/cases/", "tests/consent/")),
+    Target("policy", ("src/samverkan/disclosure/policy.py",), ("tests/cases/", "tests/consent/")),
     Target("consent", ("src/samverkan/consent/services.py",), ("tests/consent/",)),
     Target("audit", ("src/samverkan/audit/*",), ("tests/audit/",)),
     Target("records", ("src/samverkan/records/*",), ("tests/records/",)),

@@ -284,7 +284,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "16a",
         "rule 16: a consent or statutory disclosure not from the raising agency carries the "
         "case's content",
-        "cases/policy.py",
+        "disclosure/policy.py",
         "            grant.from_agency_id == raising_agency_id\n",
         "            True\n",
         "tests/cases/test_rule16_content_before_consent.py::"

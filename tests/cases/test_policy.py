@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from samverkan.cases.policy import (
+from samverkan.disclosure.policy import (
     BASIS_OWN_AGENCY,
     Grant,
     Viewer,

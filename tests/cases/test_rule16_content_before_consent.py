@@ -23,15 +23,15 @@ from django.utils import timezone
 from samverkan.api.models import Scope
 from samverkan.api.services import token_create
 from samverkan.cases.models import Status
-from samverkan.cases.policy import (
+from samverkan.cases.services import case_raise, case_transition, guardian_add, team_add
+from samverkan.consent.models import RequiredSigner
+from samverkan.consent.services import consent_create
+from samverkan.disclosure.policy import (
     Grant,
     content_covered_agencies,
     content_decision,
     discussion_is_anonymous,
 )
-from samverkan.cases.services import case_raise, case_transition, guardian_add, team_add
-from samverkan.consent.models import RequiredSigner
-from samverkan.consent.services import consent_create
 from samverkan.meetings.models import AgendaItem
 from samverkan.meetings.selectors import actions_for
 from samverkan.meetings.services import (

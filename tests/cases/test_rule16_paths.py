@@ -29,9 +29,9 @@ from samverkan.api.models import Scope
 from samverkan.api.services import token_create
 from samverkan.cases.models import Case, Status
 from samverkan.cases.services import case_raise, case_transition, guardian_add, team_add
-from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import Consent
 from samverkan.consent.services import signature_record, youth_cosigner_ensure
+from samverkan.disclosure.facts import STOCKHOLM, birthday
 from samverkan.meetings.models import Meeting
 from samverkan.meetings.services import (
     action_create,

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
 from samverkan.cases.models import Case, Entry, Status
-from samverkan.cases.policy import DenialReason
 from samverkan.cases.services import case_transition, entry_add, guardian_add
+from samverkan.disclosure.policy import DenialReason
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import count_queries
 from tests.rule16 import consent_covering

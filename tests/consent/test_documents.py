@@ -764,7 +764,7 @@ def test_fhir_status_follows_the_consent_state(client_for, personas, world, cons
 
 
 def test_fhir_status_mapping_covers_every_state():
-    from samverkan.cases.policy import State
+    from samverkan.disclosure.policy import State
 
     assert set(documents.FHIR_STATUS) == set(State)
     assert set(documents.FHIR_STATUS.values()) <= R4_STATUS

@@ -24,7 +24,6 @@ from samverkan.api.models import Scope
 from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import GuardianLink, InformationCategory
-from samverkan.cases.policy import State
 from samverkan.cases.services import team_add
 from samverkan.consent import selectors
 from samverkan.consent.models import Consent, ConsentSignature, RequiredSigner, SignatureMethod
@@ -34,6 +33,7 @@ from samverkan.consent.services import (
     signature_record,
     signature_record_electronic,
 )
+from samverkan.disclosure.policy import State
 from samverkan.records.review import LogFilters, event_rows, log_search
 from tests import scans
 from tests.consent.conftest import (

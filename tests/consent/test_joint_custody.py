@@ -21,10 +21,10 @@ from samverkan.api.services import token_create
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import case_raise, entry_add, guardian_add, team_add
-from samverkan.consent.facts import STOCKHOLM, adult_at
-from samverkan.consent.facts import birthday as turns
 from samverkan.consent.models import Consent, RequiredSigner
 from samverkan.consent.services import consent_create, signature_record
+from samverkan.disclosure.facts import STOCKHOLM, adult_at
+from samverkan.disclosure.facts import birthday as turns
 from tests.cases.test_api import with_check_digit
 
 ENTRY_TEXT = "Frånvaro 40 % i oktober."

@@ -9,10 +9,10 @@ from stdnum import luhn
 
 from samverkan.cases.models import InformationCategory
 from samverkan.cases.services import case_raise, guardian_add, team_add
-from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import ConsentReminder, SignerKind
 from samverkan.consent.notices import send_due_reminders
 from samverkan.consent.services import consent_create
+from samverkan.disclosure.facts import STOCKHOLM, birthday
 from samverkan.notifications.models import Notification
 from tests.consent.conftest import sign_all
 

@@ -4,7 +4,7 @@ allows — never more, never fewer.
 
 The expected answer comes from a small oracle written here from the raw facts the test itself
 recorded (who signed when, what was withdrawn when, the period, the youth's birthday), not from
-``cases.policy``: an entry of agency A reaches a viewer of agency B at moment t when A is B, or
+``disclosure.policy``: an entry of agency A reaches a viewer of agency B at moment t when A is B, or
 when some consent is active at t and names both A and B and the entry's category, or when that
 entry was disclosed to B under a statute at or before t. A consent is active at t when every
 required signer signed at or before t, valid_from ≤ t < valid_until, it was not withdrawn at or

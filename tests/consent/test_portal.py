@@ -21,10 +21,8 @@ from django.utils import timezone
 from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Guardian, GuardianLink
-from samverkan.cases.policy import State, state_at
 from samverkan.cases.services import case_raise, entry_add, guardian_add, team_add
 from samverkan.consent import portal
-from samverkan.consent.facts import consent_queryset, facts_of
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -36,6 +34,8 @@ from samverkan.consent.models import (
 )
 from samverkan.consent.portal_models import EidOrder, PortalLoginCode
 from samverkan.consent.services import consent_create, signature_record
+from samverkan.disclosure.facts import consent_queryset, facts_of
+from samverkan.disclosure.policy import State, state_at
 from tests.consent.conftest import (
     GUARDIAN_1_NUMBER,
     GUARDIAN_2_NUMBER,

@@ -20,10 +20,8 @@ from pypdf import PdfReader
 from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Entry, InformationCategory
-from samverkan.cases.policy import DenialReason, State
 from samverkan.cases.services import entry_add, guardian_add, team_add
 from samverkan.consent import selectors
-from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import (
     ConsentReminder,
     ConsentSignature,
@@ -42,6 +40,8 @@ from samverkan.consent.services import (
     signature_record,
     statutory_disclose,
 )
+from samverkan.disclosure.facts import STOCKHOLM, birthday
+from samverkan.disclosure.policy import DenialReason, State
 from samverkan.notifications.models import Notification
 from tests import scans
 from tests.consent.conftest import cosign_youth, make_consent, sign_all

@@ -1,4 +1,4 @@
-"""The pure consent policy of ``cases.policy``: a consent's state at a moment, the grants it
+"""The pure consent policy of ``disclosure.policy``: a consent's state at a moment, the grants it
 gives, and why an entry is withheld; with the joint-custody acceptance rules (DESIGN rule 2).
 
 No database: the facts are built by hand, so every boundary can be placed exactly.
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samverkan.cases.policy import (
+from samverkan.disclosure.policy import (
     ConsentFacts,
     DenialReason,
     State,
@@ -335,7 +335,7 @@ def test_a_later_fact_never_widens_what_was_allowed(withdrawn):
 def test_the_last_covered_day_survives_a_daylight_saving_change():
     import datetime as dt
 
-    from samverkan.consent.facts import STOCKHOLM, last_covered_day
+    from samverkan.disclosure.facts import STOCKHOLM, last_covered_day
 
     # Summer time starts on 2027-03-28: the consent's last day is that day, not the 27th.
     valid_until = dt.datetime(2027, 3, 29, tzinfo=STOCKHOLM)

@@ -17,9 +17,9 @@ from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Entry
 from samverkan.cases.services import entry_add, team_add
-from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.models import StatutoryDisclosure
 from samverkan.consent.services import statutory_disclose
+from samverkan.disclosure.facts import STOCKHOLM, birthday
 from tests.helpers import statutory_conditions
 
 JUSTIFICATION = "Samlad bedömning av risken, dokumenterad i akten enligt rutin."

@@ -28,10 +28,10 @@ from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.cases.models import Entry, InformationCategory
 from samverkan.cases.services import entry_add, team_add
 from samverkan.consent import statutory
-from samverkan.consent.facts import STOCKHOLM, birthday
 from samverkan.consent.forms import StatutoryDisclosureForm
 from samverkan.consent.models import StatutoryDisclosure
 from samverkan.consent.services import statutory_disclose
+from samverkan.disclosure.facts import STOCKHOLM, birthday
 from samverkan.organisations.models import Role
 from samverkan.organisations.services import group_member_add
 from tests.helpers import make_user, statutory_conditions

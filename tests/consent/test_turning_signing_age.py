@@ -22,10 +22,8 @@ from django.utils import timezone
 from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import GuardianLink
-from samverkan.cases.policy import State, state_at
 from samverkan.cases.services import entry_add, guardian_add
 from samverkan.consent import portal
-from samverkan.consent.facts import STOCKHOLM, birthday, consent_queryset, facts_of
 from samverkan.consent.models import (
     ConsentReminder,
     ConsentWithdrawal,
@@ -41,6 +39,8 @@ from samverkan.consent.services import (
     signature_record_electronic,
     youth_cosigner_ensure,
 )
+from samverkan.disclosure.facts import STOCKHOLM, birthday, consent_queryset, facts_of
+from samverkan.disclosure.policy import State, state_at
 from samverkan.notifications.models import Notification
 from tests.consent.test_joint_custody import (
     ENTRY_TEXT,

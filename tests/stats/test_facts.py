@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from samverkan.cases.models import Case, ClosureReason, Status, Youth
 from samverkan.cases.services import case_raise, case_transition
-from samverkan.consent.facts import STOCKHOLM
 from samverkan.consent.models import Consent, RequiredSigner, WithdrawalMethod
 from samverkan.consent.services import consent_create, consent_withdraw
+from samverkan.disclosure.facts import STOCKHOLM
 from samverkan.meetings.models import AgendaItem, Meeting
 from samverkan.plans.models import ActionPlan
 from samverkan.stats import facts as facts_module

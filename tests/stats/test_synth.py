@@ -19,9 +19,9 @@ from samverkan.audit.models import AuditEvent
 from samverkan.audit.selectors import audit_verify
 from samverkan.audit.services import _check_details
 from samverkan.cases.models import Case, Guardian, GuardianLink, Status, Youth
-from samverkan.cases.policy import State, state_at
-from samverkan.consent.facts import consent_queryset, facts_of
 from samverkan.consent.models import RequiredSigner, SignerKind
+from samverkan.disclosure.facts import consent_queryset, facts_of
+from samverkan.disclosure.policy import State, state_at
 from samverkan.indicators.models import IndicatorValue
 from samverkan.lib import personnummer
 from samverkan.lib.fields import encrypted_attributes, search_hash

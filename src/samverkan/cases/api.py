@@ -1,7 +1,7 @@
 """The cases part of the HTTP API (/api/v1/cases). Same selectors and rules as the pages.
 
 Contract, as for the pages:
-- every read goes through ``cases.selectors`` (which decide with ``cases.policy`` and audit),
+- every read goes through ``cases.selectors`` (which decide with ``disclosure.policy`` and audit),
   every write through ``cases.services`` (which audit inside their transaction);
 - a case the caller may not open answers 404 exactly like a missing one; the write scope is
   checked only after that, so an outsider learns nothing from a 403;
@@ -29,8 +29,8 @@ from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.cases import rules, selectors, services
 from samverkan.cases.models import Case, Factor, Gender, InformationCategory
-from samverkan.cases.policy import DenialReason, State
 from samverkan.consent.selectors import case_page_notes
+from samverkan.disclosure.policy import DenialReason, State
 from samverkan.organisations.models import Agency, Sector
 from samverkan.organisations.selectors import groups_of
 

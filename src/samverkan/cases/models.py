@@ -2,7 +2,7 @@
 
 Personal data (identity numbers, names, free text) is stored only as ciphertext bound to its
 row (``samverkan.lib.fields.Encrypted``). Reads go through ``cases.selectors``, which ask
-``cases.policy`` what a viewer may see; nothing else in the code reads these models for a
+``disclosure.policy`` what a viewer may see; nothing else in the code reads these models for a
 user.
 """
 

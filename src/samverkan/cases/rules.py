@@ -94,8 +94,8 @@ def may_read_content(user: User | AnonymousUser, case: Case) -> bool:
     agencies the user sits on the team for are covered now (``policy.content_decision``)."""
     from django.utils import timezone
 
-    from samverkan.cases.policy import content_decision
     from samverkan.cases.selectors import grants_for
+    from samverkan.disclosure.policy import content_decision
 
     agencies = team_agency_ids(user, case)
     return (

@@ -1,4 +1,4 @@
-"""Every read of case data for a user. Each one asks ``cases.policy`` and audits what it shows.
+"""Every read of case data for a user. Each one asks ``disclosure.policy`` and audits what it shows.
 
 An object the viewer may not see answers 404, exactly like a missing one (DESIGN rule 7). The
 listing functions run a fixed number of queries whatever the number of rows, audit included.
@@ -30,7 +30,8 @@ from samverkan.cases.models import (
     Factor,
     Youth,
 )
-from samverkan.cases.policy import (
+from samverkan.disclosure.facts import case_policy_facts
+from samverkan.disclosure.policy import (
     BASIS_OWN_AGENCY,
     DENIED,
     ConsentFacts,
@@ -44,7 +45,6 @@ from samverkan.cases.policy import (
     identity_decision,
     identity_shared_with_team,
 )
-from samverkan.consent.facts import case_policy_facts
 from samverkan.organisations.models import Agency, CollaborationGroup
 
 

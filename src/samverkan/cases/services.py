@@ -32,14 +32,14 @@ from samverkan.cases.models import (
     Status,
     Youth,
 )
-from samverkan.cases.policy import (
+from samverkan.cases.screening import screen
+from samverkan.cases.selectors import grants_for, policy_facts
+from samverkan.disclosure.policy import (
     Viewer,
     identity_decision,
     identity_shared_with_team,
     may_leave_awaiting_consent,
 )
-from samverkan.cases.screening import screen
-from samverkan.cases.selectors import grants_for, policy_facts
 from samverkan.lib import personnummer
 from samverkan.lib.fields import search_hash
 from samverkan.organisations.models import (

@@ -39,9 +39,9 @@ from samverkan.api.errors import FieldErrorsOut, field_errors
 from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.cases.models import Case
-from samverkan.cases.policy import State
 from samverkan.consent import rules, selectors, services
 from samverkan.consent.models import Purpose, RequiredSigner, SignatureMethod, WithdrawalMethod
+from samverkan.disclosure.policy import State
 
 cases_router = Router(tags=["consents"])
 router = Router(tags=["consents"])

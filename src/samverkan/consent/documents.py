@@ -24,9 +24,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import format_html
 
-from samverkan.cases.policy import State
 from samverkan.consent.models import Purpose, SignatureMethod, SignerKind, WithdrawalMethod
 from samverkan.consent.selectors import ConsentView
+from samverkan.disclosure.policy import State
 from samverkan.lib.pdf import html_to_pdf
 
 LANGUAGES = ("sv", "en")

@@ -82,7 +82,7 @@ class RequiredSigner(models.Model):
     Most are fixed when the consent is created (``required_from`` None): all of them must sign
     before it is active. A *later* signer (``required_from`` set) is one it came to need
     afterwards — the youth from the signing age (DESIGN rule 18), a guardian who gained custody —
-    and from that moment until they sign the consent covers nothing new (``cases.policy``).
+    and from that moment until they sign the consent covers nothing new (``disclosure.policy``).
     """
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="signers")
@@ -163,7 +163,7 @@ class ConsentSignature(models.Model):
     maturity_assessment_enc = models.TextField(blank=True)
     recorded_at = models.DateTimeField(default=timezone.now)
     # A second staff member's confirmation of a signature staff recorded; it counts only where
-    # the deployment asks for one (settings.CONSENT_SIGNATURE_CONFIRMATION, consent.facts).
+    # the deployment asks for one (settings.CONSENT_SIGNATURE_CONFIRMATION, disclosure.facts).
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

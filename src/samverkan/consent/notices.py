@@ -24,8 +24,6 @@ from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case, GuardianLink
-from samverkan.cases.policy import State, state_at
-from samverkan.consent.facts import birthday, consent_queryset, facts_of, signing_age
 from samverkan.consent.models import (
     Consent,
     ConsentReminder,
@@ -33,6 +31,8 @@ from samverkan.consent.models import (
     RequiredSigner,
     SignerKind,
 )
+from samverkan.disclosure.facts import birthday, consent_queryset, facts_of, signing_age
+from samverkan.disclosure.policy import State, state_at
 from samverkan.lib.redact import exception_summary
 from samverkan.notifications.models import NotificationKind
 from samverkan.notifications.services import notify

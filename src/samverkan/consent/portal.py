@@ -41,9 +41,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases.models import Case, CaseTeamMember, Guardian, GuardianLink, Youth
-from samverkan.cases.policy import State, state_at
 from samverkan.consent.eid import EidCompletion
-from samverkan.consent.facts import facts_of, last_covered_day
 from samverkan.consent.models import (
     Consent,
     ConsentWithdrawal,
@@ -53,6 +51,8 @@ from samverkan.consent.models import (
 )
 from samverkan.consent.portal_models import PortalLoginCode
 from samverkan.consent.services import consent_withdraw, signature_record_electronic
+from samverkan.disclosure.facts import facts_of, last_covered_day
+from samverkan.disclosure.policy import State, state_at
 from samverkan.lib import limits
 from samverkan.lib.fields import search_hash
 from samverkan.organisations.models import (

@@ -22,15 +22,6 @@ from samverkan.accounts.models import User
 from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case, CaseTeamMember, GuardianLink
-from samverkan.cases.policy import (
-    BASIS_OWN_AGENCY,
-    ConsentFacts,
-    DenialReason,
-    State,
-    Viewer,
-    identity_decision,
-    state_at,
-)
 from samverkan.cases.selectors import (
     CaseAccess,
     EntryListing,
@@ -39,12 +30,6 @@ from samverkan.cases.selectors import (
     policy_facts,
 )
 from samverkan.consent import rules
-from samverkan.consent.facts import (
-    awaiting_confirmation,
-    consent_queryset,
-    facts_of,
-    last_covered_day,
-)
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -52,6 +37,21 @@ from samverkan.consent.models import (
     EvidenceFile,
     RequiredSigner,
     SignerKind,
+)
+from samverkan.disclosure.facts import (
+    awaiting_confirmation,
+    consent_queryset,
+    facts_of,
+    last_covered_day,
+)
+from samverkan.disclosure.policy import (
+    BASIS_OWN_AGENCY,
+    ConsentFacts,
+    DenialReason,
+    State,
+    Viewer,
+    identity_decision,
+    state_at,
 )
 from samverkan.organisations.models import Agency
 

@@ -22,9 +22,7 @@ from samverkan.accounts.models import User
 from samverkan.audit.models import Outcome
 from samverkan.audit.services import audit_record
 from samverkan.cases.models import Case, Entry, GuardianLink, InformationCategory
-from samverkan.cases.policy import Decision, State, state_at
 from samverkan.consent import rules, statutory
-from samverkan.consent.facts import STOCKHOLM, awaiting_confirmation, facts_of
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -44,6 +42,8 @@ from samverkan.consent.notices import (
     withdrawal_notice,
 )
 from samverkan.consent.uploads import check_evidence
+from samverkan.disclosure.facts import STOCKHOLM, awaiting_confirmation, facts_of
+from samverkan.disclosure.policy import Decision, State, state_at
 from samverkan.lib.fields import search_hash
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.organisations.models import Agency, GroupMembership
@@ -192,7 +192,7 @@ def consent_create(
 
 def _locked(consent: Consent) -> Consent:
     """The consent with its row locked and its facts loaded afresh."""
-    from samverkan.consent.facts import consent_queryset
+    from samverkan.disclosure.facts import consent_queryset
 
     Consent.objects.select_for_update().filter(pk=consent.pk).first()
     locked: Consent = consent_queryset().get(pk=consent.pk)
@@ -373,7 +373,7 @@ def signature_confirm(*, actor: User, signature: ConsentSignature) -> ConsentSig
     """A second staff member confirms a signature another recorded on paper or in person.
 
     Only where the deployment asks for it (``settings.CONSENT_SIGNATURE_CONFIRMATION``); until
-    then the signature does not count towards the consent's state (``consent.facts``), and from
+    then the signature does not count towards the consent's state (``disclosure.facts``), and from
     the confirmation it does. The confirmer must be someone who may record signatures on the
     case (``rules.can_confirm_signature``), but never the one who recorded it: that attempt is
     refused with ``PermissionDenied`` and audited as denied, so log review sees it.
@@ -461,10 +461,10 @@ def youth_cosigner_ensure(*, consent: Consent, actor: User | None) -> RequiredSi
 
     Idempotent: returns the youth's row where there is one already. None where the consent
     is withdrawn or has ended, or the youth signs it alone. Whether the consent covers does
-    not depend on the row (``consent.facts`` derives the youth's signing age from the birth
+    not depend on the row (``disclosure.facts`` derives the youth's signing age from the birth
     date); the row is only what a signature attaches to. ``actor`` None: the daily job.
     """
-    from samverkan.consent.facts import signing_age_at
+    from samverkan.disclosure.facts import signing_age_at
 
     if actor is not None and not rules.can_manage_consents(actor, consent.case):
         raise ValidationError(_("You may not record signatures on this case."))

@@ -23,9 +23,9 @@ from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
-from samverkan.cases.policy import content_decision, discussion_is_anonymous
 from samverkan.cases.selectors import grants_for
 from samverkan.cases.services import screen_case_text
+from samverkan.disclosure.policy import content_decision, discussion_is_anonymous
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.meetings import rules
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting

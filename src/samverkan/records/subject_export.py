@@ -66,8 +66,6 @@ from samverkan.cases.models import (
     GuardianLink,
     Youth,
 )
-from samverkan.cases.policy import state_at
-from samverkan.consent.facts import consent_queryset, facts_of
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -79,6 +77,8 @@ from samverkan.consent.models import (
 )
 from samverkan.consent.portal import GUARDIAN, YOUTH, AccessRow, _resolve, action_label
 from samverkan.consent.portal_models import EidOrder
+from samverkan.disclosure.facts import consent_queryset, facts_of
+from samverkan.disclosure.policy import state_at
 from samverkan.lib.fields import search_hash
 from samverkan.lib.pdf import html_to_pdf
 from samverkan.lib.personnummer import parse

@@ -8,7 +8,7 @@ retention purges it. It does not run when a case is closed: the closure reaches 
 with the next nightly build, so the figures never change at the minute of a closure.
 
 The consent figures come from the consent facts and state the access policy itself decides on
-(``consent.facts.consent_facts_for_cases``, ``cases.policy.state_at``), so "obtained",
+(``disclosure.facts.consent_facts_for_cases``, ``disclosure.policy.state_at``), so "obtained",
 "withdrawn" and "expired" in the statistics mean what they mean on the case page.
 """
 
@@ -28,8 +28,8 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from samverkan.cases.models import Case, ClosureReason, ConcernReport
-from samverkan.cases.policy import ConsentFacts, State, state_at
-from samverkan.consent.facts import STOCKHOLM, consent_facts_for_cases
+from samverkan.disclosure.facts import STOCKHOLM, consent_facts_for_cases
+from samverkan.disclosure.policy import ConsentFacts, State, state_at
 from samverkan.meetings.models import AgendaItem
 from samverkan.plans.models import ActionPlan, Goal, Intervention
 from samverkan.stats.models import AgeBand, CaseFact, FactsBuild, InterventionFact
@@ -73,7 +73,7 @@ class _Consents:
 
 
 def consent_figures(consents: Iterable[ConsentFacts], now: datetime) -> _Consents:
-    """The consent figures of one case, decided by the policy itself (``cases.policy``).
+    """The consent figures of one case, decided by the policy itself (``disclosure.policy``).
 
     *Obtained*: the consent has been active, that is every required signer signed, it was not
     withdrawn first and its validity had begun (``active_interval`` starting by ``now``).

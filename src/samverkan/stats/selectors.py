@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from samverkan.audit.services import audit_record
 from samverkan.cases.models import ClosureReason, Gender
-from samverkan.consent.facts import STOCKHOLM
+from samverkan.disclosure.facts import STOCKHOLM
 from samverkan.indicators import rules as indicator_rules
 from samverkan.indicators.models import Indicator, IndicatorValue
 from samverkan.meetings.models import Meeting

@@ -56,9 +56,7 @@ from samverkan.cases.models import (
     Status,
     Youth,
 )
-from samverkan.cases.policy import BASIS_OWN_AGENCY
 from samverkan.cases.services import _pseudonym_prefix
-from samverkan.consent.facts import STOCKHOLM
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -70,6 +68,8 @@ from samverkan.consent.models import (
     WithdrawalMethod,
 )
 from samverkan.consent.services import add_months
+from samverkan.disclosure.facts import STOCKHOLM
+from samverkan.disclosure.policy import BASIS_OWN_AGENCY
 from samverkan.lib.fields import search_hash
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting
 from samverkan.organisations.models import (

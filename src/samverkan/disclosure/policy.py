@@ -102,7 +102,7 @@ class ConsentFacts:
     valid_until: datetime
     # One per required signer: when their signature began to count, or None. A staff-recorded
     # signature that still awaits a second staff member's confirmation (where a deployment
-    # requires one) is None here: ``consent.facts.counts_from`` decides, for every read path.
+    # requires one) is None here: ``disclosure.facts.counts_from`` decides, for every read path.
     signed_at: tuple[datetime | None, ...]
     youth_signed_at: datetime | None
     youth_adult_at: datetime

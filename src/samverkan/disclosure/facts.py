@@ -1,4 +1,4 @@
-"""Consents and statutory disclosures as the plain facts ``cases.policy`` decides on.
+"""Consents and statutory disclosures as the plain facts ``disclosure.policy`` decides on.
 
 The only bridge from the consent tables to the policy: ``cases.selectors`` loads grants here,
 for one case or for many in a fixed number of queries.
@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from samverkan.cases.policy import ConsentFacts, Grant, LaterSigner, all_grants
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -23,6 +22,7 @@ from samverkan.consent.models import (
     SignerKind,
     StatutoryDisclosure,
 )
+from samverkan.disclosure.policy import ConsentFacts, Grant, LaterSigner, all_grants
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
