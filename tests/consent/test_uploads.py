@@ -20,6 +20,7 @@ from django.utils import translation
 from PIL import Image, ImageFile, PngImagePlugin
 from pypdf import PdfReader
 
+from samverkan.consent.documents.uploads import IMAGE_MAX_PIXELS, MAX_PDF_PAGES
 from samverkan.consent.models import (
     ConsentSignature,
     EvidenceFile,
@@ -27,7 +28,6 @@ from samverkan.consent.models import (
     SignatureMethod,
 )
 from samverkan.consent.services import signature_record
-from samverkan.consent.uploads import IMAGE_MAX_PIXELS, MAX_PDF_PAGES
 from tests import scans
 
 # What the tester uploaded: the PDF magic and 55 bytes of nothing, 60 bytes in all.

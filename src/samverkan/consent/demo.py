@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from samverkan.accounts.models import User
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import guardian_add
 from samverkan.consent.models import (
@@ -25,6 +24,7 @@ from samverkan.consent.models import (
     WithdrawalMethod,
 )
 from samverkan.consent.services import consent_create, consent_withdraw, signature_record
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.organisations.models import Agency
 
 
@@ -85,6 +85,38 @@ def _sign(actor: User, consent: Consent) -> None:
         signature_record(actor=actor, signer=signer, method=SignatureMethod.IN_PERSON)
 
 
+# Who raised each demo case (by index): they record its guardians.
+RAISERS = {
+    0: "skola",
+    1: "socialtjanst",
+    2: "polis",
+    3: "fritid",
+    4: "polis",
+    5: "socialtjanst",
+    6: "skola",
+}
+
+
+def _consent(
+    actor: User,
+    case: Case,
+    agencies: list[Agency],
+    categories: list[tuple[str, str]],
+    *,
+    days: int,
+) -> Consent:
+    """A consent from today, for ``days`` days, through the service."""
+    today = timezone.localdate()
+    return consent_create(
+        actor=actor,
+        case=case,
+        agency_ids=[a.pk for a in agencies],
+        category_ids=_categories(*categories),
+        valid_from=today,
+        valid_until=today + timedelta(days=days),
+    )
+
+
 def load(
     *,
     users: dict[str, User],
@@ -93,115 +125,93 @@ def load(
     identity_number: object,
 ) -> None:
     """``identity_number(born, serial)`` makes a fictional number valid in form."""
-    raisers = {
-        0: "skola",
-        1: "socialtjanst",
-        2: "polis",
-        3: "fritid",
-        4: "polis",
-        5: "socialtjanst",
-        6: "skola",
-    }
     for index, guardians in GUARDIANS.items():
         for guardian in guardians:
             guardian_add(
-                actor=users[raisers[index]],
+                actor=users[RAISERS[index]],
                 case=cases[index],
                 name=guardian.name,
                 has_custody=True,
                 identity_number=identity_number(guardian.born, guardian.serial),  # type: ignore[operator]
                 email=guardian.email,
             )
-    coordinator = users["samordnare"]
-    today = timezone.localdate()
+    _load_current(users=users, agencies=agencies, cases=cases)
+    _load_past(users=users, agencies=agencies, cases=cases)
 
+
+def _load_current(
+    *, users: dict[str, User], agencies: dict[str, Agency], cases: list[Case]
+) -> None:
+    """The consents made today: in force, pending, and Hugo's, withdrawn later."""
+    coordinator = users["samordnare"]
     # Elias: active, school and social services share attendance and assessment; the police
     # sit on the team but are not covered, so they see the case by pseudonym only.
-    elias = consent_create(
-        actor=users["skola"],
-        case=cases[0],
-        agency_ids=[agencies["ave-school"].pk, agencies["ave-social"].pk],
-        category_ids=_categories(("school", "attendance"), ("social_services", "assessment")),
-        valid_from=today,
-        valid_until=today + timedelta(days=180),
+    elias = _consent(
+        users["skola"],
+        cases[0],
+        [agencies["ave-school"], agencies["ave-social"]],
+        [("school", "attendance"), ("social_services", "assessment")],
+        days=180,
     )
     _sign(coordinator, elias)
 
     # Saga (16): pending — one guardian has signed; the other guardian and Saga have not. Her
     # mother can sign in the portal with the development e-ID.
-    saga = consent_create(
-        actor=coordinator,
-        case=cases[1],
-        agency_ids=[
-            agencies["ave-social"].pk,
-            agencies["ave-school"].pk,
-            agencies["ave-leisure"].pk,
-        ],
-        category_ids=_categories(
-            ("social_services", "assessment"),
-            ("school", "attendance"),
-            ("leisure", "participation"),
-        ),
-        valid_from=today,
-        valid_until=today + timedelta(days=300),
+    saga = _consent(
+        coordinator,
+        cases[1],
+        [agencies["ave-social"], agencies["ave-school"], agencies["ave-leisure"]],
+        [("social_services", "assessment"), ("school", "attendance"), ("leisure", "participation")],
+        days=300,
     )
     signers = list(RequiredSigner.objects.filter(consent=saga).order_by("order"))
     signature_record(actor=coordinator, signer=signers[1], method=SignatureMethod.IN_PERSON)
 
     # Ella: active, social services and school, everything they record.
-    ella = consent_create(
-        actor=users["socialtjanst"],
-        case=cases[5],
-        agency_ids=[agencies["ave-social"].pk, agencies["ave-school"].pk],
-        category_ids=_categories(
+    ella = _consent(
+        users["socialtjanst"],
+        cases[5],
+        [agencies["ave-social"], agencies["ave-school"]],
+        [
             ("social_services", "assessment"),
             ("social_services", "interventions"),
             ("school", "attendance"),
             ("school", "wellbeing"),
-        ),
-        valid_from=today,
-        valid_until=today + timedelta(days=360),
+        ],
+        days=360,
     )
     _sign(users["socialtjanst"], ella)
 
     # Hugo (15): was active, leisure read the school's entry, then a guardian withdrew orally.
-    hugo = consent_create(
-        actor=users["skola"],
-        case=cases[6],
-        agency_ids=[agencies["ave-school"].pk, agencies["ave-leisure"].pk],
-        category_ids=_categories(("school", "attendance"), ("leisure", "participation")),
-        valid_from=today,
-        valid_until=today + timedelta(days=200),
+    hugo = _consent(
+        users["skola"],
+        cases[6],
+        [agencies["ave-school"], agencies["ave-leisure"]],
+        [("school", "attendance"), ("leisure", "participation")],
+        days=200,
     )
     _sign(users["skola"], hugo)
 
     # Alva: active, leisure, social services and school; her case was closed since.
-    alva = consent_create(
-        actor=users["fritid"],
-        case=cases[3],
-        agency_ids=[
-            agencies["ave-leisure"].pk,
-            agencies["ave-social"].pk,
-            agencies["ave-school"].pk,
-        ],
-        category_ids=_categories(
-            ("leisure", "participation"),
-            ("social_services", "assessment"),
-            ("school", "attendance"),
-        ),
-        valid_from=today,
-        valid_until=today + timedelta(days=240),
+    alva = _consent(
+        users["fritid"],
+        cases[3],
+        [agencies["ave-leisure"], agencies["ave-social"], agencies["ave-school"]],
+        [("leisure", "participation"), ("social_services", "assessment"), ("school", "attendance")],
+        days=240,
     )
     _sign(users["fritid"], alva)
 
+
+def _load_past(*, users: dict[str, User], agencies: dict[str, Agency], cases: list[Case]) -> None:
+    """The consents moved back in time after they are made."""
     # Liam (Hedemora): expired — it ran last year and has not been renewed. Noah has none.
-    liam = consent_create(
-        actor=users["hedemora"],
-        case=cases[4],
-        agency_ids=[agencies["police"].pk, agencies["hed-social"].pk],
-        category_ids=_categories(("police", "concerns"), ("social_services", "assessment")),
-        valid_from=today,
-        valid_until=today + timedelta(days=300),
+    liam = _consent(
+        users["hedemora"],
+        cases[4],
+        [agencies["police"], agencies["hed-social"]],
+        [("police", "concerns"), ("social_services", "assessment")],
+        days=300,
     )
     _sign(users["hedemora"], liam)
     _move_back(liam, days=400)
@@ -210,13 +220,12 @@ def load(
     # and the school when he was 14; since his birthday it covers nothing new until he co-signs.
     # Drawn up today, the service makes him a signer already, so the consent is back-dated as a
     # whole: its dates, and the signers it had when he was 14.
-    noah = consent_create(
-        actor=users["polis"],
-        case=cases[2],
-        agency_ids=[agencies["police"].pk, agencies["ave-school"].pk],
-        category_ids=_categories(("police", "incidents"), ("school", "attendance")),
-        valid_from=today,
-        valid_until=today + timedelta(days=300),
+    noah = _consent(
+        users["polis"],
+        cases[2],
+        [agencies["police"], agencies["ave-school"]],
+        [("police", "incidents"), ("school", "attendance")],
+        days=300,
     )
     RequiredSigner.objects.filter(consent=noah, kind=SignerKind.YOUTH).delete()
     _sign(users["polis"], noah)
@@ -227,8 +236,8 @@ def load_withdrawal(*, users: dict[str, User], cases: list[Case]) -> None:
     """Hugo's consent, once his case has gone on under it: leisure reads the school's entry,
     then a guardian withdraws orally. Called after the cases have left "awaiting consent"."""
     hugo = Consent.objects.filter(case=cases[6]).get()
-    access = case_selectors.case_open(viewer=users["fritid"], pk=cases[6].pk)
-    case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=users["fritid"], pk=cases[6].pk)
+    disclosure_selectors.entry_listing(access)
     first_guardian = RequiredSigner.objects.filter(consent=hugo).order_by("order")[0]
     consent_withdraw(
         consent=hugo, signer=first_guardian, method=WithdrawalMethod.ORAL, actor=users["skola"]

@@ -307,7 +307,3 @@ class ConsentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder for consent {self.consent_id}"
-
-
-# The guardian portal's tables (login codes, development e-ID orders) live in their own module.
-from samverkan.consent.portal_models import EidOrder, PortalLoginCode  # noqa: E402, F401

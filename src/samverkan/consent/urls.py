@@ -1,7 +1,7 @@
 from django.urls import path
 
 from samverkan.consent import views
-from samverkan.consent.document_views import document_urlpatterns
+from samverkan.consent.documents.views import document_urlpatterns
 
 app_name = "consent"
 

@@ -21,16 +21,20 @@ M = TypeVar("M", bound=models.Model)
 
 
 class Encrypted(Generic[M]):
-    def __init__(self, column: str, *, optional: bool = False) -> None:
+    def __init__(self, column: str, *, optional: bool = False, label: str = "") -> None:
         self.column = column
         self.optional = optional
+        # The model's label in the associated data; fixed when a model moves to another app, so
+        # the values written under its old label still decrypt.
+        self.label = label
         self.name = ""
 
     def __set_name__(self, owner: type[M], name: str) -> None:
         self.name = name
 
     def aad(self, obj: models.Model) -> str:
-        return f"{obj._meta.label_lower}.{self.name}:{obj.uid}"  # type: ignore[attr-defined]
+        label = self.label or obj._meta.label_lower
+        return f"{label}.{self.name}:{obj.uid}"  # type: ignore[attr-defined]
 
     @overload
     def __get__(self, obj: None, owner: type[M]) -> Encrypted[M]: ...

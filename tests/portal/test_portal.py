@@ -22,7 +22,6 @@ from samverkan.audit.models import AuditEvent
 from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Guardian, GuardianLink
 from samverkan.cases.services import case_raise, entry_add, guardian_add, team_add
-from samverkan.consent import portal
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
@@ -32,10 +31,14 @@ from samverkan.consent.models import (
     SignerKind,
     WithdrawalMethod,
 )
-from samverkan.consent.portal_models import EidOrder, PortalLoginCode
 from samverkan.consent.services import consent_create, signature_record
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.facts import consent_queryset, facts_of
 from samverkan.disclosure.policy import State, state_at
+from samverkan.portal import selectors, services
+from samverkan.portal import session as portal_session
+from samverkan.portal.models import EidOrder, PortalLoginCode
+from samverkan.portal.subjects import LoginRefusedError, PortalSubject
 from tests.consent.conftest import (
     GUARDIAN_1_NUMBER,
     GUARDIAN_2_NUMBER,
@@ -85,17 +88,13 @@ def log_in_by_code(client: Client, email: str) -> Client:
 
 def approve_dev_order(client: Client, number: str) -> None:
     """Play the person in the development e-ID "app"."""
-    order = client.session[portal_views_module().EID_ORDER]
+    order = client.session[portal_session.EID_ORDER]
     response = client.post(
         reverse("portal:eid_dev", args=[order["reference"]]),
         {"identity_number": number, "decision": "approve"},
     )
     assert response.status_code == 200
     assert "Approved" in response.content.decode()
-
-
-def portal_views_module():
-    return importlib.import_module("samverkan.consent.portal_views")
 
 
 def log_in_by_eid(client: Client, number: str):
@@ -258,10 +257,10 @@ def test_five_wrong_codes_lock_the_code(pending_consent):
     row = PortalLoginCode.objects.get()
     assert row.attempts == 5
     assert row.used_at is None
-    with pytest.raises(portal.LoginRefusedError) as refused:
-        portal.login_code_verify(challenge=str(row.uid), code=right, ip="127.0.0.1")
+    with pytest.raises(LoginRefusedError) as refused:
+        services.login_code_verify(challenge=str(row.uid), code=right, ip="127.0.0.1")
     assert refused.value.reason == "locked"
-    assert portal_views_module().SUBJECT not in client.session
+    assert portal_session.SUBJECT not in client.session
     assert AuditEvent.objects.filter(action="portal.login_refused", outcome="denied").count() >= 5
 
 
@@ -273,22 +272,22 @@ def test_an_expired_code_is_refused(pending_consent):
     PortalLoginCode.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     response = client.post(reverse("portal:code"), {"code": code})
     assert response["Location"] == reverse("portal:login")
-    assert portal_views_module().SUBJECT not in client.session
+    assert portal_session.SUBJECT not in client.session
     assert client.get(reverse("portal:consent_list"))["Location"] == reverse("portal:login")
 
 
 def test_a_code_works_once(pending_consent):
     client = log_in_by_code(portal_client(), GUARDIAN_1_EMAIL)
     row = PortalLoginCode.objects.get()
-    with pytest.raises(portal.LoginRefusedError) as refused:
-        portal.login_code_verify(challenge=str(row.uid), code=code_from_mail(), ip="127.0.0.1")
+    with pytest.raises(LoginRefusedError) as refused:
+        services.login_code_verify(challenge=str(row.uid), code=code_from_mail(), ip="127.0.0.1")
     assert refused.value.reason == "missing"
     assert client.get(reverse("portal:consent_list")).status_code == 200
 
 
 def test_code_requests_are_rate_limited_per_address_alike(pending_consent):
     for address in (GUARDIAN_1_EMAIL, "nobody@example.invalid"):
-        for _ in range(portal.CODES_PER_ADDRESS):
+        for _ in range(services.CODES_PER_ADDRESS):
             assert request_code(portal_client(), address).status_code == 302
         refused = request_code(portal_client(), address)
         assert refused.status_code == 200
@@ -297,7 +296,7 @@ def test_code_requests_are_rate_limited_per_address_alike(pending_consent):
 
 def test_code_requests_are_rate_limited_per_client_address(pending_consent):
     client = portal_client()
-    for n in range(portal.CODE_REQUESTS_PER_IP):
+    for n in range(services.CODE_REQUESTS_PER_IP):
         assert request_code(client, f"person{n}@example.invalid").status_code == 302
     assert request_code(client, "one-more@example.invalid").status_code == 200
 
@@ -311,7 +310,7 @@ def test_an_address_shared_by_two_guardians_tells_no_one_apart(pending_consent, 
     request_code(client, GUARDIAN_1_EMAIL)
     response = client.post(reverse("portal:code"), {"code": code_from_mail()})
     assert response["Location"] == reverse("portal:login")
-    assert portal_views_module().SUBJECT not in client.session
+    assert portal_session.SUBJECT not in client.session
 
 
 # --- Sessions ------------------------------------------------------------------------------
@@ -325,7 +324,7 @@ def test_the_session_key_changes_at_login_and_logout(pending_consent, consent_ca
     client.post(reverse("portal:code"), {"code": code_from_mail()})
     after = client.session.session_key
     assert before != after
-    assert dict(client.session[portal_views_module().SUBJECT]) == {
+    assert dict(client.session[portal_session.SUBJECT]) == {
         "kind": "guardian",
         "id": consent_case.guardian_1.guardian_id,
     }
@@ -339,7 +338,7 @@ def test_the_session_key_changes_at_login_and_logout(pending_consent, consent_ca
 def test_the_portal_session_ends_after_15_idle_minutes(pending_consent):
     client = log_in_by_code(portal_client(), GUARDIAN_1_EMAIL)
     session = client.session
-    session[portal_views_module().SEEN] = time.time() - portal.IDLE_TIMEOUT_SECONDS - 1
+    session[portal_session.SEEN] = time.time() - portal_session.IDLE_TIMEOUT_SECONDS - 1
     session.save()
     response = client.get(reverse("portal:consent_list"))
     assert response["Location"] == reverse("portal:login")
@@ -354,7 +353,7 @@ def test_a_portal_session_reaches_no_staff_page(pending_consent, consent_case):
     for url in (
         reverse("cases:list"),
         reverse("cases:detail", args=[consent_case.case.pk]),
-        reverse("audit:event_list"),
+        reverse("records:review"),
     ):
         response = client.get(url)
         assert response.status_code in (302, 404), url
@@ -427,11 +426,11 @@ def test_only_required_signers_see_a_consent(pending_consent, personas, consent_
     client = portal_client()
     response = log_in_by_eid(client, STRANGER_NUMBER)
     assert response["Location"] == reverse("portal:login")
-    assert portal_views_module().SUBJECT not in client.session
+    assert portal_session.SUBJECT not in client.session
     link = GuardianLink.objects.get(email_hash=GuardianLink.hash_email("utan@example.invalid"))
-    subject = portal.PortalSubject("guardian", link.guardian_id)
-    assert portal.consent_list(subject=subject) == []
-    assert portal.access_log(subject=subject, page_number=None).rows == []
+    subject = PortalSubject("guardian", link.guardian_id)
+    assert selectors.consent_list(subject=subject) == []
+    assert selectors.access_log(subject=subject, page_number=None).rows == []
 
 
 @pytest.mark.parametrize(
@@ -460,7 +459,7 @@ def test_wrong_method_405(pending_consent, name, args, method):
 def test_the_dev_page_refuses_wrong_methods(pending_consent):
     client = log_in_by_code(portal_client(), GUARDIAN_1_EMAIL)
     client.post(reverse("portal:consent_sign", args=[pending_consent.pk]))
-    reference = client.session[portal_views_module().EID_ORDER]["reference"]
+    reference = client.session[portal_session.EID_ORDER]["reference"]
     assert client.put(reverse("portal:eid_dev", args=[reference])).status_code == 405
 
 
@@ -502,9 +501,9 @@ def test_the_signed_text_must_be_the_one_asked_for(pending_consent):
     client = log_in_by_code(portal_client(), GUARDIAN_1_EMAIL)
     client.post(reverse("portal:consent_sign", args=[pending_consent.pk]))
     session = client.session
-    order = dict(session[portal_views_module().EID_ORDER])
+    order = dict(session[portal_session.EID_ORDER])
     order["text_sha256"] = "0" * 64
-    session[portal_views_module().EID_ORDER] = order
+    session[portal_session.EID_ORDER] = order
     session.save()
     approve_dev_order(client, GUARDIAN_1_NUMBER)
     client.post(reverse("portal:eid_wait"))
@@ -542,7 +541,7 @@ def test_a_guardian_without_a_recorded_number_is_told_how_to_sign(pending_consen
 def test_a_young_person_logs_in_with_eid_signs_and_sees_their_guardian(other_family):
     client = portal_client()
     assert log_in_by_eid(client, OTHER_YOUTH_NUMBER)["Location"] == reverse("portal:consent_list")
-    assert client.session[portal_views_module().SUBJECT]["kind"] == "youth"
+    assert client.session[portal_session.SUBJECT]["kind"] == "youth"
     page = client.get(reverse("portal:consent_detail", args=[other_family.pk])).content.decode()
     assert "Your guardian" in page
     assert "Sara" not in page
@@ -625,8 +624,10 @@ def test_withdrawal_takes_effect_for_staff_at_once(active_consent, personas, wor
     )
 
     def seen() -> int:
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-        return len(case_selectors.entry_listing(access).visible)
+        access = disclosure_selectors.case_open(
+            viewer=personas.other_agency, pk=consent_case.case.pk
+        )
+        return len(disclosure_selectors.entry_listing(access).visible)
 
     assert seen() == 1
     client = log_in_by_code(portal_client(), GUARDIAN_2_EMAIL)
@@ -662,9 +663,11 @@ def test_a_guardian_who_has_not_signed_refuses_in_the_portal(pending_consent, pe
 
 def _staff_reads(personas, consent_case, times: int) -> None:
     for _ in range(times):
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-        case_selectors.entry_listing(access)
-        case_selectors.case_open(viewer=personas.practitioner, pk=consent_case.case.pk)
+        access = disclosure_selectors.case_open(
+            viewer=personas.other_agency, pk=consent_case.case.pk
+        )
+        disclosure_selectors.entry_listing(access)
+        disclosure_selectors.case_open(viewer=personas.practitioner, pk=consent_case.case.pk)
 
 
 def test_the_access_log_names_agency_and_role_never_the_person(
@@ -687,8 +690,8 @@ def test_the_access_log_names_agency_and_role_never_the_person(
 
 def test_the_access_log_shows_the_coordinator_by_seat(active_consent, personas, consent_case):
     case_selectors.case_card(viewer=personas.coordinator, pk=consent_case.case.pk)
-    subject = portal.PortalSubject("guardian", consent_case.guardian_1.guardian_id)
-    rows = portal.access_log(subject=subject, page_number=None).rows
+    subject = PortalSubject("guardian", consent_case.guardian_1.guardian_id)
+    rows = selectors.access_log(subject=subject, page_number=None).rows
     coordinator_rows = [r for r in rows if r.role == "SSPF coordinator"]
     assert coordinator_rows, [(r.agency, r.role, r.action) for r in rows]
 
@@ -696,10 +699,10 @@ def test_the_access_log_shows_the_coordinator_by_seat(active_consent, personas, 
 def test_the_access_log_shows_nothing_of_other_families(
     pending_consent, other_family, personas, consent_case
 ):
-    subject = portal.PortalSubject("guardian", consent_case.guardian_1.guardian_id)
-    before = portal.access_log(subject=subject, page_number=None).page.paginator.count
-    case_selectors.case_open(viewer=personas.other_agency, pk=other_family.case_id)
-    after = portal.access_log(subject=subject, page_number=None).page.paginator.count
+    subject = PortalSubject("guardian", consent_case.guardian_1.guardian_id)
+    before = selectors.access_log(subject=subject, page_number=None).page.paginator.count
+    disclosure_selectors.case_open(viewer=personas.other_agency, pk=other_family.case_id)
+    after = selectors.access_log(subject=subject, page_number=None).page.paginator.count
     assert after == before
     logged = AuditEvent.objects.filter(action="portal.access_log_viewed")
     assert {e.case_id for e in logged} == {consent_case.case.pk}
@@ -780,7 +783,7 @@ def test_no_identity_number_or_address_in_urls_logs_or_audit(pending_consent, ca
     visited.append(response["Location"])
     response = client.post(reverse("portal:consent_sign", args=[pending_consent.pk]))
     visited.append(response["Location"])
-    reference = client.session[portal_views_module().EID_ORDER]["reference"]
+    reference = client.session[portal_session.EID_ORDER]["reference"]
     visited.append(reverse("portal:eid_dev", args=[reference]))
     bad = client.post(visited[-1], {"identity_number": "19800101-1232", "decision": "approve"})
     assert "19800101-1232" not in bad.content.decode(), "a mistyped number is not echoed"

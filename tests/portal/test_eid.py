@@ -12,10 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from samverkan.consent import eid, eid_dev
-from samverkan.consent.eid import EidPurpose, EidStatus
-from samverkan.consent.portal_models import EidOrder
+from samverkan.lib import crypto
 from samverkan.lib.fields import search_hash
+from samverkan.portal import eid, eid_dev
+from samverkan.portal.eid import EidPurpose, EidStatus
+from samverkan.portal.models import EidOrder
 
 NUMBER = "19800101-1231"
 DIGITS = "198001011231"
@@ -161,7 +162,7 @@ def test_the_dev_page_is_404_for_an_unknown_order():
 
 def test_the_dev_page_exists_only_with_the_development_provider(provider, settings):
     started = provider.start(purpose=EidPurpose.LOGIN, end_user_ip="127.0.0.1")
-    settings.EID_PROVIDER = "tests.consent.test_eid.FakeProvider"
+    settings.EID_PROVIDER = "tests.portal.test_eid.FakeProvider"
     assert Client().get(started.launch_url).status_code == 404
 
 
@@ -188,9 +189,9 @@ class NotAProvider:
 
 
 def test_a_provider_is_chosen_by_dotted_path(settings):
-    settings.EID_PROVIDER = "tests.consent.test_eid.FakeProvider"
+    settings.EID_PROVIDER = "tests.portal.test_eid.FakeProvider"
     assert isinstance(eid.get_provider(), FakeProvider)
-    settings.EID_PROVIDER = "tests.consent.test_eid.NotAProvider"
+    settings.EID_PROVIDER = "tests.portal.test_eid.NotAProvider"
     with pytest.raises(ImproperlyConfigured):
         eid.get_provider()
     settings.EID_PROVIDER = ""
@@ -206,7 +207,7 @@ def test_without_a_provider_the_portal_offers_no_eid(settings):
 
 
 def test_an_unreachable_provider_is_a_message_not_an_error(settings):
-    settings.EID_PROVIDER = "tests.consent.test_eid.FakeProvider"
+    settings.EID_PROVIDER = "tests.portal.test_eid.FakeProvider"
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = client.post(reverse("portal:eid_login"), follow=True)
     assert response.status_code == 200
@@ -220,3 +221,16 @@ def test_production_refuses_the_development_provider(tmp_path):
     result = run_cli("check", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
     assert "SAMVERKAN_EID_PROVIDER" in result.stderr
+
+
+def test_an_order_encrypted_before_the_move_to_the_portal_app_still_decrypts(provider):
+    """``EidOrder`` was ``consent.eidorder`` when its first values were encrypted: the label
+    in their associated data stays so, or those orders (evidence of signatures) would be lost."""
+    started = provider.start(purpose=EidPurpose.SIGN, end_user_ip="127.0.0.1", text_to_sign=TEXT)
+    order = EidOrder.objects.get(reference=started.reference)
+    written_before = crypto.encrypt(TEXT, aad=f"consent.eidorder.text:{order.uid}")
+    EidOrder.objects.filter(pk=order.pk).update(text_enc=written_before)
+    order.refresh_from_db()
+    assert order.text == TEXT
+    assert EidOrder._meta.label_lower == "portal.eidorder"
+    assert EidOrder._meta.db_table == "consent_eidorder"

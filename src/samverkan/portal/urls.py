@@ -3,7 +3,7 @@ identity number: those travel in POST bodies."""
 
 from django.urls import path
 
-from samverkan.consent import portal_views as views
+from samverkan.portal import views
 
 app_name = "portal"
 

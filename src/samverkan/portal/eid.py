@@ -106,7 +106,7 @@ def get_provider() -> EidProvider:
     dotted path of a provider class, such as a BankID or Freja implementation."""
     name = settings.EID_PROVIDER
     if name == "development":
-        from samverkan.consent.eid_dev import DevelopmentProvider
+        from samverkan.portal.eid_dev import DevelopmentProvider
 
         return DevelopmentProvider()
     if not name:

@@ -23,7 +23,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from samverkan.consent import documents, selectors
+from samverkan.consent import selectors
+from samverkan.consent.documents import fhir, pdf, receipt
+from samverkan.consent.documents.document import (
+    ConsentDocument,
+    document_of,
+    filename,
+    receipt_available,
+)
+from samverkan.consent.documents.text import LANGUAGES
 from samverkan.consent.selectors import ConsentView
 from samverkan.lib.http import acting_user
 from samverkan.lib.pdf import PdfUnavailableError
@@ -76,24 +84,20 @@ def _pdf_unavailable() -> str:
 def _requested(request: HttpRequest) -> tuple[str | None, bool]:
     """(the language asked for with ``?lang=``, if any; whether it is one we write in)."""
     requested = request.GET.get("lang") or None
-    return requested, requested is None or requested in documents.LANGUAGES
+    return requested, requested is None or requested in LANGUAGES
 
 
-def _document(view: ConsentView, requested: str | None) -> documents.ConsentDocument:
+def _document(view: ConsentView, requested: str | None) -> ConsentDocument:
     """In the language asked for, else the one the consent was drawn up in."""
-    return documents.document_of(view, requested or view.consent.language)
+    return document_of(view, requested or view.consent.language)
 
 
-def _pdf(
-    request: HttpRequest, view: ConsentView, doc: documents.ConsentDocument, kind: str
-) -> HttpResponse:
+def _pdf(request: HttpRequest, view: ConsentView, doc: ConsentDocument, kind: str) -> HttpResponse:
     try:
-        content = documents.form_pdf(doc) if kind == "form" else documents.receipt_pdf(doc)
+        content = pdf.form_pdf(doc) if kind == "form" else pdf.receipt_pdf(doc)
     except PdfUnavailableError:
         return _refused(request, status=503, message=_pdf_unavailable(), consent_pk=view.consent.pk)
-    return _attachment(
-        HttpResponse(content, content_type="application/pdf"), documents.filename(kind, doc)
-    )
+    return _attachment(HttpResponse(content, content_type="application/pdf"), filename(kind, doc))
 
 
 def _json(data: dict[str, Any], *, content_type: str, name: str) -> HttpResponse:
@@ -120,7 +124,7 @@ def receipt_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not ok:
         return _refused(request, status=400, message=_bad_language())
     view = selectors.consent_get(viewer=user, pk=pk, audit_action="consent.receipt_downloaded")
-    if not documents.receipt_available(view):
+    if not receipt_available(view):
         return _refused(request, status=409, message=_not_signed(), consent_pk=view.consent.pk)
     return _pdf(request, view, _document(view, requested), "receipt_pdf")
 
@@ -132,13 +136,13 @@ def receipt_json_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not ok:
         return _json_refused(400, _bad_language())
     view = selectors.consent_get(viewer=user, pk=pk, audit_action="consent.receipt_downloaded")
-    if not documents.receipt_available(view):
+    if not receipt_available(view):
         return _json_refused(409, _not_signed())
     doc = _document(view, requested)
     return _json(
-        documents.receipt_json(doc),
+        receipt.receipt_json(doc),
         content_type="application/json",
-        name=documents.filename("receipt_json", doc),
+        name=filename("receipt_json", doc),
     )
 
 
@@ -152,9 +156,9 @@ def fhir_view(request: HttpRequest, pk: int) -> HttpResponse:
     view = selectors.consent_get(viewer=user, pk=pk, audit_action="consent.fhir_exported")
     doc = _document(view, requested)
     return _json(
-        documents.fhir_consent(doc),
-        content_type=documents.FHIR_CONTENT_TYPE,
-        name=documents.filename("fhir", doc),
+        fhir.fhir_consent(doc),
+        content_type=fhir.FHIR_CONTENT_TYPE,
+        name=filename("fhir", doc),
     )
 
 

@@ -7,18 +7,21 @@ import threading
 import pytest
 from django.db import close_old_connections
 
-from samverkan.consent import portal
+from samverkan.portal import services
 from tests.helpers import flood_security_store
 
 
 def test_the_portal_code_limit_survives_a_flood(pending_consent, store):
-    for n in range(portal.CODE_REQUESTS_PER_IP):
-        assert not portal._throttled(
-            "code_request", "10.8.0.1", limit=portal.CODE_REQUESTS_PER_IP, window=portal.CODE_WINDOW
+    for n in range(services.CODE_REQUESTS_PER_IP):
+        assert not services.throttled(
+            "code_request",
+            "10.8.0.1",
+            limit=services.CODE_REQUESTS_PER_IP,
+            window=services.CODE_WINDOW,
         ), n
     flood_security_store()
-    assert portal._throttled(
-        "code_request", "10.8.0.1", limit=portal.CODE_REQUESTS_PER_IP, window=portal.CODE_WINDOW
+    assert services.throttled(
+        "code_request", "10.8.0.1", limit=services.CODE_REQUESTS_PER_IP, window=services.CODE_WINDOW
     )
 
 
@@ -36,8 +39,8 @@ def test_concurrent_code_requests_are_all_counted():
             start.wait()
             for _ in range(per_thread):
                 refused.append(
-                    portal._throttled(
-                        "code_request", "10.8.0.2", limit=limit, window=portal.CODE_WINDOW
+                    services.throttled(
+                        "code_request", "10.8.0.2", limit=limit, window=services.CODE_WINDOW
                     )
                 )
         except BaseException as exc:  # reported below

@@ -18,7 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from samverkan.consent.eid import (
+from samverkan.lib import personnummer
+from samverkan.lib.fields import search_hash
+from samverkan.portal.eid import (
     EidCompletion,
     EidError,
     EidPurpose,
@@ -27,9 +29,7 @@ from samverkan.consent.eid import (
     EidStatus,
     text_sha256,
 )
-from samverkan.consent.portal_models import EidOrder, EidOrderStatus
-from samverkan.lib import personnummer
-from samverkan.lib.fields import search_hash
+from samverkan.portal.models import EidOrder, EidOrderStatus
 
 ORDER_LIFETIME = timedelta(minutes=5)
 NAME = "development"

@@ -1,7 +1,9 @@
 """The guardian portal's own tables: one-time login codes and the development e-ID's orders.
 
-Imported by ``consent.models`` so that Django and its migrations see them; nothing here refers
-to the consent tables, so that import cannot go round in a circle.
+They were born in the consent app and keep its table names (``consent_portallogincode``,
+``consent_eidorder``): the move to this app changed Django's state only (portal migration
+0001, consent migration 0006), not the database. An ``EidOrder``'s encrypted values keep the
+``consent.eidorder`` label in their associated data, so orders written before the move decrypt.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from django.db import models
 from django.utils import timezone
 
 from samverkan.lib.fields import Encrypted
+
+# Where ``EidOrder`` lived when its first values were encrypted (see the module's docstring).
+_OLD_LABEL = "consent.eidorder"
 
 
 class PortalLoginCode(models.Model):
@@ -31,6 +36,7 @@ class PortalLoginCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "consent_portallogincode"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -44,7 +50,7 @@ class EidOrderStatus(models.TextChoices):
 
 
 class EidOrder(models.Model):
-    """An identification or signing order of the *development* e-ID provider (``eid_dev``).
+    """An identification or signing order of the *development* e-ID provider (``portal.eid_dev``).
 
     It stands in for the order a real provider (BankID, Freja) keeps on its side: the reference
     the browser session holds, what is to be signed, and — once the "person" approves — the
@@ -69,10 +75,13 @@ class EidOrder(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
 
-    text: Encrypted[EidOrder] = Encrypted("text_enc", optional=True)
-    identity_number: Encrypted[EidOrder] = Encrypted("identity_number_enc", optional=True)
+    text: Encrypted[EidOrder] = Encrypted("text_enc", optional=True, label=_OLD_LABEL)
+    identity_number: Encrypted[EidOrder] = Encrypted(
+        "identity_number_enc", optional=True, label=_OLD_LABEL
+    )
 
     class Meta:
+        db_table = "consent_eidorder"
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -1,117 +1,42 @@
 """Pages of the guardian portal (``/portal/``), for guardians and young people.
 
-The portal has its own login, apart from staff accounts: the session holds only the subject's
-kind and id (``portal_subject``), is given a new key at login and logout, and ends after
-``portal.IDLE_TIMEOUT_SECONDS`` without a request. A staff login grants nothing here, and a
-portal login nothing on staff pages (they look at ``request.user`` only). E-mail addresses,
+The portal has its own login, apart from staff accounts (``portal.session``). E-mail addresses,
 codes and identity numbers travel only in POST bodies, never in a URL. Every page works
 without JavaScript.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from samverkan.consent import eid, eid_dev, portal
-from samverkan.consent.portal import LoginRefusedError, PortalSubject
 from samverkan.lib.forms import add_validation_errors
-
-SUBJECT = "portal_subject"
-SEEN = "portal_seen"
-CHALLENGE = "portal_challenge"
-EID_ORDER = "portal_eid"
-
-View = Callable[..., HttpResponse]
-
-
-class EmailForm(forms.Form):
-    email = forms.EmailField(label=gettext_lazy("E-mail address"), max_length=254)
-
-
-class CodeForm(forms.Form):
-    code = forms.CharField(label=gettext_lazy("Code"), max_length=12)
-
-
-class DevEidForm(forms.Form):
-    identity_number = forms.CharField(
-        label=gettext_lazy("Personal identity number"),
-        max_length=20,
-        help_text=gettext_lazy("12 digits, for example YYYYMMDD-NNNN."),
-    )
-
-
-# --- Session -------------------------------------------------------------------------------
-
-
-def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def _subject_of(request: HttpRequest) -> PortalSubject | None:
-    stored = request.session.get(SUBJECT)
-    if not isinstance(stored, dict) or stored.get("kind") not in (portal.GUARDIAN, portal.YOUTH):
-        return None
-    return PortalSubject(kind=stored["kind"], id=int(stored["id"]))
-
-
-def _forget(request: HttpRequest) -> None:
-    for key in (SUBJECT, SEEN, CHALLENGE, EID_ORDER):
-        request.session.pop(key, None)
-    request.session.cycle_key()
-
-
-def _log_in(request: HttpRequest, subject: PortalSubject) -> None:
-    request.session.pop(CHALLENGE, None)
-    request.session.cycle_key()  # a key seen before login is worth nothing after it
-    request.session[SUBJECT] = {"kind": subject.kind, "id": subject.id}
-    request.session[SEEN] = time.time()
-
-
-def _current_subject(request: HttpRequest) -> PortalSubject | None:
-    """The logged-in subject; None, with the session ended, after the idle timeout."""
-    subject = _subject_of(request)
-    if subject is None:
-        return None
-    now = time.time()
-    seen = float(request.session.get(SEEN, 0))
-    if now - seen > portal.IDLE_TIMEOUT_SECONDS:
-        portal.logout_record(subject, reason="idle")
-        _forget(request)
-        messages.info(request, _("You were logged out after 15 minutes without activity."))
-        return None
-    if now - seen >= 30:
-        request.session[SEEN] = now
-    return subject
-
-
-def portal_login_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        subject = _current_subject(request)
-        if subject is None:
-            return redirect("portal:login")
-        return view(request, subject, *args, **kwargs)
-
-    return wrapper
+from samverkan.portal import eid, eid_dev, selectors, services
+from samverkan.portal.forms import CodeForm, DevEidForm, EmailForm
+from samverkan.portal.session import (
+    CHALLENGE,
+    EID_ORDER,
+    client_ip,
+    current_subject,
+    forget,
+    log_in,
+    portal_login_required,
+    subject_of,
+)
+from samverkan.portal.subjects import LoginRefusedError, PortalSubject
 
 
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HttpResponse:
-    context.setdefault("portal_subject", _subject_of(request))
+    context.setdefault("portal_subject", subject_of(request))
     context.setdefault("eid_available", eid.is_available())
     return render(request, f"portal/{template}", context, status=status)
 
@@ -122,7 +47,7 @@ def _render(
 @never_cache
 @require_GET
 def home_view(request: HttpRequest) -> HttpResponse:
-    if _current_subject(request) is not None:
+    if current_subject(request) is not None:
         return redirect("portal:consent_list")
     return redirect("portal:login")
 
@@ -132,12 +57,14 @@ def home_view(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step one of the code login: the address, by POST. The answer is the same page for every
     address (the code page), so no one learns whether an address is recorded."""
-    if _current_subject(request) is not None:
+    if current_subject(request) is not None:
         return redirect("portal:consent_list")
     form = EmailForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            challenge = portal.login_code_request(email=form.cleaned_data["email"], ip=_ip(request))
+            challenge = services.login_code_request(
+                email=form.cleaned_data["email"], ip=client_ip(request)
+            )
         except LoginRefusedError as exc:
             form.add_error(None, exc.message)
         else:
@@ -155,8 +82,8 @@ def code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            subject = portal.login_code_verify(
-                challenge=str(challenge), code=form.cleaned_data["code"], ip=_ip(request)
+            subject = services.login_code_verify(
+                challenge=str(challenge), code=form.cleaned_data["code"], ip=client_ip(request)
             )
         except LoginRefusedError as exc:
             if exc.reason in ("locked", "expired", "missing", "shared_address"):
@@ -165,22 +92,22 @@ def code_view(request: HttpRequest) -> HttpResponse:
                 return redirect("portal:login")
             form.add_error("code", exc.message)
         else:
-            _log_in(request, subject)
+            log_in(request, subject)
             return redirect("portal:consent_list")
     return _render(
         request,
         "code.html",
-        {"form": form, "minutes": int(portal.CODE_LIFETIME.total_seconds() // 60)},
+        {"form": form, "minutes": int(services.CODE_LIFETIME.total_seconds() // 60)},
     )
 
 
 @never_cache
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    subject = _subject_of(request)
+    subject = subject_of(request)
     if subject is not None:
-        portal.logout_record(subject)
-    _forget(request)
+        services.logout_record(subject)
+    forget(request)
     messages.success(request, _("You have logged out."))
     return redirect("portal:login")
 
@@ -199,13 +126,13 @@ def _start_order(
     request: HttpRequest, *, purpose: eid.EidPurpose, text: str = "", **extra: Any
 ) -> HttpResponse:
     provider = _provider()
-    if not portal.eid_start_allowed(ip=_ip(request)):
+    if not services.eid_start_allowed(ip=client_ip(request)):
         messages.error(request, _("Too many attempts. Wait a quarter of an hour and try again."))
         return redirect(
             "portal:login" if purpose == eid.EidPurpose.LOGIN else "portal:consent_list"
         )
     try:
-        started = provider.start(purpose=purpose, end_user_ip=_ip(request), text_to_sign=text)
+        started = provider.start(purpose=purpose, end_user_ip=client_ip(request), text_to_sign=text)
     except eid.EidError:
         messages.error(request, _("The e-ID service could not be reached. Try again later."))
         return redirect(
@@ -225,7 +152,7 @@ def _start_order(
 @never_cache
 @require_POST
 def eid_login_view(request: HttpRequest) -> HttpResponse:
-    if _current_subject(request) is not None:
+    if current_subject(request) is not None:
         return redirect("portal:consent_list")
     return _start_order(request, purpose=eid.EidPurpose.LOGIN)
 
@@ -238,7 +165,7 @@ def eid_wait_view(request: HttpRequest) -> HttpResponse:
     if not isinstance(order, dict):
         return redirect("portal:home")
     is_sign = order["purpose"] == eid.EidPurpose.SIGN
-    subject = _current_subject(request) if is_sign else None
+    subject = current_subject(request) if is_sign else None
     if is_sign and subject is None:
         request.session.pop(EID_ORDER, None)
         return redirect("portal:login")
@@ -257,11 +184,13 @@ def eid_wait_view(request: HttpRequest) -> HttpResponse:
             assert subject is not None  # noqa: S101 (checked above)
             return _finish_signing(request, subject, order, result.completion)
         try:
-            subject = portal.subject_for_identity(identity_number=result.completion.identity_number)
+            subject = services.subject_for_identity(
+                identity_number=result.completion.identity_number
+            )
         except LoginRefusedError as exc:
             messages.error(request, exc.message)
             return redirect("portal:login")
-        _log_in(request, subject)
+        log_in(request, subject)
         return redirect("portal:consent_list")
     return _render(
         request,
@@ -281,7 +210,7 @@ def _finish_signing(
     completion: eid.EidCompletion,
 ) -> HttpResponse:
     try:
-        portal.consent_sign(
+        services.consent_sign(
             subject=subject,
             pk=int(order["consent"]),
             signer_pk=int(order["signer"]),
@@ -358,7 +287,7 @@ def consent_list_view(request: HttpRequest, subject: PortalSubject) -> HttpRespo
     return _render(
         request,
         "consent_list.html",
-        {"consents": portal.consent_list(subject=subject), "is_youth": subject.kind == "youth"},
+        {"consents": selectors.consent_list(subject=subject), "is_youth": subject.kind == "youth"},
     )
 
 
@@ -369,7 +298,7 @@ def consent_detail_view(request: HttpRequest, subject: PortalSubject, pk: int) -
     return _render(
         request,
         "consent_detail.html",
-        {"c": portal.consent_get(subject=subject, pk=pk), "is_youth": subject.kind == "youth"},
+        {"c": selectors.consent_get(subject=subject, pk=pk), "is_youth": subject.kind == "youth"},
     )
 
 
@@ -380,7 +309,7 @@ def consent_sign_view(request: HttpRequest, subject: PortalSubject, pk: int) -> 
     """Start an e-ID signing order for the subject's own signature. A guardian who logged in
     with an e-mail code signs with e-ID all the same: the e-ID is the signature."""
     try:
-        view, text = portal.sign_prepare(subject=subject, pk=pk)
+        view, text = selectors.sign_prepare(subject=subject, pk=pk)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -397,7 +326,7 @@ def consent_withdraw_view(request: HttpRequest, subject: PortalSubject, pk: int)
     """A confirmation page (GET), then the withdrawal itself (POST with ``confirm=yes``)."""
     if request.method == "POST" and request.POST.get("confirm") == "yes":
         try:
-            portal.consent_withdraw_by_subject(subject=subject, pk=pk)
+            services.consent_withdraw_by_subject(subject=subject, pk=pk)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -411,7 +340,7 @@ def consent_withdraw_view(request: HttpRequest, subject: PortalSubject, pk: int)
             )
         return redirect("portal:consent_detail", pk=pk)
     try:
-        view = portal.withdraw_prepare(subject=subject, pk=pk)
+        view = selectors.withdraw_prepare(subject=subject, pk=pk)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -427,5 +356,5 @@ def consent_withdraw_view(request: HttpRequest, subject: PortalSubject, pk: int)
 @require_GET
 @portal_login_required
 def access_log_view(request: HttpRequest, subject: PortalSubject) -> HttpResponse:
-    log = portal.access_log(subject=subject, page_number=request.GET.get("page"))
+    log = selectors.access_log(subject=subject, page_number=request.GET.get("page"))
     return _render(request, "access_log.html", {"log": log, "is_youth": subject.kind == "youth"})
