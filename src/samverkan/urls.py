@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from samverkan.api.api import api
+from samverkan.web.api import api
 
 urlpatterns = [
     path("", include("samverkan.web.urls")),
@@ -16,7 +16,7 @@ urlpatterns = [
     path("agreements/", include("samverkan.promises.urls")),
     path("indicators/", include("samverkan.indicators.urls")),
     path("promises/", include("samverkan.promises.public_urls")),
-    path("portal/", include("samverkan.consent.portal_urls")),
+    path("portal/", include("samverkan.portal.urls")),
     path("account/tokens/", include("samverkan.api.urls")),
     path("notifications/", include("samverkan.notifications.urls")),
     path("stats/", include("samverkan.stats.urls")),

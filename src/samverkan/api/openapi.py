@@ -30,7 +30,7 @@ from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.operation import Operation
 from ninja.schema import NinjaGenerateJsonSchema
 
-from samverkan.api.errors import ErrorOut, ValidationErrorOut
+from samverkan.api.conventions import ErrorOut, ValidationErrorOut
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -11,8 +11,6 @@ whether a date exists) stay pydantic's.
 Two limits of the database are documented and held to as well, instead of making it raise: every
 integer in a body lies in the signed 64-bit range of its keys and counts, and no text holds a
 NUL character (PostgreSQL cannot store one; the pages' forms refuse it too).
-
-Kept apart from ``api.api`` so that the routers can import it while that module is loading.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""The meetings part of the HTTP API (/api/v1/meetings). Same selectors and rules as the pages.
-
-Nothing here imports ``samverkan.api.api``: that module imports this one while it is being
-built, so a test importing this module first would otherwise meet a half-built module.
-"""
+"""The meetings part of the HTTP API (/api/v1/meetings). Same selectors and rules as the pages."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import cast
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -17,9 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from samverkan.accounts.models import User
 from samverkan.api.auth import require_scope
-from samverkan.api.errors import ErrorOut, FieldErrorsOut, field_errors
+from samverkan.api.conventions import ErrorOut, FieldErrorsOut, caller
 from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.meetings import rules, selectors, services
@@ -84,11 +78,6 @@ class MeetingIn(JsonIn):
     location: str = Field(max_length=200, description="A room or an address, never a name.")
 
 
-def _caller(request: HttpRequest) -> User:
-    """The token's owner; the API's BearerToken has refused every request without one."""
-    return cast("User", request.user)
-
-
 def _aware(moment: datetime, field: str) -> datetime:
     """The moment in UTC. ISO 8601 allows offsets to ±23:59, PostgreSQL stores ±15:59."""
     if timezone.is_naive(moment):
@@ -114,7 +103,7 @@ def _meeting_out(meeting: Meeting, agenda_items: int) -> MeetingOut:
 
 @router.get("", response=list[MeetingOut], summary="Meetings of the caller's groups")
 def meeting_list(request: HttpRequest) -> list[MeetingOut]:
-    meetings = selectors.meetings_visible(viewer=_caller(request))
+    meetings = selectors.meetings_visible(viewer=caller(request))
     return [_meeting_out(m, m.agenda_size) for m in meetings]  # type: ignore[attr-defined]
 
 
@@ -128,22 +117,19 @@ def meeting_list(request: HttpRequest) -> list[MeetingOut]:
     },
     summary="Schedule a meeting (the group's coordinator; needs the write scope)",
 )
-def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOut | FieldErrorsOut]:
-    user = _caller(request)
+def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOut]:
+    user = caller(request)
     group = selectors.group_for_member(viewer=user, pk=payload.group_id)
     require_scope(request, Scope.WRITE)
     if not rules.can_schedule(user, group):
         raise HttpError(403, "Only the group's coordinator schedules its meetings.")
-    try:
-        meeting = services.meeting_schedule(
-            actor=user,
-            group=group,
-            starts_at=_aware(payload.starts_at, "starts_at"),
-            ends_at=_aware(payload.ends_at, "ends_at"),
-            location=payload.location,
-        )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
+    meeting = services.meeting_schedule(
+        actor=user,
+        group=group,
+        starts_at=_aware(payload.starts_at, "starts_at"),
+        ends_at=_aware(payload.ends_at, "ends_at"),
+        location=payload.location,
+    )
     return Status(201, _meeting_out(meeting, 0))
 
 
@@ -153,7 +139,7 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOu
     summary="A meeting with its agenda (cases by pseudonym), minutes, decisions and attendance",
 )
 def meeting_detail(request: HttpRequest, meeting_id: int) -> MeetingDetailOut:
-    view = selectors.meeting_open(viewer=_caller(request), pk=meeting_id)
+    view = selectors.meeting_open(viewer=caller(request), pk=meeting_id)
     base = _meeting_out(view.meeting, len(view.agenda))
     return MeetingDetailOut(
         **base.model_dump(),

@@ -4,21 +4,17 @@ Same rules and selector as the page (``views.resolve`` → ``selectors.dashboard
 token holder who may not see the municipality's statistics gets 404, exactly as for one that
 does not exist. A withheld figure is ``null`` and flagged in ``suppressed``. Each call is
 audited like a page view.
-
-Nothing here imports ``samverkan.api.api``: that module imports this one while it is built.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from samverkan.accounts.models import User
-from samverkan.api.errors import ErrorOut
+from samverkan.api.conventions import ErrorOut, caller
 from samverkan.stats import selectors
 from samverkan.stats.tables import Table
 from samverkan.stats.views import resolve
@@ -111,7 +107,7 @@ def _table(table: Table) -> TableOut:
     summary="The council's dashboard of one municipality and period, disclosure-controlled",
 )
 def dashboard(request: HttpRequest, filters: Query[DashboardFilters]) -> DashboardOut:
-    user = cast("User", request.user)
+    user = caller(request)
     params = {
         "municipality": filters.municipality or "",
         "year": "" if filters.year is None else str(filters.year),
