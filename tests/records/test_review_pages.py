@@ -106,8 +106,20 @@ def test_missing_review_is_404(client_for, personas):
 def test_navigation_shows_log_review_to_auditors_only(client_for, personas):
     page = client_for(personas.auditor).get("/").content.decode()
     assert f'href="{REVIEW}"' in page
+    # One audit-log page: the old address is no longer offered anywhere.
+    assert 'href="/audit/"' not in page
     page = client_for(personas.admin).get("/").content.decode()
     assert f'href="{REVIEW}"' not in page
+
+
+def test_auditor_start_page_and_navigation_lead_to_the_one_log_page(client_for, personas):
+    response = client_for(personas.auditor).get("/")
+    nav = [item["url"] for item in response.context["nav_items"]]
+    assert nav.count(REVIEW) == 1
+    assert "/audit/" not in nav
+    start = response.content.decode()
+    panel = start[start.index('id="h-auditor"') :]
+    assert f'href="{REVIEW}"' in panel[: panel.index("</section>")]
 
 
 def _entries(personas, world, consent_case, n: int = 1) -> str:
@@ -137,7 +149,9 @@ def test_auditor_sees_metadata_but_no_case_content(
     for url in (REVIEW, f"{REVIEW}?case={case.youth.pseudonym}", f"{REVIEW}?actor=anna"):
         page = client.get(url).content.decode()
         assert case.youth.pseudonym in page
-        assert "entry.viewed" in page
+        # The action in words, never as its code.
+        assert "Read a journal entry" in page
+        assert "entry.viewed" not in page
         for secret in (text, "Kalle", YOUTH_NAME, GUARDIAN_1_NAME, "Testberg", *IDENTITY_NUMBERS):
             assert secret not in page, secret
         for number in IDENTITY_NUMBERS:

@@ -42,7 +42,7 @@ def test_pages_have_no_inline_script_or_style(client_for, personas):
         (client_for(None), reverse("tracker:list")),
         (client_for(personas.admin), reverse("accounts:user_list")),
         (client_for(personas.admin), reverse("cases:lists")),
-        (client_for(personas.auditor), reverse("audit:event_list")),
+        (client_for(personas.auditor), reverse("records:review")),
         (client_for(personas.practitioner), reverse("web:home")),
         (client_for(personas.practitioner), reverse("cases:raise")),
         (client_for(personas.coordinator), reverse("meetings:list")),

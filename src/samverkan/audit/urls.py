@@ -1,9 +1,15 @@
 from django.urls import path
-
-from samverkan.audit import views
+from django.views.generic import RedirectView
 
 app_name = "audit"
 
 urlpatterns = [
-    path("", views.event_list_view, name="event_list"),
+    # The audit log page is the log review's (records:review): it has the flags and the names
+    # this page lacked. Old bookmarks follow; the filters keep their names (action, actor,
+    # outcome, date_from, date_to, page), so the query string is carried over as it is.
+    path(
+        "",
+        RedirectView.as_view(pattern_name="records:review", permanent=True, query_string=True),
+        name="event_list",
+    ),
 ]

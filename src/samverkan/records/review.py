@@ -1,5 +1,7 @@
-"""Log review (*loggkontroll*, DESIGN rule 9): the auditor's filtered, flagged view of the audit
-log, the recorded reviews, and the monthly reminder.
+"""Log review (*loggkontroll*, DESIGN rule 9): the filters and the flags of the audit log page.
+
+The page's audited reads are in ``samverkan.records.selectors`` (``log_search``), the recorded
+reviews and the monthly reminder in ``samverkan.records.services``.
 
 The auditor sees event metadata only (time, user, agency, action, object, case pseudonym,
 outcome, legal basis), never what a case holds. Flags are computed in the database, so a page
@@ -40,43 +42,20 @@ A flag is a reason to look, not a finding: logs are not used to measure staff pe
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import (
-    BooleanField,
-    CharField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, ExtractHour, ExtractIsoWeekDay, TruncDate
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from samverkan.accounts.models import User
 from samverkan.audit.models import AuditEvent, Outcome
-from samverkan.audit.services import audit_record
 from samverkan.cases.models import Case, CaseTeamMember, Youth
-from samverkan.lib.fields import search_hash
-from samverkan.lib.personnummer import looks_like_identity_number
-from samverkan.notifications.models import Notification, NotificationKind
-from samverkan.notifications.services import notify
-from samverkan.organisations.models import GroupMembership, GroupRole, Role
-from samverkan.records.models import LogReview
-from samverkan.records.rules import can_review_log
+from samverkan.organisations.models import GroupMembership, GroupRole
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -88,8 +67,6 @@ LISTING_ACTIONS: tuple[str, ...] = (
     "case_index.viewed",  # the coordinator's index of the group's cases
     "meeting.agenda_item_viewed",  # a meeting's agenda: pseudonyms, no minutes
 )
-# Scope keys that do not narrow a review: one with any other filter does not cover the month.
-_WHOLE_SCOPE_KEYS = frozenset({"date_from", "date_to", "flagged"})
 
 FLAGS: tuple[str, ...] = ("statutory", "denied", "drafter", "after_team", "volume", "off_hours")
 
@@ -230,8 +207,8 @@ def _busy_days(filters: LogFilters) -> list[tuple[int, dt.date]]:
     return [(actor_id, day) for actor_id, day in rows]
 
 
-def _flag_conditions(filters: LogFilters) -> dict[str, Q]:
-    """One condition per flag, over a queryset annotated by ``_annotated``."""
+def flag_conditions(filters: LogFilters) -> dict[str, Q]:
+    """One condition per flag, over a queryset annotated by ``annotated``."""
     start_hour, end_hour = settings.LOG_REVIEW_HOURS
     left_team = CaseTeamMember.objects.filter(
         case_id=OuterRef("case_id"),
@@ -271,7 +248,7 @@ def _flag_conditions(filters: LogFilters) -> dict[str, Q]:
     }
 
 
-def _annotated(filters: LogFilters) -> QuerySet[AuditEvent]:
+def annotated(filters: LogFilters) -> QuerySet[AuditEvent]:
     zone = local_zone()
     return _base(filters).annotate(
         local_hour=ExtractHour("occurred_at", tzinfo=zone),
@@ -279,208 +256,8 @@ def _annotated(filters: LogFilters) -> QuerySet[AuditEvent]:
     )
 
 
-def _any(conditions: dict[str, Q]) -> Q:
+def any_flag(conditions: dict[str, Q]) -> Q:
     combined = Q(pk__in=[])
     for condition in conditions.values():
         combined |= condition
     return combined
-
-
-@dataclass(frozen=True)
-class LogSearch:
-    events: QuerySet[AuditEvent]  # newest first, each with flag_<name> and case_pseudonym
-    counts: dict[str, int]  # "total", "flagged" and one per flag, for the period and filters
-
-
-def log_search(*, viewer: User, filters: LogFilters) -> LogSearch:
-    """The filtered, flagged events, and the flag counts for the whole selection. Not audited
-    here: the page that shows them audits the search (the view knows what it showed)."""
-    if not can_review_log(viewer):
-        raise Http404
-    conditions = _flag_conditions(filters)
-    events = _annotated(filters)
-    counts = events.aggregate(
-        total=Count("seq"),
-        flagged=Count("seq", filter=_any(conditions)),
-        **{name: Count("seq", filter=condition) for name, condition in conditions.items()},
-    )
-    if filters.flagged_only:
-        events = events.filter(_any(conditions))
-    pseudonym = Case.objects.filter(pk=OuterRef("case_id")).values("youth__pseudonym")[:1]
-    events = (
-        events.annotate(
-            case_pseudonym=Subquery(pseudonym),
-            **{
-                f"flag_{name}": ExpressionWrapper(condition, output_field=BooleanField())
-                for name, condition in conditions.items()
-            },
-        )
-        .select_related("actor", "agency")
-        .order_by("-seq")
-    )
-    return LogSearch(events=events, counts={key: counts[key] or 0 for key in counts})
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One line of the review table: metadata and flags, nothing from the case."""
-
-    event: AuditEvent
-    pseudonym: str
-    flags: list[tuple[str, StrOrPromise]]
-
-
-def event_rows(events: list[AuditEvent]) -> list[EventRow]:
-    return [
-        EventRow(
-            event=event,
-            pseudonym=getattr(event, "case_pseudonym", None) or "",
-            flags=[(name, FLAG_LABELS[name]) for name in FLAGS if getattr(event, f"flag_{name}")],
-        )
-        for event in events
-    ]
-
-
-def youth_pseudonym(*, viewer: User, youth_id: int | None) -> str | None:
-    """The current pseudonym of the youth a recorded scope names by id; ``None`` once purged."""
-    if not can_review_log(viewer):
-        raise Http404
-    if youth_id is None:
-        return None
-    return Youth.objects.filter(pk=youth_id).values_list("pseudonym", flat=True).first()
-
-
-def youth_pseudonym_for_number(*, viewer: User, digits: str) -> str | None:
-    """The pseudonym of the youth with this identity number, through the keyed hash. The audit
-    event says that a number was searched for, never which (not even its hash)."""
-    if not can_review_log(viewer):
-        raise Http404
-    with transaction.atomic():
-        pseudonym = (
-            Youth.objects.filter(identity_number_hash=search_hash("youth", digits))
-            .values_list("pseudonym", flat=True)
-            .first()
-        )
-        audit_record(
-            action="records.log_searched",
-            actor=viewer,
-            object_type="audit.chain",
-            details={"by_identity_number": True, "found": pseudonym is not None},
-        )
-    return pseudonym
-
-
-def log_search_audit(*, viewer: User, filters: LogFilters, page: int) -> None:
-    with transaction.atomic():
-        audit_record(
-            action="records.log_searched",
-            actor=viewer,
-            object_type="audit.chain",
-            details={**filters.scope(), "page": page},
-        )
-
-
-def log_review_record(*, actor: User, filters: LogFilters, findings: str) -> LogReview:
-    """Record a signed-off review of the period and filters. The number of flagged events is
-    counted here, not taken from the form, so the record says what the log held."""
-    if not can_review_log(actor):
-        raise Http404
-    findings = findings.strip()
-    if not findings:
-        raise ValidationError({"findings": [_("Write the findings of the review.")]})
-    if looks_like_identity_number(findings):
-        raise ValidationError({"findings": [_("Leave identity numbers out of the findings.")]})
-    if filters.date_from > filters.date_to:
-        raise ValidationError({"date_to": [_("The period must end on or after its start.")]})
-    if filters.date_to > timezone.localdate():
-        raise ValidationError({"date_to": [_("A review cannot cover days still to come.")]})
-    whole = dataclasses.replace(filters, flagged_only=False)
-    with transaction.atomic():
-        counts = log_search(viewer=actor, filters=whole).counts
-        review = LogReview.objects.create(
-            period_start=filters.date_from,
-            period_end=filters.date_to,
-            scope=whole.scope(),
-            flagged_events=counts["flagged"],
-            findings=findings,
-            signed_off_by=actor,
-            signed_off_at=timezone.now(),
-        )
-        audit_record(
-            action="records.log_review_recorded",
-            actor=actor,
-            obj=review,
-            details={
-                "period_start": review.period_start.isoformat(),
-                "period_end": review.period_end.isoformat(),
-                "flagged_events": review.flagged_events,
-            },
-        )
-    return review
-
-
-def log_reviews(*, viewer: User) -> QuerySet[LogReview]:
-    if not can_review_log(viewer):
-        raise Http404
-    return LogReview.objects.select_related("signed_off_by").order_by("-period_end", "-pk")
-
-
-def log_review_get(*, viewer: User, pk: int) -> LogReview:
-    """One review, its reading audited."""
-    if not can_review_log(viewer):
-        raise Http404
-    review = LogReview.objects.select_related("signed_off_by").filter(pk=pk).first()
-    if review is None:
-        raise Http404
-    with transaction.atomic():
-        audit_record(action="records.log_review_viewed", actor=viewer, obj=review)
-    return review
-
-
-def auditors() -> QuerySet[User]:
-    return User.objects.filter(
-        is_active=True, memberships__role=Role.AUDITOR, memberships__agency__is_active=True
-    ).distinct()
-
-
-def _covered(start: dt.date, end: dt.date) -> bool:
-    """Whether recorded reviews together cover every day from start to end (weekly reviews
-    count as well as one monthly one). A review narrowed by a filter (one user, agency, case,
-    action or outcome) covers only that slice of the log, so it does not count."""
-    periods = (
-        LogReview.objects.filter(period_start__lte=end, period_end__gte=start)
-        .order_by("period_start")
-        .values_list("period_start", "period_end", "scope")
-    )
-    cursor = start
-    for first, last, scope in periods:
-        if set(scope or {}) - _WHOLE_SCOPE_KEYS:
-            continue
-        if first > cursor:
-            break
-        cursor = max(cursor, last + dt.timedelta(days=1))
-    return cursor > end
-
-
-def log_review_remind(*, today: dt.date | None = None) -> int:
-    """Tell every auditor when no recorded review covers the whole of last month. Idempotent:
-    an auditor already told about that month is not told again. Returns how many were told."""
-    start, end = previous_month(today or timezone.localdate())
-    if _covered(start, end):
-        return 0
-    told = set(
-        Notification.objects.filter(
-            kind=NotificationKind.LOG_REVIEW_DUE, params__start=start.isoformat()
-        ).values_list("recipient_id", flat=True)
-    )
-    recipients = [user for user in auditors() if user.pk not in told]
-    if not recipients:
-        return 0
-    with transaction.atomic():
-        sent = notify(
-            recipients=recipients,
-            kind=NotificationKind.LOG_REVIEW_DUE,
-            params={"start": start, "end": end},
-            link=reverse("records:review"),
-        )
-    return len(sent)

@@ -17,21 +17,18 @@ from samverkan.lib.http import acting_user, require_visible
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.organisations.models import Agency
 from samverkan.records.forms import IdentitySearchForm, ReviewFilterForm, ReviewRecordForm
-from samverkan.records.review import (
-    FLAG_HELP,
-    FLAG_LABELS,
-    FLAGS,
-    default_period,
-    event_rows,
+from samverkan.records.log_rows import event_rows
+from samverkan.records.review import FLAG_HELP, FLAG_LABELS, FLAGS, default_period
+from samverkan.records.rules import can_review_log
+from samverkan.records.selectors import (
     log_review_get,
-    log_review_record,
     log_reviews,
     log_search,
     log_search_audit,
     youth_pseudonym,
     youth_pseudonym_for_number,
 )
-from samverkan.records.rules import can_review_log
+from samverkan.records.services import log_review_record
 
 if TYPE_CHECKING:
     from samverkan.accounts.models import User
@@ -78,73 +75,87 @@ def _flag_summary(counts: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-@require_http_methods(["GET", "POST"])
-def review_view(request: HttpRequest) -> HttpResponse:
-    """The log review page: filters, flagged events and the period's flag counts.
-
-    GET runs a search by the filters, which carry no identity number. POST is the search by
-    identity number: the number is hashed at once and the page is sent on to the youth's
-    pseudonym, so the number never reaches a URL or the audit log.
-    """
-    user = acting_user(request)
-    require_visible(can_review_log, user)
-    identity_form = IdentitySearchForm()
-    if request.method == "POST":
-        identity_form = IdentitySearchForm(request.POST)
-        if identity_form.is_valid():
-            pseudonym = youth_pseudonym_for_number(
-                viewer=user, digits=identity_form.cleaned_data["identity_number"]
-            )
-            if pseudonym is not None:
-                query = {"case": pseudonym}
-                for key in ("date_from", "date_to"):
-                    value = identity_form.cleaned_data.get(key)
-                    if value:
-                        query[key] = value.isoformat()
-                return redirect(f"{reverse('records:review')}?{urlencode(query)}")
-            # The bound form is shown again: its widget never writes the number back.
-            identity_form.add_error(
-                "identity_number", _("No youth with that number is registered here.")
-            )
-        form = ReviewFilterForm(_with_default_period(QueryDict()))
-        form.is_valid()
-        return render(
-            request,
-            "records/review_search.html",
-            {"form": form, "identity_form": identity_form, "page": None},
-            status=400,
+def _identity_search(request: HttpRequest, user: User) -> HttpResponse:
+    """The search by identity number (POST): the number is hashed at once and the page is sent
+    on to the youth's pseudonym, so the number never reaches a URL or the audit log."""
+    identity_form = IdentitySearchForm(request.POST)
+    if identity_form.is_valid():
+        pseudonym = youth_pseudonym_for_number(
+            viewer=user, digits=identity_form.cleaned_data["identity_number"]
         )
+        if pseudonym is not None:
+            query = {"case": pseudonym}
+            for key in ("date_from", "date_to"):
+                value = identity_form.cleaned_data.get(key)
+                if value:
+                    query[key] = value.isoformat()
+            return redirect(f"{reverse('records:review')}?{urlencode(query)}")
+        # The bound form is shown again: its widget never writes the number back.
+        identity_form.add_error(
+            "identity_number", _("No youth with that number is registered here.")
+        )
+    form = ReviewFilterForm(_with_default_period(QueryDict()))
+    form.is_valid()
+    return render(
+        request,
+        "records/review_search.html",
+        {"form": form, "identity_form": identity_form, "page": None},
+        status=400,
+    )
 
+
+def _without_numbers(request: HttpRequest) -> HttpResponse | None:
+    """A number typed into a filter is in this request's URL: the page is not made with it
+    (its links and forms would carry it on); the filters are sent back without it."""
     numbered = [
         key
         for key, values in request.GET.lists()
         if any(looks_like_identity_number(value) for value in values)
     ]
-    if numbered:
-        # A number typed into a filter is in this request's URL: the page is not made with it
-        # (its links and forms would carry it on); the filters are sent back without it.
-        query = request.GET.copy()
-        for key in numbered:
-            query.pop(key, None)
-        messages.error(
-            request,
-            _(
-                "An identity number was left out of the filters: search by number with its "
-                "own form on this page."
-            ),
-        )
-        return redirect(f"{reverse('records:review')}?{query.urlencode()}")
+    if not numbered:
+        return None
+    query = request.GET.copy()
+    for key in numbered:
+        query.pop(key, None)
+    messages.error(
+        request,
+        _(
+            "An identity number was left out of the filters: search by number with its "
+            "own form on this page."
+        ),
+    )
+    return redirect(f"{reverse('records:review')}?{query.urlencode()}")
+
+
+@require_http_methods(["GET", "POST"])
+def review_view(request: HttpRequest) -> HttpResponse:
+    """The audit log page: filters, the period's flag counts, and the events in words.
+
+    GET runs a search by the filters, which carry no identity number; the selector filters,
+    the view only pages. POST is the search by identity number (``_identity_search``).
+    """
+    user = acting_user(request)
+    require_visible(can_review_log, user)
+    if request.method == "POST":
+        return _identity_search(request, user)
+    refused = _without_numbers(request)
+    if refused is not None:
+        return refused
     form = ReviewFilterForm(_with_default_period(request.GET))
-    context: dict[str, Any] = {"form": form, "identity_form": identity_form, "page": None}
+    context: dict[str, Any] = {"form": form, "identity_form": IdentitySearchForm(), "page": None}
     if form.is_valid():
         filters = form.filters()
-        identity_form = IdentitySearchForm(
+        context["identity_form"] = IdentitySearchForm(
             initial={"date_from": filters.date_from, "date_to": filters.date_to}
         )
-        context["identity_form"] = identity_form
         search = log_search(viewer=user, filters=filters)
         page = Paginator(search.events, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = event_rows(list(page.object_list))  # read before the search's own event is
+        period = {
+            "date_from": filters.date_from.isoformat(),
+            "date_to": filters.date_to.isoformat(),
+        }
+        # Read before the search's own event is written: the page shows what was there.
+        rows = event_rows(list(page.object_list), base_query=period)
         log_search_audit(viewer=user, filters=filters, page=page.number)
         query = request.GET.copy()
         query.pop("page", None)

@@ -8,7 +8,6 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.accounts.rules import can_view_users
-from samverkan.audit.rules import can_view_audit_log
 from samverkan.indicators.rules import can_view_indicators
 from samverkan.lib.redact import safe_return_path
 from samverkan.notifications.rules import can_view_notifications
@@ -49,10 +48,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             items.append((reverse("accounts:user_list"), _("Users")))
         if can_manage_organisations(user):
             items.append((reverse("organisations:agency_list"), _("Agencies")))
-        if can_view_audit_log(user):
-            items.append((reverse("audit:event_list"), _("Audit log")))
         if can_review_log(user):
-            items.append((reverse("records:review"), _("Log review")))
+            items.append((reverse("records:review"), _("Audit log")))
         if can_manage_legal_holds(user):
             items.append((reverse("records:holds"), _("Legal holds")))
         if can_export_subject_data(user):
