@@ -54,7 +54,7 @@ from samverkan.lib import context  # noqa: E402
 from samverkan.organisations.models import Membership, Municipality, Role  # noqa: E402
 from samverkan.stats import selectors  # noqa: E402
 from samverkan.stats.models import CaseFact  # noqa: E402
-from samverkan.stats.synth import SYNTHETIC_SUFFIX  # noqa: E402
+from samverkan.synth.base import SYNTHETIC_SUFFIX  # noqa: E402
 
 
 @dataclass

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import ast
+import base64
+import hashlib
 import io
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 from stdnum import luhn
 
+from samverkan.accounts.models import User
 from samverkan.audit.models import AuditEvent
 from samverkan.audit.selectors import audit_verify
 from samverkan.audit.services import _check_details
-from samverkan.cases.models import Case, Guardian, GuardianLink, Status, Youth
-from samverkan.consent.models import RequiredSigner, SignerKind
+from samverkan.cases.models import Case, Guardian, GuardianLink, PseudonymCounter, Status, Youth
+from samverkan.cases.services import pseudonym_prefix
+from samverkan.consent.documents.uploads import check_evidence
+from samverkan.consent.models import (
+    ConsentSignature,
+    EvidenceFile,
+    RequiredSigner,
+    SignatureMethod,
+    SignerKind,
+)
 from samverkan.disclosure.facts import consent_queryset, facts_of
 from samverkan.disclosure.policy import State, state_at
 from samverkan.indicators.models import IndicatorValue
@@ -28,7 +42,7 @@ from samverkan.lib.fields import encrypted_attributes, search_hash
 from samverkan.organisations.models import Membership, Municipality, Role
 from samverkan.promises.models import Agreement, AgreementStatus
 from samverkan.stats.models import CaseFact, FactsBuild
-from samverkan.stats.synth import SYNTHETIC_SUFFIX
+from samverkan.synth.base import SYNTHETIC_SUFFIX
 from tests.web.test_production_config import production_env, run_cli
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +226,63 @@ def test_the_command_line_refuses_production_with_one_line(tmp_path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "production" in lines[0]
+
+
+def test_rows_carry_what_only_the_services_make(small_set: str) -> None:
+    """Each property below is made by a service's per-row function and by nothing else, so a
+    synth that wrote rows around the services would fail here."""
+    # A paper signature's scan is a real form that passes the upload checks, stored as they
+    # clean it (``check_evidence`` + ``evidence_prepare``): a stand-in of a few bytes does not.
+    scans = list(EvidenceFile.objects.all())
+    assert scans
+    for scan in scans:
+        content = base64.b64decode(scan.content_b64)
+        assert (scan.size, scan.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+        upload = SimpleUploadedFile("scan.pdf", content, content_type=scan.content_type)
+        assert check_evidence(upload).content_type == scan.content_type
+    # Pseudonyms come from the counters, which are left at the last number handed out.
+    numbers: dict[tuple[str, int], list[int]] = {}
+    for youth in Youth.objects.select_related("municipality"):
+        prefix, year, number = youth.pseudonym.split("-")
+        assert prefix == pseudonym_prefix(youth.municipality)
+        numbers.setdefault((prefix, int(year)), []).append(int(number))
+    for (letters, in_year), used in numbers.items():
+        assert sorted(used) == list(range(1, len(used) + 1))
+        assert PseudonymCounter.objects.get(prefix=letters, year=in_year).last == len(used)
+    # Signers recorded the way the services record each method.
+    for signature in ConsentSignature.objects.all():
+        if signature.method == SignatureMethod.ELECTRONIC:
+            assert signature.eid_provider
+            assert signature.eid_reference
+            assert signature.recorded_by_id is None
+        else:
+            assert signature.recorded_by_id is not None
+            assert (signature.evidence_id is not None) == (signature.method == "paper")
+            in_person = signature.method == SignatureMethod.IN_PERSON
+            assert (signature.witness_id == signature.recorded_by_id) == in_person
+    for link in GuardianLink.objects.all():
+        assert link.email_hash == GuardianLink.hash_email(link.email)
+    for user in User.objects.filter(username__startswith="synt-"):
+        assert not user.has_usable_password()
+        assert user.email == user.email.lower()
+
+
+def test_synth_writes_only_through_the_services_public_helpers() -> None:
+    """No row or audit event is written by synth itself: it imports no chaining or bulk insert,
+    calls no save or create, and imports no private name of another app."""
+    import samverkan.synth
+
+    folder = Path(samverkan.synth.__file__).parent
+    trees = {p.name: ast.parse(p.read_text()) for p in folder.rglob("*.py")}
+    assert "generate.py" in trees
+    writers = {"save", "bulk_create", "create", "get_or_create", "update_or_create", "delete"}
+    for name, tree in trees.items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                assert module not in {"samverkan.audit.chain", "samverkan.lib.bulk"}, name
+                imported = {alias.name for alias in node.names}
+                assert not {n for n in imported if n.startswith("_")}, (name, module)
+                assert not imported & {"audit_record", "audit_record_many", "compute_hash"}, name
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in writers | {"_default_manager"}, (name, node.attr)

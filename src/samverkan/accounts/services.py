@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
+from samverkan.lib.bulk import insert_rows
 from samverkan.organisations.models import Agency, Role
 from samverkan.organisations.services import membership_add
 
@@ -45,6 +48,12 @@ def _send_invitation(user: User) -> None:
     )
 
 
+def _invited(username: str, email: str, first_name: str, last_name: str) -> User:
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    user.set_unusable_password()
+    return user
+
+
 def user_invite(
     *,
     actor: User | None,
@@ -64,8 +73,7 @@ def user_invite(
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": _("An account with that e-mail address exists.")})
     with transaction.atomic():
-        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-        user.set_unusable_password()
+        user = _invited(username, email, first_name, last_name)
         user.full_clean(exclude=["password"])
         user.save()
         audit_record(
@@ -133,3 +141,27 @@ def user_update(*, actor: User, user: User, first_name: str, last_name: str, ema
         user.save()
         audit_record(action="user.updated", actor=actor, obj=user, details={"fields": changed})
     return user
+
+
+def user_prepare(*, username: str, email: str, first_name: str, last_name: str) -> User:
+    """An unsaved invited account, as ``user_invite`` makes it (names normalised, no usable
+    password, fields validated), for ``users_create_bulk``; uniqueness is left to the
+    database's constraints, so a set of thousands costs no query each."""
+    user = _invited(username.strip().lower(), email.strip().lower(), first_name, last_name)
+    user.full_clean(exclude=["password"], validate_unique=False)
+    return user
+
+
+def users_create_bulk(users: Sequence[User]) -> int:
+    """Write accounts made by ``user_prepare``; the caller appends the audit events with
+    ``audit.services.append_bulk`` and adds the memberships."""
+    return insert_rows(User, users)
+
+
+def session_expired(*, user: User, reason: str) -> None:
+    """A staff session ended by the clock (``reason`` "idle" or "absolute"); the caller then
+    logs the user out."""
+    with transaction.atomic():
+        audit_record(
+            action="auth.session_expired", actor=user, obj=user, details={"reason": reason}
+        )

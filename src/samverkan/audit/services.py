@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import models, transaction
@@ -15,6 +17,7 @@ from django.utils import timezone
 from samverkan.audit.chain import EventRecord, compute_hash, ip_commitment
 from samverkan.audit.models import AuditEvent, ChainHead, Outcome
 from samverkan.lib import context
+from samverkan.lib.bulk import insert_values, refuse_in_production
 from samverkan.lib.personnummer import looks_like_identity_number
 
 if TYPE_CHECKING:
@@ -41,6 +44,42 @@ def _check_details(details: Mapping[str, Any]) -> dict[str, Any]:
                 raise AuditDetailError(f"audit detail {key!r} looks like an identity number")
         clean[key] = value
     return clean
+
+
+def _check_event(action: str, outcome: str) -> None:
+    if not _ACTION.match(action):
+        raise ValueError(f"audit action {action!r} must look like 'noun.verb'")
+    if outcome not in Outcome.values:
+        raise ValueError(f"audit outcome {outcome!r} is not one of {Outcome.values}")
+
+
+def _seal(record: EventRecord, key: bytes) -> str:
+    """The hash of an event numbered and linked already: the one place events are hashed on
+    their way into the log (``audit_record_many`` and ``append_bulk`` alike)."""
+    return compute_hash(record, key)
+
+
+# The stored columns of an event, each an EventRecord field of the same name.
+_COLUMNS = (
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "agency_id",
+    "action",
+    "object_type",
+    "object_id",
+    "case_id",
+    "legal_basis",
+    "outcome",
+    "request_id",
+    "source",
+    "ip",
+    "ip_salt",
+    "ip_commitment",
+    "details",
+    "prev_hash",
+    "hash",
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +125,18 @@ def audit_record(
     )[0]
 
 
+def _ip_fields(address: str | None) -> tuple[str | None, str, str]:
+    """The address as stored, its salt and its commitment (all empty without an address)."""
+    if not address:
+        return None, "", ""
+    # One salt per call is enough: every event of a call carries the same address.
+    # Stored as the column normalises it (IPv6 compressed, lower case), so that the commitment
+    # computed now matches the address read back.
+    ip = AuditEvent._meta.get_field("ip").get_prep_value(address)
+    salt = secrets.token_hex(16)
+    return ip, salt, ip_commitment(salt, ip)
+
+
 def audit_record_many(
     *,
     action: str,
@@ -101,22 +152,14 @@ def audit_record_many(
     A fixed number of queries however many subjects: the head is locked once and the events
     are inserted together, so a page that shows fifty entries costs what a page with one does.
     """
-    if not _ACTION.match(action):
-        raise ValueError(f"audit action {action!r} must look like 'noun.verb'")
-    if outcome not in Outcome.values:
-        raise ValueError(f"audit outcome {outcome!r} is not one of {Outcome.values}")
+    _check_event(action, outcome)
     if not subjects:
         return []
     ctx = context.current()
     clean_details = _check_details(details or {})
     actor_id = actor.pk if actor is not None and actor.pk is not None else None
     now = timezone.now()
-    # One salt per call is enough: every event of a call carries the same address.
-    # Stored as the column normalises it (IPv6 compressed, lower case), so that the commitment
-    # computed now matches the address read back.
-    ip = AuditEvent._meta.get_field("ip").get_prep_value(ctx.ip) if ctx.ip else None
-    ip_salt = secrets.token_hex(16) if ip else ""
-    commitment = ip_commitment(ip_salt, ip) if ip else ""
+    ip, ip_salt, commitment = _ip_fields(ctx.ip)
     with transaction.atomic():
         # The migration creates the head row; get_or_create only matters for an emptied test
         # database. Were events left without a head, the insert below collides and fails.
@@ -144,30 +187,78 @@ def audit_record_many(
                 details=clean_details,
                 prev_hash=prev_hash,
             )
-            prev_hash = compute_hash(record, settings.AUDIT_KEY)
-            events.append(
-                AuditEvent(
-                    seq=record.seq,
-                    occurred_at=record.occurred_at,
-                    actor_id=record.actor_id,
-                    agency_id=record.agency_id,
-                    action=record.action,
-                    object_type=record.object_type,
-                    object_id=record.object_id,
-                    case_id=record.case_id,
-                    legal_basis=record.legal_basis,
-                    outcome=record.outcome,
-                    request_id=record.request_id,
-                    source=record.source,
-                    ip=record.ip,
-                    ip_salt=record.ip_salt,
-                    ip_commitment=record.ip_commitment,
-                    details=record.details,
-                    prev_hash=record.prev_hash,
-                    hash=prev_hash,
-                )
-            )
+            prev_hash = _seal(record, settings.AUDIT_KEY)
+            stored = {name: getattr(record, name) for name in _COLUMNS[:-1]}
+            events.append(AuditEvent(**stored, hash=prev_hash))
         AuditEvent.objects.bulk_create(events)
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
     return events
+
+
+class PreparedEvent(NamedTuple):
+    """One event for ``append_bulk``: what happened and when, not yet numbered or chained."""
+
+    occurred_at: datetime
+    action: str
+    actor_id: int | None = None
+    agency_id: int | None = None
+    object_type: str = ""
+    object_id: str = ""
+    case_id: int | None = None
+    legal_basis: str = ""
+    outcome: str = Outcome.ALLOWED
+    request_id: str = ""
+    source: str = ""
+    details: Mapping[str, Any] = MappingProxyType({})
+
+
+def append_bulk(events: Iterable[PreparedEvent]) -> int:
+    """Append many events at once, in the order given and at the times they carry, in one
+    transaction; returns how many. For history made elsewhere than in a request (the synthetic
+    data set): each event is checked as ``audit_record`` checks it and numbered, linked and
+    hashed by the same ``_seal``, after whatever the chain holds. No IP address is recorded.
+    Refused in production: history is never written there after the fact.
+    """
+    refuse_in_production()
+    key: bytes = settings.AUDIT_KEY
+    with transaction.atomic():
+        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
+        tail: list[Any] = [head.seq, head.hash]
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            seq, prev_hash = tail
+            for e in events:
+                _check_event(e.action, e.outcome)
+                seq += 1
+                details = _check_details(e.details)
+                record = EventRecord(
+                    seq=seq,
+                    occurred_at=e.occurred_at,
+                    action=e.action,
+                    outcome=str(e.outcome),
+                    actor_id=e.actor_id,
+                    agency_id=e.agency_id,
+                    object_type=e.object_type,
+                    object_id=e.object_id,
+                    case_id=e.case_id,
+                    legal_basis=e.legal_basis,
+                    request_id=e.request_id,
+                    source=e.source,
+                    details=details,
+                    prev_hash=prev_hash,
+                )
+                linked, prev_hash = prev_hash, _seal(record, key)
+                tail[:] = [seq, prev_hash]
+                # In the order of _COLUMNS; no IP address, so its three columns are empty.
+                yield (
+                    *(seq, e.occurred_at, e.actor_id, e.agency_id, e.action, e.object_type),
+                    *(e.object_id, e.case_id, e.legal_basis, record.outcome, e.request_id),
+                    *(e.source, None, "", "", details, linked, prev_hash),
+                )
+
+        count = insert_values(AuditEvent, _COLUMNS, rows())
+        if count:
+            head.seq, head.hash = tail
+            head.save(update_fields=["seq", "hash"])
+    return count

@@ -9,11 +9,12 @@ the youth can be discussed only anonymously, and only that it happened is record
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +24,10 @@ from samverkan.audit.services import audit_record
 from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
-from samverkan.cases.selectors import grants_for
 from samverkan.cases.services import screen_case_text
 from samverkan.disclosure.policy import content_decision, discussion_is_anonymous
+from samverkan.disclosure.selectors import grants_for
+from samverkan.lib.bulk import Rows, insert_in_order
 from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.meetings import rules
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting
@@ -53,6 +55,14 @@ def _clean_location(location: str) -> str:
     return location
 
 
+def _checked_meeting(starts_at: datetime, ends_at: datetime, location: str) -> str:
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ValueError("meeting times must be timezone-aware")
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": [_("The meeting must end after it starts.")]})
+    return _clean_location(location)
+
+
 def meeting_schedule(
     *,
     actor: User,
@@ -63,11 +73,7 @@ def meeting_schedule(
 ) -> Meeting:
     """A meeting of the group; everyone who sits in the group now is invited."""
     _require_coordinator(actor, group)
-    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
-        raise ValueError("meeting times must be timezone-aware")
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": [_("The meeting must end after it starts.")]})
-    location = _clean_location(location)
+    location = _checked_meeting(starts_at, ends_at, location)
     with transaction.atomic():
         meeting = Meeting.objects.create(
             group=group, starts_at=starts_at, ends_at=ends_at, location=location, created_by=actor
@@ -374,3 +380,35 @@ def action_update(*, actor: User, action: Action, status: ActionStatus | str) ->
             details={"from": previous, "to": str(status)},
         )
     return locked
+
+
+# Many rows at once, for the synthetic data set (``samverkan.synth``); the caller appends the
+# audit events with ``audit.services.append_bulk``.
+
+MEETING_TABLES: tuple[type[models.Model], ...] = (Meeting, Attendance, AgendaItem, Action)
+
+
+def meeting_prepare(
+    *,
+    group: CollaborationGroup,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str,
+    created_by: User,
+    created_at: datetime,
+) -> Meeting:
+    """An unsaved meeting, its times and location checked as ``meeting_schedule`` checks them."""
+    location = _checked_meeting(starts_at, ends_at, location)
+    return Meeting(
+        group=group,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location,
+        created_by=created_by,
+        created_at=created_at,
+    )
+
+
+def meetings_create_bulk(rows: Rows) -> Counter[str]:
+    """Write the rows of the meeting tables among ``rows``, parents first."""
+    return insert_in_order(MEETING_TABLES, rows)

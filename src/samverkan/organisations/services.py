@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from samverkan.audit.services import audit_record
+from samverkan.lib.bulk import Rows, insert_rows
 from samverkan.organisations.models import (
     SEAT_ROLES,
     Agency,
@@ -52,6 +54,11 @@ def police_area_create(
     return area
 
 
+def _check_agency_owner(municipality: Municipality | None, area: PoliceArea | None) -> None:
+    if (municipality is None) == (area is None):
+        raise ValidationError(_("An agency belongs to either a municipality or a police area."))
+
+
 def agency_create(
     *,
     actor: User | None,
@@ -60,8 +67,7 @@ def agency_create(
     municipality: Municipality | None = None,
     police_area: PoliceArea | None = None,
 ) -> Agency:
-    if (municipality is None) == (police_area is None):
-        raise ValidationError(_("An agency belongs to either a municipality or a police area."))
+    _check_agency_owner(municipality, police_area)
     with transaction.atomic():
         agency = Agency(
             name=name, sector=sector, municipality=municipality, police_area=police_area
@@ -91,11 +97,15 @@ def agency_update(
     return locked
 
 
+def _check_role(role: str) -> None:
+    if role not in Role.values:
+        raise ValidationError(_("Unknown role."))
+
+
 def membership_add(
     *, actor: User | None, user: User, agency: Agency, role: Role | str
 ) -> Membership:
-    if role not in Role.values:
-        raise ValidationError(_("Unknown role."))
+    _check_role(role)
     with transaction.atomic():
         if Membership.objects.filter(user=user, agency=agency, role=role).exists():
             raise ValidationError(_("The user already has this role in this agency."))
@@ -145,6 +155,11 @@ def group_create(
     return group
 
 
+def _check_seat_municipality(group: CollaborationGroup, agency: Agency) -> None:
+    if agency.municipality_id is not None and agency.municipality_id != group.municipality_id:
+        raise ValidationError(_("The agency belongs to another municipality."))
+
+
 def group_member_add(
     *,
     actor: User | None,
@@ -159,8 +174,7 @@ def group_member_add(
         raise ValidationError(
             _("Only a practitioner or coordinator of the agency can sit in the group for it.")
         )
-    if agency.municipality_id is not None and agency.municipality_id != group.municipality_id:
-        raise ValidationError(_("The agency belongs to another municipality."))
+    _check_seat_municipality(group, agency)
     area = agency.police_area
     if area is not None and not area.municipalities.filter(pk=group.municipality_id).exists():
         raise ValidationError(_("The police area does not serve the group's municipality."))
@@ -190,3 +204,40 @@ def group_member_remove(*, actor: User, member: GroupMembership) -> None:
             details={"user_id": member.user_id},
         )
         member.delete()
+
+
+# Many rows at once, for the synthetic data set (``samverkan.synth``); the caller appends the
+# audit events with ``audit.services.append_bulk``.
+
+ORGANISATION_TABLES: tuple[type[models.Model], ...] = (
+    Municipality,
+    PoliceArea,
+    PoliceArea.municipalities.through,
+    Agency,
+    CollaborationGroup,
+    Membership,
+    GroupMembership,
+)
+
+
+def _check_row(row: models.Model) -> None:
+    """What the single-row service checks of a row of this kind before it saves it."""
+    if isinstance(row, Municipality | PoliceArea | Agency | CollaborationGroup):
+        row.full_clean()
+    if isinstance(row, Agency):
+        _check_agency_owner(row.municipality, row.police_area)
+    elif isinstance(row, Membership):
+        _check_role(row.role)
+    elif isinstance(row, GroupMembership):
+        _check_seat_municipality(row.group, row.agency)
+
+
+def organisations_create_bulk(rows: Rows) -> Counter[str]:
+    """Write the rows of the organisation tables among ``rows``, parents first, each checked as
+    its service checks it (a table's rows are checked once its parents are saved)."""
+    counts = Counter[str]()
+    for model in ORGANISATION_TABLES:
+        for row in rows.get(model, ()):
+            _check_row(row)
+        counts[model._meta.label] += insert_rows(model, rows.get(model, ()))
+    return +counts

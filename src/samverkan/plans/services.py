@@ -6,11 +6,12 @@ guardians' names and for identity numbers while the case is pseudonymous.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,8 +20,9 @@ from samverkan.accounts.models import User
 from samverkan.audit.models import Outcome
 from samverkan.audit.services import audit_record, audit_record_many
 from samverkan.cases.models import Case
-from samverkan.cases.selectors import CaseAccess
 from samverkan.cases.services import screen_case_text
+from samverkan.disclosure.selectors import CaseAccess
+from samverkan.lib.bulk import Rows, insert_in_order
 from samverkan.organisations.models import Agency
 from samverkan.plans import pdf, rules, selectors
 from samverkan.plans.models import (
@@ -103,6 +105,19 @@ def goal_update(*, actor: User, goal: Goal, text: str, achieved: bool) -> Goal:
     return locked
 
 
+def _intervention_errors(
+    kind: str, status: str, start_date: date, end_date: date | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if kind not in InterventionKind.values:
+        errors["kind"] = [_("Choose the kind of intervention.")]
+    if status not in InterventionStatus.values:
+        errors["status"] = [_("Choose a status.")]
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = [_("The end date cannot be before the start date.")]
+    return errors
+
+
 def _check_intervention(
     *,
     case: Case,
@@ -113,13 +128,7 @@ def _check_intervention(
     start_date: date,
     end_date: date | None,
 ) -> None:
-    errors: dict[str, list[str]] = {}
-    if kind not in InterventionKind.values:
-        errors["kind"] = [_("Choose the kind of intervention.")]
-    if status not in InterventionStatus.values:
-        errors["status"] = [_("Choose a status.")]
-    if end_date is not None and end_date < start_date:
-        errors["end_date"] = [_("The end date cannot be before the start date.")]
+    errors = _intervention_errors(kind, status, start_date, end_date)
     sits_for_agency = case.team.filter(
         user=responsible, agency_id=agency_id, removed_at__isnull=True
     ).exists()
@@ -326,3 +335,58 @@ def plan_pdf_export(*, access: CaseAccess, language: str) -> ExportedPdf | None:
             details={"language": language, "identity_shown": True},
         )
     return ExportedPdf(filename=pdf.filename(family, language), content=content)
+
+
+# Many rows at once, for the synthetic data set (``samverkan.synth``); the caller appends the
+# audit events with ``audit.services.append_bulk``.
+
+PLAN_TABLES: tuple[type[models.Model], ...] = (ActionPlan, Goal, Intervention, FollowUpDate)
+
+
+def goal_prepare(*, plan: ActionPlan, order: int, text: str, author: User, at: datetime) -> Goal:
+    """An unsaved goal, its text cleaned as ``goal_add`` cleans it."""
+    goal = Goal(plan=plan, order=order, created_by=author, created_at=at, updated_at=at)
+    goal.text = _clean_text(text, "text", required=True, empty_message=_("Write the goal."))
+    return goal
+
+
+def intervention_prepare(
+    *,
+    plan: ActionPlan,
+    agency: Agency,
+    kind: str,
+    status: str,
+    responsible: User,
+    start_date: date,
+    description: str,
+    at: datetime,
+) -> Intervention:
+    """An unsaved intervention, checked and its description cleaned as ``intervention_add``
+    does (the team seat of the responsible person is the caller's to ensure)."""
+    errors = _intervention_errors(kind, status, start_date, None)
+    if errors:
+        raise ValidationError(errors)
+    intervention = Intervention(
+        plan=plan,
+        agency=agency,
+        kind=kind,
+        responsible_user=responsible,
+        start_date=start_date,
+        status=status,
+        created_by=responsible,
+        created_at=at,
+        updated_at=at,
+    )
+    intervention.description = _clean_text(
+        description,
+        "description",
+        required=kind == InterventionKind.OTHER,
+        empty_message=_("Describe the intervention."),
+    )
+    intervention.outcome = ""
+    return intervention
+
+
+def plans_create_bulk(rows: Rows) -> Counter[str]:
+    """Write the rows of the action-plan tables among ``rows``, parents first."""
+    return insert_in_order(PLAN_TABLES, rows)

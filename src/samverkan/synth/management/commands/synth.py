@@ -1,5 +1,5 @@
 """``samverkan synth --municipalities N --youths-per-municipality M [--seed S] [--start DATE]
-[--months K] [--force]``: a synthetic data set at the chosen scale (``samverkan.stats.synth``)."""
+[--months K] [--force]``: a synthetic data set at the chosen scale (``samverkan.synth``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from samverkan.stats.synth import SynthError, SynthOptions, synth_check_allowed, synth_generate
+from samverkan.synth.base import SynthError, SynthOptions, synth_check_allowed
+from samverkan.synth.generate import synth_generate
 
 
 def _positive(maximum: int) -> Any:
