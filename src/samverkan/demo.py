@@ -45,6 +45,7 @@ from samverkan.organisations.models import (
     CollaborationGroup,
     GroupRole,
     Municipality,
+    PoliceArea,
     Role,
     Sector,
 )
@@ -140,11 +141,8 @@ def _secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
 
 
-@transaction.atomic
-def load() -> None:
-    """Create the demo data set. Runs once; a second call finds it loaded and does nothing."""
-    if is_loaded():
-        return
+def _load_organisations() -> tuple[Municipality, Municipality, PoliceArea, dict[str, Agency]]:
+    """Avesta and Hedemora, their police area and every agency, keyed as ``ACCOUNTS`` names."""
     avesta = municipality_create(actor=None, name="Avesta", code="2084")
     hedemora = municipality_create(actor=None, name="Hedemora", code="2083")
     lpo = police_area_create(
@@ -174,14 +172,11 @@ def load() -> None:
     agencies["ave-it"] = agency_create(
         actor=None, name="Avesta kommun, IT", sector=Sector.OTHER, municipality=avesta
     )
+    return avesta, hedemora, lpo, agencies
 
-    ave_group = group_create(
-        actor=None, municipality=avesta, name="SSPF Avesta", min_age=10, max_age=17
-    )
-    hed_group = group_create(
-        actor=None, municipality=hedemora, name="SSPF Hedemora", min_age=12, max_age=18
-    )
 
+def _load_users(agencies: dict[str, Agency]) -> dict[str, User]:
+    """Every account of ``ACCOUNTS``, accepted, with the demo password and a second factor."""
     users: dict[str, User] = {}
     for account in ACCOUNTS:
         user = user_invite(
@@ -200,7 +195,16 @@ def load() -> None:
         TOTP.activate(user, _secret())
         RecoveryCodes.activate(user)
         users[account.username] = user
+    return users
 
+
+def _load_seats(
+    users: dict[str, User],
+    agencies: dict[str, Agency],
+    ave_group: CollaborationGroup,
+    hed_group: CollaborationGroup,
+) -> None:
+    """The second roles and the seats in the two groups."""
     # The coordinator works in social services and also takes part as a practitioner.
     membership_add(
         actor=None, user=users["samordnare"], agency=agencies["ave-social"], role=Role.PRACTITIONER
@@ -236,6 +240,22 @@ def load() -> None:
         agency=agencies["hed-social"],
         role=GroupRole.COORDINATOR,
     )
+
+
+@transaction.atomic
+def load() -> None:
+    """Create the demo data set. Runs once; a second call finds it loaded and does nothing."""
+    if is_loaded():
+        return
+    avesta, hedemora, lpo, agencies = _load_organisations()
+    ave_group = group_create(
+        actor=None, municipality=avesta, name="SSPF Avesta", min_age=10, max_age=17
+    )
+    hed_group = group_create(
+        actor=None, municipality=hedemora, name="SSPF Hedemora", min_age=12, max_age=18
+    )
+    users = _load_users(agencies)
+    _load_seats(users, agencies, ave_group, hed_group)
     cases = _load_cases(users, agencies, ave_group, hed_group)
     consent_demo.load(
         users=users, agencies=agencies, cases=cases, identity_number=fictional_identity_number

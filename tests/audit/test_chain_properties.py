@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samverkan.audit.chain import GENESIS_HASH, EventRecord, seal, verify_chain
+from samverkan.audit.chain import GENESIS_HASH, EventRecord, verify_chain
+from tests.audit.sealing import seal
 
 KEY = bytes(range(32))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from samverkan.audit.chain import GENESIS_HASH, EventRecord, compute_hash, seal, verify_chain
+from samverkan.audit.chain import GENESIS_HASH, EventRecord, compute_hash, verify_chain
 from samverkan.audit.models import AuditEvent, ChainHead
 from samverkan.audit.selectors import Checkpoint, audit_verify
 from samverkan.audit.services import audit_record
 from samverkan.lib import context
+from tests.audit.sealing import seal
 
 
 def lift_append_only() -> None:

@@ -19,8 +19,8 @@ from samverkan.cases.models import Case, Status
 from samverkan.cases.services import entry_add
 from samverkan.meetings.services import agenda_item_add, meeting_schedule
 from samverkan.plans.services import plan_create
-from samverkan.records.dormancy import dormancy_notify
 from samverkan.records.models import DormancyNotice
+from samverkan.records.services import dormancy_notify
 from samverkan.records.tasks import dormant_cases_daily
 from tests.consent.conftest import YOUTH_NAME
 from tests.records.test_retention import _close, _raise, valid_number

@@ -10,7 +10,7 @@ from django.urls import reverse
 from samverkan.audit.models import AuditEvent
 from samverkan.cases.services import case_raise
 from samverkan.records.models import LegalHold
-from samverkan.records.retention import legal_hold_place, legal_hold_release
+from samverkan.records.services import legal_hold_place, legal_hold_release
 from tests.consent.conftest import GUARDIAN_1_NAME, YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import assert_trio, count_queries
 from tests.records.test_retention import valid_number

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from samverkan.audit.models import AuditEvent
 from samverkan.records.models import LegalHold
-from samverkan.records.retention import legal_hold_place
+from samverkan.records.services import legal_hold_place
 from tests.consent.conftest import YOUTH_NUMBER
 
 pytestmark = pytest.mark.django_db

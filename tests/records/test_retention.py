@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from samverkan.audit.models import AuditEvent
 from samverkan.audit.selectors import audit_verify
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import (
     Case,
     ClosureReason,
@@ -47,14 +46,13 @@ from samverkan.cases.services import (
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
-    EidOrder,
     EvidenceFile,
-    PortalLoginCode,
     RequiredSigner,
     SignatureMethod,
     StatutoryDisclosure,
 )
 from samverkan.consent.services import consent_withdraw, signature_record, statutory_disclose
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.lib.fields import search_hash
 from samverkan.meetings.models import Action, AgendaItem, Meeting
 from samverkan.meetings.services import (
@@ -66,9 +64,12 @@ from samverkan.meetings.services import (
 from samverkan.notifications.models import Notification
 from samverkan.plans.models import Goal, Intervention, InterventionKind
 from samverkan.plans.services import follow_up_add, goal_add, intervention_add, plan_create
+from samverkan.portal.models import EidOrder, PortalLoginCode
 from samverkan.records.models import LegalHold
-from samverkan.records.retention import legal_hold_place, retention_plan, retention_run
-from samverkan.records.review import LogFilters, log_review_record, log_search_audit
+from samverkan.records.retention import retention_plan
+from samverkan.records.review import LogFilters
+from samverkan.records.selectors import log_search_audit
+from samverkan.records.services import legal_hold_place, log_review_record, retention_run
 from samverkan.stats.facts import facts_refresh
 from samverkan.stats.models import CaseFact, InterventionFact
 from tests import scans
@@ -158,10 +159,10 @@ def _raise(personas, world, *, name: str, number: str) -> Case:
     ).case
 
 
-def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
-    """Everything a case can hold, through the real services, then closed."""
+def _journal_with_disclosures(personas, world, cc: ConsentCase, today: dt.date) -> None:
+    """Entries of two agencies (one corrected), read under the consent and disclosed by statute,
+    and a report of concern."""
     case = cc.case
-    today = timezone.localdate()
     team_add(actor=personas.coordinator, case=case, user=personas.police, agency=world.police)
     school = entry_add(
         actor=personas.practitioner,
@@ -179,8 +180,8 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
         text=SOCIAL_TEXT,
     )
     # Social services reads the school's entry under the consent: a disclosure row.
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
-    case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+    disclosure_selectors.entry_listing(access)
     statutory_disclose(
         actor=personas.other_agency,
         entry=social,
@@ -192,6 +193,9 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
     concern_report_add(
         actor=personas.practitioner, case=case, agency=world.avesta_school, reported_on=today
     )
+
+
+def _plan_and_meeting(personas, world, case: Case, today: dt.date) -> None:
     plan = plan_create(actor=personas.practitioner, case=case)
     goal_add(actor=personas.practitioner, plan=plan, text=GOAL_TEXT)
     intervention_add(
@@ -222,8 +226,11 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
         responsible_agency=world.avesta_school,
         due_date=today + dt.timedelta(days=14),
     )
-    # A second consent, signed on paper with a scanned form, then withdrawn: evidence, a
-    # withdrawal and the notifications that name the case.
+
+
+def _second_consent_and_a_withdrawal(personas, world, cc: ConsentCase, consent: Consent) -> None:
+    """A second consent, signed on paper with a scanned form, then the first withdrawn:
+    evidence, a withdrawal and the notifications that name the case."""
     second = make_consent(personas, world, cc)
     signer = RequiredSigner.objects.filter(consent=second).order_by("order").first()
     assert signer is not None
@@ -239,7 +246,10 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
         method="oral",
         actor=personas.practitioner,
     )
-    # The guardian's portal traces: a login code for their address and an e-ID order.
+
+
+def _portal_traces(cc: ConsentCase) -> None:
+    """The guardian's portal traces: a login code for their address and an e-ID order."""
     now = timezone.now()
     PortalLoginCode.objects.create(
         email_hash=cc.guardian_1.email_hash,
@@ -256,12 +266,10 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
     )
     order.identity_number = GUARDIAN_1_NUMBER.replace("-", "")
     order.save()
-    _close(personas, case)
-    case.refresh_from_db()
-    youth = case.youth
-    assert Notification.objects.filter(params__case=youth.pseudonym).exists()
-    assert EvidenceFile.objects.exists()
-    stored = _stored_values(
+
+
+def _stored_values_of(case: Case, youth: Youth) -> list[str]:
+    return _stored_values(
         [
             Youth.objects.filter(pk=youth.pk),
             Case.objects.filter(pk=case.pk),
@@ -279,8 +287,11 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
             PortalLoginCode.objects.all(),
         ]
     )
+
+
+def _secrets_of(youth: Youth) -> list[str]:
     numbers = [YOUTH_NUMBER, GUARDIAN_1_NUMBER, GUARDIAN_2_NUMBER]
-    secrets = [
+    return [
         YOUTH_NAME,
         GUARDIAN_1_NAME,
         GUARDIAN_2_NAME,
@@ -300,7 +311,29 @@ def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
         OUTCOME_TEXT,
         youth.pseudonym,
     ]
-    return Rich(case=case, youth=youth, pseudonym=youth.pseudonym, secrets=secrets, stored=stored)
+
+
+def build_rich_case(personas, world, cc: ConsentCase, consent: Consent) -> Rich:
+    """Everything a case can hold, through the real services, then closed."""
+    case = cc.case
+    today = timezone.localdate()
+    _journal_with_disclosures(personas, world, cc, today)
+    _plan_and_meeting(personas, world, case, today)
+    _second_consent_and_a_withdrawal(personas, world, cc, consent)
+    _portal_traces(cc)
+    _close(personas, case)
+    case.refresh_from_db()
+    youth = case.youth
+    assert Notification.objects.filter(params__case=youth.pseudonym).exists()
+    assert EvidenceFile.objects.exists()
+    stored = _stored_values_of(case, youth)
+    return Rich(
+        case=case,
+        youth=youth,
+        pseudonym=youth.pseudonym,
+        secrets=_secrets_of(youth),
+        stored=stored,
+    )
 
 
 def raw_dump() -> dict[str, str]:
@@ -345,14 +378,8 @@ def after_the_period() -> time_machine.travel:
     return time_machine.travel(timezone.now() + dt.timedelta(days=5 * 366 + 2), tick=False)
 
 
-def test_a_purged_case_leaves_no_trace_but_its_facts(
-    personas, world, consent_case, active_consent, settings
-) -> None:
-    # The short-lived records outlive the case here, so the case's own purge must find them.
-    for name in ("NOTIFICATION", "PORTAL_CODE", "EID_ORDER"):
-        setattr(settings, f"RETENTION_{name}_DAYS", 100 * 366)
-    rich = build_rich_case(personas, world, consent_case, active_consent)
-    # The other cases of the scene: held, open, and a closed one whose youth has a live case.
+def _the_other_cases(personas, world) -> tuple[Case, Case, Case]:
+    """The other cases of the scene: held, open, and a closed one whose youth has a live case."""
     held = _raise(personas, world, name=HELD_NAME, number=valid_number(HELD_NUMBER))
     _close(personas, held)
     legal_hold_place(actor=personas.auditor, case=held, reason="Begäran från åklagare")
@@ -360,19 +387,82 @@ def test_a_purged_case_leaves_no_trace_but_its_facts(
     sibling_closed = _raise(personas, world, name=OPEN_NAME, number=valid_number(OPEN_NUMBER))
     _close(personas, sibling_closed)
     assert sibling_closed.youth_id == still_open.youth_id
+    return held, still_open, sibling_closed
 
-    # An auditor reviewed the log for this case: the review and its audit events outlive it.
+
+def _auditor_reviews_the_log(personas, rich: Rich):
+    """An auditor reviewed the log for this case: the review and its audit events outlive it."""
     today = timezone.localdate()
     filters = LogFilters(
         date_from=today - dt.timedelta(days=30), date_to=today, case=rich.pseudonym
     )
     log_search_audit(viewer=personas.auditor, filters=filters, page=1)
     # The findings name the case by pseudonym, as the help text asks.
-    review = log_review_record(
+    return log_review_record(
         actor=personas.auditor,
         filters=filters,
         findings=f"Inga avvikelser för {rich.pseudonym.lower()}; {rich.pseudonym} granskat.",
     )
+
+
+def _assert_no_trace_and_the_others_whole(rich: Rich, held: Case, still_open: Case) -> None:
+    dump = raw_dump()
+    leaks = found_in(dump, rich.secrets + rich.stored)
+    assert leaks == [], leaks
+    # The youth row goes with its last case; the other youth keeps theirs.
+    assert not Youth.objects.filter(pk=rich.youth.pk).exists()
+    assert Youth.objects.filter(pk=still_open.youth_id).exists()
+    assert not GuardianLink.objects.filter(case_id=rich.case.pk).exists()
+    assert not Guardian.objects.exists()
+    # Held and open cases are whole; meetings stay (without the purged agenda item).
+    assert Case.objects.filter(pk__in=[held.pk, still_open.pk]).count() == 2
+    assert LegalHold.objects.filter(case=held).exists()
+    assert Meeting.objects.count() == 1
+    assert not ConcernReport.objects.filter(case_id=rich.case.pk).exists()
+
+
+def _assert_statistics_still_count_it(facts_before: int, interventions_before: int) -> None:
+    """Its fact stays, unlinked, and a rebuild keeps it."""
+    unlinked = CaseFact.objects.filter(case__isnull=True)
+    assert unlinked.count() == 2
+    fact = unlinked.get(goals=1)
+    assert fact.concern_reports == 1
+    assert fact.consents_withdrawn == 1
+    assert fact.closure_reason == ClosureReason.GOALS_MET
+    facts_refresh()
+    assert CaseFact.objects.count() == facts_before
+    assert InterventionFact.objects.count() == interventions_before
+
+
+def _assert_the_purge_audited(rich: Rich, sibling_closed: Case, review) -> None:
+    """Per case, counts only; the review redacted; and the chain still verifies."""
+    event = AuditEvent.objects.get(action="records.case_purged", case_id=rich.case.pk)
+    assert event.details["cases_entry"] == 2
+    assert event.details["youth_removed"] is True
+    assert event.details["guardians_removed"] == 2
+    assert (
+        AuditEvent.objects.get(action="records.case_purged", case_id=sibling_closed.pk).details[
+            "youth_removed"
+        ]
+        is False
+    )
+    # The review stays, the pseudonym in its findings replaced by a neutral marker.
+    review.refresh_from_db()
+    assert review.findings == "Inga avvikelser för [gallrat ärende]; [gallrat ärende] granskat."
+    assert event.details["log_reviews_redacted"] == 1
+    result = audit_verify()
+    assert result.ok, result.problem
+
+
+def test_a_purged_case_leaves_no_trace_but_its_facts(
+    personas, world, consent_case, active_consent, settings
+) -> None:
+    # The short-lived records outlive the case here, so the case's own purge must find them.
+    for name in ("NOTIFICATION", "PORTAL_CODE", "EID_ORDER"):
+        setattr(settings, f"RETENTION_{name}_DAYS", 100 * 366)
+    rich = build_rich_case(personas, world, consent_case, active_consent)
+    held, still_open, sibling_closed = _the_other_cases(personas, world)
+    review = _auditor_reviews_the_log(personas, rich)
 
     facts_refresh()
     facts_before = CaseFact.objects.count()
@@ -386,50 +476,10 @@ def test_a_purged_case_leaves_no_trace_but_its_facts(
         assert report.ok
         assert sorted(report.purged_case_ids) == sorted([rich.case.pk, sibling_closed.pk])
         assert report.plan.held_case_ids == [held.pk]
-
-        dump = raw_dump()
-        leaks = found_in(dump, rich.secrets + rich.stored)
-        assert leaks == [], leaks
-        # The youth row goes with its last case; the other youth keeps theirs.
-        assert not Youth.objects.filter(pk=rich.youth.pk).exists()
-        assert Youth.objects.filter(pk=still_open.youth_id).exists()
-        assert not GuardianLink.objects.filter(case_id=rich.case.pk).exists()
-        assert not Guardian.objects.exists()
-        # Held and open cases are whole; meetings stay (without the purged agenda item).
-        assert Case.objects.filter(pk__in=[held.pk, still_open.pk]).count() == 2
-        assert LegalHold.objects.filter(case=held).exists()
-        assert Meeting.objects.count() == 1
-        assert not ConcernReport.objects.filter(case_id=rich.case.pk).exists()
-
-        # Statistics still count the case: its fact stays, unlinked, and a rebuild keeps it.
-        unlinked = CaseFact.objects.filter(case__isnull=True)
-        assert unlinked.count() == 2
-        fact = unlinked.get(goals=1)
-        assert fact.concern_reports == 1
-        assert fact.consents_withdrawn == 1
-        assert fact.closure_reason == ClosureReason.GOALS_MET
-        facts_refresh()
-        assert CaseFact.objects.count() == facts_before
-        assert InterventionFact.objects.count() == interventions_before
-
-        # The purge is audited per case, counts only, and the chain still verifies.
-        event = AuditEvent.objects.get(action="records.case_purged", case_id=rich.case.pk)
-        assert event.details["cases_entry"] == 2
-        assert event.details["youth_removed"] is True
-        assert event.details["guardians_removed"] == 2
-        assert (
-            AuditEvent.objects.get(action="records.case_purged", case_id=sibling_closed.pk).details[
-                "youth_removed"
-            ]
-            is False
-        )
-        # The review stays, the pseudonym in its findings replaced by a neutral marker.
-        review.refresh_from_db()
-        assert review.findings == "Inga avvikelser för [gallrat ärende]; [gallrat ärende] granskat."
-        assert event.details["log_reviews_redacted"] == 1
-        result = audit_verify()
-        assert result.ok, result.problem
-
+        _assert_no_trace_and_the_others_whole(rich, held, still_open)
+        # Statistics still count the case.
+        _assert_statistics_still_count_it(facts_before, interventions_before)
+        _assert_the_purge_audited(rich, sibling_closed, review)
         # A second run finds nothing more to do.
         again = retention_run(dry_run=False)
         assert again.purged_case_ids == []
@@ -500,7 +550,7 @@ def test_short_lived_records_go_after_their_days(personas, world, active_consent
         )
         fresh_order = _eid_order("fresh")
         report = retention_run(dry_run=False)
-    assert report.removed == {"consent.portallogincode": 1, "consent.eidorder": 1}
+    assert report.removed == {"portal.portallogincode": 1, "portal.eidorder": 1}
     assert not PortalLoginCode.objects.filter(pk=old_code.pk).exists()
     assert not EidOrder.objects.filter(pk=old_order.pk).exists()
     # A signature's e-ID order is its evidence: it stays while the case does.
@@ -521,9 +571,9 @@ def test_a_failing_case_is_left_whole_and_the_others_go(
     second = _raise(personas, world, name=HELD_NAME, number=valid_number(HELD_NUMBER))
     _close(personas, first)
     _close(personas, second)
-    from samverkan.records import retention
+    from samverkan.records import services
 
-    real_audit = retention.audit_record
+    real_audit = services.audit_record
 
     def failing_audit(**kwargs):
         # Fails after every row of the first case has been deleted: all must come back.
@@ -531,7 +581,7 @@ def test_a_failing_case_is_left_whole_and_the_others_go(
             raise RuntimeError("disk full")
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(retention, "audit_record", failing_audit)
+    monkeypatch.setattr(services, "audit_record", failing_audit)
     with after_the_period():
         report = retention_run(dry_run=False)
         out, err = StringIO(), StringIO()

@@ -11,9 +11,9 @@ from django.utils import timezone
 from samverkan.audit.models import AuditEvent
 from samverkan.cases.models import Case, ClosureReason, Youth
 from samverkan.cases.services import concern_report_add
-from samverkan.records import retention
+from samverkan.records import retention, services
 from samverkan.records.models import LegalHold
-from samverkan.records.retention import legal_hold_place, retention_run
+from samverkan.records.services import legal_hold_place, retention_run
 from samverkan.stats.facts import facts_refresh
 from samverkan.stats.models import CaseFact
 from tests.records.test_retention import _close, after_the_period
@@ -34,7 +34,7 @@ def test_a_hold_placed_after_the_plan_keeps_the_case(personas, consent_case, mon
         legal_hold_place(actor=personas.auditor, case=case, reason="Begäran från åklagare")
         return plan
 
-    monkeypatch.setattr(retention, "retention_plan", plan_then_hold)
+    monkeypatch.setattr(services, "retention_plan", plan_then_hold)
     with after_the_period():
         report = retention_run(dry_run=False)
     assert report.plan.due_case_ids == [case.pk]

@@ -24,9 +24,10 @@ from samverkan.audit.models import AuditEvent
 from samverkan.cases.models import Case, ConcernReport, Entry, EntryVersion
 from samverkan.consent.models import Consent, Disclosure, StatutoryDisclosure
 from samverkan.meetings.models import Action, AgendaItem
-from samverkan.records import retention
+from samverkan.records import retention, services
 from samverkan.records.models import PartialPurge
-from samverkan.records.retention import legal_hold_place, retention_plan, retention_run
+from samverkan.records.retention import retention_plan
+from samverkan.records.services import legal_hold_place, retention_run
 from samverkan.stats.facts import facts_refresh
 from samverkan.stats.models import CaseFact
 from tests.records.test_retention import build_rich_case, row_counts
@@ -210,7 +211,7 @@ def test_a_hold_placed_after_the_plan_keeps_the_records(
         legal_hold_place(actor=personas.auditor, case=rich.case, reason="Begäran från åklagare")
         return plan
 
-    monkeypatch.setattr(retention, "retention_plan", plan_then_hold)
+    monkeypatch.setattr(services, "retention_plan", plan_then_hold)
     with years_on(4):
         report = retention_run(dry_run=False)
     assert report.partially_purged_case_ids == []

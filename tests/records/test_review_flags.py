@@ -16,7 +16,9 @@ from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.audit.services import audit_record
 from samverkan.cases.models import CaseTeamMember
 from samverkan.cases.services import team_add, team_remove
-from samverkan.records.review import LogFilters, event_rows, log_search
+from samverkan.records.log_rows import event_rows
+from samverkan.records.review import LogFilters
+from samverkan.records.selectors import log_search
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # A Wednesday at least a week ahead, and that week's Saturday: every travelled event comes after

@@ -11,7 +11,7 @@ from samverkan.notifications.models import Notification, NotificationKind
 from samverkan.organisations.models import Role
 from samverkan.organisations.services import membership_add
 from samverkan.records.models import LogReview
-from samverkan.records.review import log_review_remind
+from samverkan.records.services import log_review_remind
 from samverkan.records.tasks import log_review_reminder
 
 TODAY = dt.date(2026, 11, 1)

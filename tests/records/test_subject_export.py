@@ -29,7 +29,7 @@ from samverkan.consent.models import WithdrawalMethod
 from samverkan.consent.services import consent_withdraw
 from samverkan.lib.pdf import PdfUnavailableError
 from samverkan.plans.services import goal_add, plan_create
-from samverkan.records import subject_export as export
+from samverkan.records.subject_export import services as export
 from tests.consent.conftest import (
     GUARDIAN_1_NAME,
     GUARDIAN_1_NUMBER,
@@ -537,8 +537,8 @@ def test_the_export_holds_the_persons_portal_activity_and_only_theirs(personas, 
 
 
 def test_the_export_holds_the_persons_e_id_orders_and_only_theirs(personas, rich_case):
-    from samverkan.consent.models import EidOrder
     from samverkan.lib.fields import search_hash
+    from samverkan.portal.models import EidOrder
 
     def order(reference: str, number: str) -> None:
         EidOrder.objects.create(

@@ -13,11 +13,11 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from samverkan.audit.models import AuditEvent
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.services import entry_add, team_add
 from samverkan.consent.services import statutory_disclose
-from samverkan.consent.statutory import BASES
-from samverkan.records import subject_export as export
+from samverkan.disclosure import selectors as disclosure_selectors
+from samverkan.disclosure.statutory import BASES
+from samverkan.records.subject_export import services as export
 from tests.consent.conftest import YOUTH_NUMBER
 from tests.helpers import statutory_conditions
 
@@ -54,8 +54,8 @@ def test_the_export_says_to_whom_an_entry_was_shown_under_consent(
         text=SCHOOL_TEXT,
     )
     # Social services reads the journal: the school's entry crosses under the consent.
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-    case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    disclosure_selectors.entry_listing(access)
     entry = _entries_by_text(personas)[SCHOOL_TEXT]
     assert len(entry["disclosures"]) == 1, entry
     shown = entry["disclosures"][0]

@@ -19,12 +19,12 @@ from django.test import Client
 from django.utils import timezone
 
 from samverkan.audit.models import AuditEvent
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import ConcernReport
 from samverkan.cases.services import concern_report_add, entry_add
 from samverkan.consent.services import statutory_disclose
-from samverkan.records import subject_export as export
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.records.subject_export import RedactionError, subject_export, subject_export_review
+from samverkan.records.subject_export import services as export
 from tests.consent.conftest import GUARDIAN_1_NAME, GUARDIAN_2_NAME, YOUTH_NUMBER
 from tests.helpers import statutory_conditions
 
@@ -72,8 +72,8 @@ def disclosed(personas, world, consent_case, active_consent) -> dict[str, Any]:
         category=consent_case.school_category,
         text=SCHOOL_TEXT,
     )
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
-    case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+    disclosure_selectors.entry_listing(access)
     team_police(personas, world, case)
     social = entry_add(
         actor=personas.other_agency,

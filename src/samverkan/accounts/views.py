@@ -4,7 +4,6 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
@@ -16,8 +15,7 @@ from samverkan.accounts import services
 from samverkan.accounts.forms import InviteForm, MembershipForm, SetPasswordForm, UserEditForm
 from samverkan.accounts.models import User
 from samverkan.accounts.rules import can_manage_users, can_view_users
-from samverkan.accounts.selectors import user_get, user_list
-from samverkan.audit.services import audit_record
+from samverkan.accounts.selectors import user_get, user_get_audited, user_list_audited
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_allowed, require_visible
 from samverkan.organisations.models import Agency, Membership
@@ -42,9 +40,7 @@ def _to_manage(request: HttpRequest, pk: int) -> tuple[User, User]:
 def user_list_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     require_visible(can_view_users, user)
-    users = user_list(viewer=user)
-    with transaction.atomic():
-        audit_record(action="user.list_viewed", actor=user, object_type="accounts.user")
+    users = user_list_audited(viewer=user)
     return render(
         request,
         "accounts/user_list.html",
@@ -79,9 +75,7 @@ def _user_invite(request: HttpRequest) -> HttpResponse:
 def user_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     require_visible(can_view_users, user)
-    subject = user_get(viewer=user, pk=pk)
-    with transaction.atomic():
-        audit_record(action="user.viewed", actor=user, obj=subject)
+    subject = user_get_audited(viewer=user, pk=pk)
     return render(
         request,
         "accounts/user_detail.html",

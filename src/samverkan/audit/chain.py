@@ -19,7 +19,7 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -187,18 +187,6 @@ def verify_chain(
         expected_seq += 1
         count += 1
     return VerifyResult(True, count, expected_seq - 1, prev_hash)
-
-
-def seal(events: Iterable[EventRecord], key: bytes) -> list[EventRecord]:
-    """Number and chain unsealed events from the genesis; used by tests and by nothing else."""
-    sealed: list[EventRecord] = []
-    prev_hash = GENESIS_HASH
-    for index, event in enumerate(events, start=1):
-        linked = replace(event, seq=index, prev_hash=prev_hash, hash="")
-        linked = replace(linked, hash=compute_hash(linked, key))
-        sealed.append(linked)
-        prev_hash = linked.hash
-    return sealed
 
 
 def anchor_signature(

@@ -59,6 +59,46 @@ class PruneReport:
         return self.pruned_count > 0 or self.ip_truncated_count > 0
 
 
+def _last_prunable(base: int, cutoff: datetime) -> AuditEvent | None:
+    """The last event after ``base`` that may go at ``cutoff``, or None."""
+    # A prefix of the chain, and only events that are all past the cut-off: sequence and
+    # time need not agree (a clock stepped back, back-dated synthetic events), so the prefix
+    # ends before the first event within the period, whatever older ones follow it.
+    first_young = (
+        AuditEvent.objects.filter(seq__gt=base, occurred_at__gte=cutoff)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    old = AuditEvent.objects.filter(seq__gt=base, occurred_at__lt=cutoff)
+    if first_young is not None:
+        old = old.filter(seq__lt=first_young)
+    return old.order_by("-seq").first()
+
+
+def _last_before(moment: datetime) -> int:
+    """The sequence number of the last event older than ``moment``; 0 if none."""
+    return (
+        AuditEvent.objects.filter(occurred_at__lt=moment)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+        or 0
+    )
+
+
+def _pruned_link(
+    last_old: AuditEvent | None, latest: AuditAnchor | None
+) -> tuple[str, datetime | None]:
+    """The hash and time the new anchor names: of the last pruned event, else the previous
+    anchor's, else the genesis."""
+    if last_old is not None:
+        return last_old.hash, last_old.occurred_at
+    if latest is not None:
+        return latest.pruned_hash, latest.pruned_time
+    return GENESIS_HASH, None
+
+
 def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
     """Prune and truncate what is due (or, with ``dry_run``, only say what that is)."""
     now = now or timezone.now()
@@ -70,31 +110,12 @@ def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
         latest = AuditAnchor.objects.order_by("-id").first()
         base = latest.pruned_through if latest else 0
         base_ip = latest.ip_truncated_through if latest else 0
-        # A prefix of the chain, and only events that are all past the cut-off: sequence and
-        # time need not agree (a clock stepped back, back-dated synthetic events), so the prefix
-        # ends before the first event within the period, whatever older ones follow it.
-        first_young = (
-            AuditEvent.objects.filter(seq__gt=base, occurred_at__gte=cutoff)
-            .order_by("seq")
-            .values_list("seq", flat=True)
-            .first()
-        )
-        old = AuditEvent.objects.filter(seq__gt=base, occurred_at__lt=cutoff)
-        if first_young is not None:
-            old = old.filter(seq__lt=first_young)
-        last_old = old.order_by("-seq").first()
+        last_old = _last_prunable(base, cutoff)
         through = last_old.seq if last_old else base
         pruned = AuditEvent.objects.filter(seq__gt=base, seq__lte=through)
         pruned_count = pruned.count()
         first = pruned.order_by("seq").values_list("seq", flat=True).first() or 0
-        ip_through = max(
-            base_ip,
-            AuditEvent.objects.filter(occurred_at__lt=ip_cutoff)
-            .order_by("-seq")
-            .values_list("seq", flat=True)
-            .first()
-            or 0,
-        )
+        ip_through = max(base_ip, _last_before(ip_cutoff))
         to_truncate = AuditEvent.objects.filter(seq__gt=through, seq__lte=ip_through).exclude(
             ip_salt=""
         )
@@ -110,13 +131,7 @@ def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
         )
         if dry_run or not report.changes:
             return report
-        pruned_time: datetime | None
-        if last_old is not None:
-            pruned_hash, pruned_time = last_old.hash, last_old.occurred_at
-        elif latest is not None:
-            pruned_hash, pruned_time = latest.pruned_hash, latest.pruned_time
-        else:
-            pruned_hash, pruned_time = GENESIS_HASH, None
+        pruned_hash, pruned_time = _pruned_link(last_old, latest)
         anchor = _new_anchor(through, pruned_hash, pruned_time, ip_through)
         PruneGate.objects.create(pk=1)
         truncated = _truncate(to_truncate)

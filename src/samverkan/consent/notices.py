@@ -14,15 +14,13 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
-from samverkan.audit.services import audit_record
-from samverkan.cases import rules as case_rules
 from samverkan.cases.models import Case, GuardianLink
 from samverkan.consent.models import (
     Consent,
@@ -33,6 +31,7 @@ from samverkan.consent.models import (
 )
 from samverkan.disclosure.facts import birthday, consent_queryset, facts_of, signing_age
 from samverkan.disclosure.policy import State, state_at
+from samverkan.disclosure.viewer import team_agency_ids
 from samverkan.lib.redact import exception_summary
 from samverkan.notifications.models import NotificationKind
 from samverkan.notifications.services import notify
@@ -82,22 +81,12 @@ def later_guardian_notice(consent: Consent) -> None:
     )
 
 
-def _send_once(consent: Consent, reminder: ReminderKind, **notice: object) -> bool:
-    """Claim and send one reminder in one transaction: a unique row per consent and kind means
-    two workers at once send it once, and a failed send releases the claim."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                ConsentReminder.objects.create(consent=consent, kind=reminder)
-        except IntegrityError:
-            return False
-        notify(**notice)  # type: ignore[arg-type]
-    return True
-
-
 def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
     """Every reminder due at ``now`` and not yet sent. Idempotent: each is claimed by a unique
     row before it is sent, so two workers running at once send it once."""
+    # Lazily: the services import this module for the notices they send.
+    from samverkan.consent.services import reminder_send_once, youth_cosigner_ensure
+
     now = now or timezone.now()
     today = timezone.localdate(now)
     warn_before = timedelta(days=settings.CONSENT_EXPIRY_WARNING_DAYS)
@@ -120,7 +109,7 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
         def send(
             reminder: ReminderKind, consent: Consent = consent, link: str = link, **notice: object
         ) -> None:
-            if (consent.pk, reminder.value) not in sent_already and _send_once(
+            if (consent.pk, reminder.value) not in sent_already and reminder_send_once(
                 consent, reminder, link=link, **notice
             ):
                 sent[reminder] += 1
@@ -157,8 +146,6 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
                 and (consent.pk, ReminderKind.TURNED_15.value) not in sent_already
             ):
                 # So that the youth can co-sign with e-ID in the portal, and staff record it.
-                from samverkan.consent.services import youth_cosigner_ensure
-
                 youth_cosigner_ensure(consent=consent, actor=None)
                 send(
                     ReminderKind.TURNED_15,
@@ -184,7 +171,7 @@ def _last_day(ends_at: datetime) -> date:
 def _acting_agency_name(actor: User, case: Case) -> str:
     """The agency the staff member acted for: the raising agency if they sit on the team for
     it, else the agency of their coordinator seat in the case's group."""
-    if case.raising_agency_id in case_rules.team_agency_ids(actor, case):
+    if case.raising_agency_id in team_agency_ids(actor, case):
         return case.raising_agency.name
     seat = (
         GroupMembership.objects.filter(
@@ -196,24 +183,9 @@ def _acting_agency_name(actor: User, case: Case) -> str:
     return seat.agency.name if seat is not None else case.raising_agency.name
 
 
-def signer_notice(
-    consent: Consent,
-    *,
-    actor: User,
-    signers: Sequence[RequiredSigner],
-    reason: str,
-    method: str = "",
-) -> None:
-    """Inside the service's transaction: tell each of ``signers`` who has an e-mail address,
-    after commit, that a consent naming them was registered (``NOTICE_REGISTERED``) or that
-    staff recorded a signature in their name (``NOTICE_SIGNATURE``, with its ``method``).
-
-    The message names the consent's number, the agency that registered it and the day, and
-    links to the guardian portal, where they can read, sign and withdraw it; nothing of the
-    case, not the child's name or pseudonym. The young person has no address on record: they
-    see the consent in the portal, with e-ID. The notice is audited with how many were told
-    and how many could not be (no address), never the addresses.
-    """
+def signer_addresses(signers: Sequence[RequiredSigner]) -> tuple[int, list[str]]:
+    """How many of ``signers`` have an e-mail address, and the addresses to write to (one
+    message per address: two guardians who share one get it once)."""
     link_ids = [s.guardian_link_id for s in signers if s.guardian_link_id is not None]
     links = GuardianLink.objects.filter(pk__in=link_ids)
     addresses: dict[str, str] = {}
@@ -222,19 +194,23 @@ def signer_notice(
         address = (link.email or "").strip()
         if address:
             told += 1
-            # One message per address: two guardians who share one get it once.
             addresses.setdefault(address.lower(), address)
-    audit_record(
-        action="consent.signers_notified",
-        actor=actor,
-        obj=consent,
-        case_id=consent.case_id,
-        details={
-            "reason": reason,
-            "notified": told,
-            "without_address": len(signers) - told,
-        },
-    )
+    return told, list(addresses.values())
+
+
+def signer_notice(
+    consent: Consent, *, actor: User, addresses: list[str], reason: str, method: str = ""
+) -> None:
+    """Inside the service's transaction (``services.signers_notify``, which audits it): tell
+    each address, after commit, that a consent naming them was registered
+    (``NOTICE_REGISTERED``) or that staff recorded a signature in their name
+    (``NOTICE_SIGNATURE``, with its ``method``).
+
+    The message names the consent's number, the agency that registered it and the day, and
+    links to the guardian portal, where they can read, sign and withdraw it; nothing of the
+    case, not the child's name or pseudonym. The young person has no address on record: they
+    see the consent in the portal, with e-ID.
+    """
     if not addresses:
         return
     context = {
@@ -245,7 +221,7 @@ def signer_notice(
         "method": method,
         "portal_url": f"{settings.BASE_URL.rstrip('/')}{reverse('portal:consent_list')}",
     }
-    recipients = list(addresses.values())
+    recipients = list(addresses)
     language = consent.language
     transaction.on_commit(lambda: _send_signer_notices(recipients, context, language))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -137,17 +138,13 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_values_csv(
-    data: bytes, *, min_value: Decimal | None = None, max_value: Decimal | None = None
-) -> ParsedFile:
-    """Every row checked; ``errors`` names each bad row. Rows are usable only without errors."""
-    result = ParsedFile()
-    errors = result.errors
+def _text_of(data: bytes, errors: list[RowError]) -> str | None:
+    """The file as text, or None with the reason in ``errors``."""
     if len(data) > MAX_BYTES:
         errors.append(
             RowError(None, _("The file is larger than %(size)d kB.") % {"size": MAX_BYTES // 1024})
         )
-        return result
+        return None
     try:
         text = _decode(data)
     except UnicodeDecodeError:
@@ -160,21 +157,19 @@ def parse_values_csv(
                 ),
             )
         )
-        return result
+        return None
     if "\x00" in text:
         errors.append(RowError(None, _("The file is not a text file.")))
-        return result
+        return None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         errors.append(RowError(None, _("The file is empty: it needs a header row.")))
-        return result
+        return None
+    return text
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(lines[0]))
-    try:
-        header = next(reader)
-    except csv.Error:
-        errors.append(RowError(1, _("The header row cannot be read.")))
-        return result
+
+def _columns(header: list[str], errors: list[RowError]) -> dict[str, int]:
+    """Where each known column is; what is wrong with the header goes to ``errors``."""
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
         key = _HEADERS.get(name.strip().lower())
@@ -200,9 +195,45 @@ def parse_values_csv(
             errors.append(
                 RowError(1, _("The header row has no “%(name)s” column.") % {"name": required})
             )
+    return columns
+
+
+def parse_values_csv(
+    data: bytes, *, min_value: Decimal | None = None, max_value: Decimal | None = None
+) -> ParsedFile:
+    """Every row checked; ``errors`` names each bad row. Rows are usable only without errors."""
+    result = ParsedFile()
+    errors = result.errors
+    text = _text_of(data, errors)
+    if text is None:
+        return result
+    delimiter = _delimiter(text.splitlines()[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except csv.Error:
+        errors.append(RowError(1, _("The header row cannot be read.")))
+        return result
+    columns = _columns(header, errors)
     if errors:
         return result
+    _read_rows(reader, header, columns, result, min_value=min_value, max_value=max_value)
+    if not errors and not result.rows:
+        errors.append(RowError(None, _("The file has a header row but no values.")))
+    return result
 
+
+def _read_rows(
+    reader: Iterator[list[str]],
+    header: list[str],
+    columns: dict[str, int],
+    result: ParsedFile,
+    *,
+    min_value: Decimal | None,
+    max_value: Decimal | None,
+) -> None:
+    """Check each data row; the good ones go to ``result.rows``, the faults to its errors."""
+    errors = result.errors
     seen: dict[date, int] = {}
     data_rows = 0
     row_number = 1
@@ -232,56 +263,8 @@ def parse_values_csv(
             return cells[index].strip() if index is not None and index < len(cells) else ""
 
         raw_period, raw_value, note = cell("period"), cell("value"), cell("note")
-        period: tuple[date, str] | None = None
-        if not raw_period:
-            row_errors.append(_("the period is missing"))
-        else:
-            try:
-                period = parse_period(raw_period)
-            except PeriodError:
-                row_errors.append(
-                    _(
-                        "“%(period)s” is not a period (write e.g. 2019, 2019-03, 2019-03-01, "
-                        "VT 2021, HT 2021 or 2021 Q3)"
-                    )
-                    % {"period": raw_period}
-                )
-        if period is not None:
-            earlier = seen.get(period[0])
-            if earlier is not None:
-                row_errors.append(
-                    _("period %(period)s is already given on row %(row)d")
-                    % {"period": period[1], "row": earlier}
-                )
-            else:
-                seen[period[0]] = row_number
-        value: Decimal | None = None
-        if not raw_value:
-            row_errors.append(_("the value is missing"))
-        else:
-            try:
-                value = parse_number(raw_value)
-            except NumberError:
-                row_errors.append(_("“%(value)s” is not a number") % {"value": raw_value})
-        if value is not None:
-            exponent = value.as_tuple().exponent
-            decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-            if decimals > MAX_DECIMALS:
-                row_errors.append(
-                    _("the value has more than %(max)d decimals") % {"max": MAX_DECIMALS}
-                )
-            elif abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
-                row_errors.append(_("the value is too large"))
-            elif min_value is not None and value < min_value:
-                row_errors.append(
-                    _("the value %(value)s is below the lowest possible value %(min)s")
-                    % {"value": raw_value, "min": _plain(min_value)}
-                )
-            elif max_value is not None and value > max_value:
-                row_errors.append(
-                    _("the value %(value)s is above the highest possible value %(max)s")
-                    % {"value": raw_value, "max": _plain(max_value)}
-                )
+        period = _row_period(raw_period, row_errors, seen, row_number)
+        value = _row_value(raw_value, row_errors, min_value=min_value, max_value=max_value)
         if len(note) > MAX_NOTE:
             row_errors.append(_("the note is longer than %(max)d characters") % {"max": MAX_NOTE})
         for message in row_errors:
@@ -289,9 +272,72 @@ def parse_values_csv(
         if not row_errors and period is not None and value is not None:
             result.rows.append(ParsedRow(row_number, period[0], period[1], value, note))
 
-    if not errors and not result.rows:
-        errors.append(RowError(None, _("The file has a header row but no values.")))
-    return result
+
+def _row_period(
+    raw_period: str, row_errors: list[str], seen: dict[date, int], row_number: int
+) -> tuple[date, str] | None:
+    """The row's period, or None; a period given on an earlier row is a fault too."""
+    period: tuple[date, str] | None = None
+    if not raw_period:
+        row_errors.append(_("the period is missing"))
+    else:
+        try:
+            period = parse_period(raw_period)
+        except PeriodError:
+            row_errors.append(
+                _(
+                    "“%(period)s” is not a period (write e.g. 2019, 2019-03, 2019-03-01, "
+                    "VT 2021, HT 2021 or 2021 Q3)"
+                )
+                % {"period": raw_period}
+            )
+    if period is not None:
+        earlier = seen.get(period[0])
+        if earlier is not None:
+            row_errors.append(
+                _("period %(period)s is already given on row %(row)d")
+                % {"period": period[1], "row": earlier}
+            )
+        else:
+            seen[period[0]] = row_number
+    return period
+
+
+def _row_value(
+    raw_value: str,
+    row_errors: list[str],
+    *,
+    min_value: Decimal | None,
+    max_value: Decimal | None,
+) -> Decimal | None:
+    """The row's value, or None. A value that does not fit the column or the bounds is a fault
+    and is still returned: the row is refused by its faults."""
+    value: Decimal | None = None
+    if not raw_value:
+        row_errors.append(_("the value is missing"))
+    else:
+        try:
+            value = parse_number(raw_value)
+        except NumberError:
+            row_errors.append(_("“%(value)s” is not a number") % {"value": raw_value})
+    if value is not None:
+        exponent = value.as_tuple().exponent
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if decimals > MAX_DECIMALS:
+            row_errors.append(_("the value has more than %(max)d decimals") % {"max": MAX_DECIMALS})
+        elif abs(value) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+            row_errors.append(_("the value is too large"))
+        elif min_value is not None and value < min_value:
+            row_errors.append(
+                _("the value %(value)s is below the lowest possible value %(min)s")
+                % {"value": raw_value, "min": _plain(min_value)}
+            )
+        elif max_value is not None and value > max_value:
+            row_errors.append(
+                _("the value %(value)s is above the highest possible value %(max)s")
+                % {"value": raw_value, "max": _plain(max_value)}
+            )
+    return value
 
 
 def _plain(number: Decimal) -> str:

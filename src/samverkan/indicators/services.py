@@ -7,6 +7,7 @@ calling them must not be able to skip it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
 from samverkan.indicators import rules
-from samverkan.indicators.csv_import import RowError, parse_values_csv
+from samverkan.indicators.csv_import import ParsedRow, RowError, parse_values_csv
 from samverkan.indicators.models import (
     Direction,
     Indicator,
@@ -176,6 +177,19 @@ class ImportResult:
     replaced: int
 
 
+def _clashes(rows: list[ParsedRow], existing: dict[date, IndicatorValue]) -> list[RowError]:
+    """The rows whose period already has a value: errors unless the import replaces."""
+    return [
+        RowError(
+            row.row,
+            _("period %(period)s already has the value %(value)s; choose “replace” to overwrite it")
+            % {"period": row.period_label, "value": existing[row.period_start].value},
+        )
+        for row in rows
+        if row.period_start in existing
+    ]
+
+
 def indicator_values_import(
     *, actor: User, indicator: Indicator, data: bytes, replace: bool = False
 ) -> ImportResult:
@@ -195,21 +209,8 @@ def indicator_values_import(
         if parsed.errors:
             raise ImportRejectedError(parsed.errors)
         existing = {v.period_start: v for v in IndicatorValue.objects.filter(indicator=locked)}
-        if not replace:
-            clashes = [
-                RowError(
-                    row.row,
-                    _(
-                        "period %(period)s already has the value %(value)s; choose “replace” "
-                        "to overwrite it"
-                    )
-                    % {"period": row.period_label, "value": existing[row.period_start].value},
-                )
-                for row in parsed.rows
-                if row.period_start in existing
-            ]
-            if clashes:
-                raise ImportRejectedError(clashes)
+        if not replace and (clashes := _clashes(parsed.rows, existing)):
+            raise ImportRejectedError(clashes)
         to_create: list[IndicatorValue] = []
         to_update: list[IndicatorValue] = []
         history: list[IndicatorValueHistory] = []

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from samverkan.accounts.models import User
-    from samverkan.meetings.models import Action, Meeting
+    from samverkan.meetings.models import Action
     from samverkan.organisations.models import CollaborationGroup
 
 
@@ -77,17 +77,8 @@ def is_group_member(user: User | AnonymousUser, group: CollaborationGroup) -> bo
     return GroupMembership.objects.filter(group=group, user_id=user.pk).exists()
 
 
-def can_see_meeting(user: User | AnonymousUser, meeting: Meeting) -> bool:
-    return is_group_member(user, meeting.group)
-
-
 def can_schedule(user: User | AnonymousUser, group: CollaborationGroup) -> bool:
     return case_rules.is_coordinator(user, group)
-
-
-def can_manage_meeting(user: User | AnonymousUser, meeting: Meeting) -> bool:
-    """Agenda, attendance, minutes and decisions: the group's coordinator only."""
-    return case_rules.is_coordinator(user, meeting.group)
 
 
 def seat_may_mark_done(seat: Seat, action: Action) -> bool:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from samverkan.organisations.models import Agency, GroupRole, Municipality, PoliceArea, Sector
+from samverkan.organisations.models import GroupRole, Municipality, PoliceArea, Sector
 
 
 class AgencyForm(forms.Form):
@@ -57,7 +57,3 @@ class GroupMemberForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["membership"].choices = choices  # type: ignore[attr-defined]
-
-
-def agency_label(agency: Agency) -> str:
-    return f"{agency.name} ({agency.owner})"

@@ -48,8 +48,10 @@ from samverkan.promises import services
 from samverkan.promises.models import (
     Agreement,
     AgreementStatus,
+    Commitment,
     CommitmentStatus,
     Kind,
+    Party,
     PartyKind,
     Progress,
     Verdict,
@@ -166,19 +168,8 @@ def _promise(
         ),
         cause_analysis=f"Exempel på arbetsanteckning som inte publiceras. {ILLUSTRATIVE}",
     )
-    municipality = services.party_add(
-        actor=editor,
-        agreement=a,
-        name="Avesta kommun",
-        kind=PartyKind.MUNICIPALITY,
-        agency=voices.municipality,
-    )
-    police = services.party_add(
-        actor=editor,
-        agreement=a,
-        name=f"Polisen, {police_area.name}",
-        kind=PartyKind.POLICE,
-        agency=voices.police,
+    municipality, police = _parties(
+        editor=editor, agreement=a, voices=voices, police_area=police_area
     )
     # Public officials signing in office, named in the public article (seed/avesta-article).
     services.signatory_add(
@@ -219,6 +210,107 @@ def _promise(
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.SIGNED)
     services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ACTIVE)
     services.agreement_publish(actor=editor, agreement=a)
+    _promise_work(editor=editor, agreement=a, started=started, steering=steering, year=year)
+    return _promise_assessed(
+        editor=editor, agreement=a, voices=voices, parties=(municipality, police), year=year
+    )
+
+
+def _successor(
+    *,
+    avesta: Municipality,
+    police_area: PoliceArea,
+    editor: User,
+    voices: Voices,
+    indicators: Sequence[Indicator],
+    group: CollaborationGroup | None,
+) -> Agreement:
+    year = promise_year()
+    today = timezone.localdate()
+    a = services.agreement_create(
+        actor=editor,
+        kind=Kind.COOPERATION,
+        title="Samverkansöverenskommelse Avesta: barn och unga i riskzon",
+        municipality=avesta,
+        police_area=police_area,
+        # Overlaps the promise's last months, as the article says, and runs until the end of
+        # next year, so that it is running whenever the demo is loaded; the dates are
+        # illustrative.
+        period_start=date(year + 1, 10, 1),
+        period_end=date(today.year + 1, 12, 31),
+        focus_area="Unga i riskzonen för kriminalitet och/eller drogmissbruk",
+        situation_summary=(
+            "Tidiga, samordnade insatser mellan skola, socialtjänst och polis är grundläggande i "
+            "arbetet att förhindra en kriminell livsstil. " + ILLUSTRATIVE
+        ),
+        # The article: the new agreement has "mandat och åtagande" written in.
+        mandate=(
+            "Mandat: SSPF-gruppen (socialtjänst, skola, polis och fritid) arbetar med enskilda "
+            "ungdomar i riskzonen för kriminalitet och/eller drogmissbruk, efter "
+            "sekretessbrytande samtycke från vårdnadshavarna. Åtagande: varje part deltar med en "
+            "företrädare som kan fatta beslut om insatser i sin verksamhet; socialtjänsten "
+            "samordnar; det lokala brottsförebyggande rådet (Brå) samordnar det övergripande "
+            "arbetet och följer upp det. " + ILLUSTRATIVE
+        ),
+    )
+    municipality, police = _parties(
+        editor=editor, agreement=a, voices=voices, police_area=police_area
+    )
+    # The successor's signatories are not in the sources: fictional names with real titles.
+    for party, name, title in (
+        (police, "Eva Exempelsson (fiktiv)", "Lokalpolisområdeschef"),
+        (municipality, "Per Exempelsson (fiktiv)", "Kommunstyrelsens ordförande"),
+    ):
+        services.signatory_add(
+            actor=editor,
+            agreement=a,
+            party=party,
+            name=name,
+            title=title,
+            signed_on=date(year + 1, 9, 25),
+            place="Avesta",
+        )
+    meetings, council = _successor_commitments(
+        editor=editor,
+        agreement=a,
+        parties=(municipality, police),
+        indicators=indicators,
+        group=group,
+    )
+    services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.SIGNED)
+    services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ACTIVE)
+    services.agreement_publish(actor=editor, agreement=a)
+    _successor_work(editor=editor, agreement=a, meetings=meetings, council=council, today=today)
+    return a
+
+
+def _parties(
+    *, editor: User, agreement: Agreement, voices: Voices, police_area: PoliceArea
+) -> tuple[Party, Party]:
+    """The municipality's and the police's parties, each with the agency that speaks for it."""
+    a = agreement
+    municipality = services.party_add(
+        actor=editor,
+        agreement=a,
+        name="Avesta kommun",
+        kind=PartyKind.MUNICIPALITY,
+        agency=voices.municipality,
+    )
+    police = services.party_add(
+        actor=editor,
+        agreement=a,
+        name=f"Polisen, {police_area.name}",
+        kind=PartyKind.POLICE,
+        agency=voices.police,
+    )
+    return municipality, police
+
+
+def _promise_work(
+    *, editor: User, agreement: Agreement, started: Commitment, steering: Commitment, year: int
+) -> None:
+    """The promise extended, carried out and followed up."""
+    a = agreement
     # The article: the promise was extended. Through the extension feature, so the page shows
     # the original end, the new one and why.
     services.agreement_extend(
@@ -270,6 +362,17 @@ def _promise(
             steering.pk: services.ProgressEntry(Progress.DONE),
         },
     )
+
+
+def _promise_assessed(
+    *,
+    editor: User,
+    agreement: Agreement,
+    voices: Voices,
+    parties: tuple[Party, Party],
+    year: int,
+) -> Agreement:
+    a, (municipality, police) = agreement, parties
     # Each party assesses its own part, through an editor of its own agency.
     for party, assessor, statement in (
         (
@@ -291,71 +394,16 @@ def _promise(
     return services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ASSESSED)
 
 
-def _successor(
+def _successor_commitments(
     *,
-    avesta: Municipality,
-    police_area: PoliceArea,
     editor: User,
-    voices: Voices,
+    agreement: Agreement,
+    parties: tuple[Party, Party],
     indicators: Sequence[Indicator],
     group: CollaborationGroup | None,
-) -> Agreement:
-    year = promise_year()
-    today = timezone.localdate()
-    a = services.agreement_create(
-        actor=editor,
-        kind=Kind.COOPERATION,
-        title="Samverkansöverenskommelse Avesta: barn och unga i riskzon",
-        municipality=avesta,
-        police_area=police_area,
-        # Overlaps the promise's last months, as the article says, and runs until the end of
-        # next year, so that it is running whenever the demo is loaded; the dates are
-        # illustrative.
-        period_start=date(year + 1, 10, 1),
-        period_end=date(today.year + 1, 12, 31),
-        focus_area="Unga i riskzonen för kriminalitet och/eller drogmissbruk",
-        situation_summary=(
-            "Tidiga, samordnade insatser mellan skola, socialtjänst och polis är grundläggande i "
-            "arbetet att förhindra en kriminell livsstil. " + ILLUSTRATIVE
-        ),
-        # The article: the new agreement has "mandat och åtagande" written in.
-        mandate=(
-            "Mandat: SSPF-gruppen (socialtjänst, skola, polis och fritid) arbetar med enskilda "
-            "ungdomar i riskzonen för kriminalitet och/eller drogmissbruk, efter "
-            "sekretessbrytande samtycke från vårdnadshavarna. Åtagande: varje part deltar med en "
-            "företrädare som kan fatta beslut om insatser i sin verksamhet; socialtjänsten "
-            "samordnar; det lokala brottsförebyggande rådet (Brå) samordnar det övergripande "
-            "arbetet och följer upp det. " + ILLUSTRATIVE
-        ),
-    )
-    municipality = services.party_add(
-        actor=editor,
-        agreement=a,
-        name="Avesta kommun",
-        kind=PartyKind.MUNICIPALITY,
-        agency=voices.municipality,
-    )
-    police = services.party_add(
-        actor=editor,
-        agreement=a,
-        name=f"Polisen, {police_area.name}",
-        kind=PartyKind.POLICE,
-        agency=voices.police,
-    )
-    # The successor's signatories are not in the sources: fictional names with real titles.
-    for party, name, title in (
-        (police, "Eva Exempelsson (fiktiv)", "Lokalpolisområdeschef"),
-        (municipality, "Per Exempelsson (fiktiv)", "Kommunstyrelsens ordförande"),
-    ):
-        services.signatory_add(
-            actor=editor,
-            agreement=a,
-            party=party,
-            name=name,
-            title=title,
-            signed_on=date(year + 1, 9, 25),
-            place="Avesta",
-        )
+) -> tuple[Commitment, Commitment]:
+    """The successor's commitments; returns the two its follow-up reports on."""
+    a, (municipality, police) = agreement, parties
     meetings = services.commitment_add(
         actor=editor,
         agreement=a,
@@ -388,10 +436,19 @@ def _successor(
         target_count=2,
         target_unit="tillfällen per år",
     )
-    services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.SIGNED)
-    services.agreement_transition(actor=editor, agreement=a, to=AgreementStatus.ACTIVE)
-    services.agreement_publish(actor=editor, agreement=a)
-    # The running agreement's recent work: the last months, whatever today is.
+    return meetings, council
+
+
+def _successor_work(
+    *,
+    editor: User,
+    agreement: Agreement,
+    meetings: Commitment,
+    council: Commitment,
+    today: date,
+) -> None:
+    """The running agreement's recent work: the last months, whatever today is."""
+    a = agreement
     for days_ago in (120, 60, 20):
         services.activity_add(
             actor=editor,
@@ -415,4 +472,3 @@ def _successor(
             council.pk: services.ProgressEntry(Progress.ON_TRACK),
         },
     )
-    return a

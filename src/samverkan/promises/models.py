@@ -365,7 +365,8 @@ class Extension(models.Model):
         return f"extension {self.pk}"
 
 
-# What each ``AgreementVersion.action`` means, for the version history (``services._record``).
+# What each ``AgreementVersion.action`` means, for the version history
+# (``services.common._record``).
 ACTION_LABELS: dict[str, StrOrPromise] = {
     "created": _("Created"),
     "updated": _("Details changed"),
@@ -386,7 +387,7 @@ ACTION_LABELS: dict[str, StrOrPromise] = {
 
 
 class AgreementVersion(models.Model):
-    """The whole agreement as it stood after one change (``services._record``)."""
+    """The whole agreement as it stood after one change (``services.common._record``)."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()

@@ -57,10 +57,6 @@ def can_create_agreements(user: User | AnonymousUser) -> bool:
     return bool(editor_municipality_ids(user))
 
 
-def can_read_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool:
-    return agreement.municipality_id in reader_municipality_ids(user)
-
-
 def can_edit_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool:
     return agreement.municipality_id in editor_municipality_ids(user)
 

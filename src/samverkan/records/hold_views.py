@@ -9,24 +9,17 @@ from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from samverkan.audit.services import audit_record
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.records import rules
 from samverkan.records.models import LegalHold
-from samverkan.records.retention import (
-    legal_hold_find_case,
-    legal_hold_get,
-    legal_hold_place,
-    legal_hold_release,
-    legal_holds,
-)
+from samverkan.records.selectors import legal_hold_find_case, legal_hold_get, legal_holds
+from samverkan.records.services import legal_hold_place, legal_hold_release
 
 
 class LegalHoldForm(forms.Form):
@@ -73,13 +66,6 @@ def hold_list_view(request: HttpRequest) -> HttpResponse:
             )
             return redirect("records:holds")
     holds = legal_holds(viewer=user)
-    with transaction.atomic():
-        audit_record(
-            action="records.legal_holds_viewed",
-            actor=user,
-            object_type="records.legalhold",
-            details={"count": len(holds)},
-        )
     return render(request, "records/hold_list.html", {"holds": holds, "form": form})
 
 

@@ -1,4 +1,5 @@
-"""Retention (*gallring*, DESIGN rule 11): what is due to go, and the purge that removes it.
+"""Retention (*gallring*, DESIGN rule 11): what is due to go. The purge that removes it, and
+the legal holds that stop it, are the writes in ``samverkan.records.services``.
 
 Two kinds of record go:
 
@@ -37,8 +38,6 @@ happen (or failed) is made up by the next one.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,14 +47,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from samverkan.audit.services import audit_record
 from samverkan.cases.models import (
     Case,
     CaseTeamMember,
@@ -73,26 +68,20 @@ from samverkan.consent.models import (
     ConsentSignature,
     ConsentWithdrawal,
     Disclosure,
-    EidOrder,
     EvidenceFile,
-    PortalLoginCode,
     RequiredSigner,
     StatutoryDisclosure,
 )
 from samverkan.lib.fields import search_hash
-from samverkan.lib.personnummer import looks_like_identity_number
 from samverkan.meetings.models import Action, AgendaItem
 from samverkan.notifications.kinds import KINDS, Param
 from samverkan.notifications.models import Notification
 from samverkan.plans.models import ActionPlan, FollowUpDate, Goal, Intervention
-from samverkan.records import rules
-from samverkan.records.models import LegalHold, LogReview, PartialPurge
-from samverkan.stats.facts import facts_refresh
+from samverkan.portal.models import EidOrder, PortalLoginCode
+from samverkan.records.models import LegalHold
 
 if TYPE_CHECKING:
-    from samverkan.accounts.models import User
-
-logger = logging.getLogger("samverkan.records")
+    pass
 
 
 class RecordType(StrEnum):
@@ -207,7 +196,7 @@ def _pseudonym_keys() -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class CaseScope:
     """The rows that belong to a set of cases, found before any is deleted."""
 
     case_ids: list[int]
@@ -221,7 +210,7 @@ class _Scope:
     consent_ids: list[int]
 
 
-def _scope(case_ids: list[int]) -> _Scope:
+def case_scope(case_ids: list[int]) -> CaseScope:
     cases = Case.objects.filter(pk__in=case_ids)
     youth_ids = set(cases.values_list("youth_id", flat=True))
     kept_youths = set(
@@ -257,7 +246,7 @@ def _scope(case_ids: list[int]) -> _Scope:
         for g in Guardian.objects.filter(pk__in=gone_guardians).exclude(identity_number_enc="")
     ]
     numbers = [n for n in numbers if n and not _still_held(n, gone_youths, gone_guardians)]
-    return _Scope(
+    return CaseScope(
         case_ids=list(case_ids),
         youth_ids=gone_youths,
         guardian_ids=gone_guardians,
@@ -283,7 +272,7 @@ def _still_held(digits: str, gone_youths: list[int], gone_guardians: list[int]) 
     return youth.exists() or guardian.exists()
 
 
-def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
+def case_querysets(scope: CaseScope) -> list[QuerySet[models.Model]]:
     """Every row the cases hold, in an order that deletes children before what they protect."""
     ids = scope.case_ids
     about_them = Q(params__consent__in=scope.consent_ids) if scope.consent_ids else Q(pk__in=[])
@@ -333,29 +322,6 @@ def _case_querysets(scope: _Scope) -> list[QuerySet[models.Model]]:
     return querysets
 
 
-PURGED_MARKER = "[gallrat ärende]"
-
-
-def _reviews_redact(pseudonyms: list[str]) -> int:
-    """Replace the purged youths' pseudonyms in recorded reviews' findings with a neutral
-    marker (any case). The reviews themselves stay: they are the record that the log was
-    reviewed. Returns how many reviews were changed."""
-    if not pseudonyms:
-        return 0
-    pattern = re.compile("|".join(re.escape(p) for p in pseudonyms), re.IGNORECASE)
-    naming = Q(pk__in=[])
-    for pseudonym in pseudonyms:
-        naming |= Q(findings__icontains=pseudonym)
-    changed = 0
-    for review in LogReview.objects.select_for_update().filter(naming):
-        findings = pattern.sub(PURGED_MARKER, review.findings)
-        if findings != review.findings:
-            review.findings = findings
-            review.save(update_fields=["findings"])
-            changed += 1
-    return changed
-
-
 def _count(querysets: Iterable[QuerySet[models.Model]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for queryset in querysets:
@@ -378,15 +344,15 @@ def _due_cases(cutoff: datetime) -> tuple[list[int], list[int]]:
 _TYPE_ORDER = (RecordType.CONCERN, RecordType.JOURNAL, RecordType.CONSENT, RecordType.MEETING)
 
 
-def _type_cutoffs(rules: RetentionRules, now: datetime) -> dict[RecordType, datetime]:
+def type_cutoffs(rules: RetentionRules, now: datetime) -> dict[RecordType, datetime]:
     return {kind: years_before(now, rules.type_years(kind)) for kind in _TYPE_ORDER}
 
 
-def _due_types(closed_at: datetime, cutoffs: dict[RecordType, datetime]) -> frozenset[RecordType]:
+def due_types(closed_at: datetime, cutoffs: dict[RecordType, datetime]) -> frozenset[RecordType]:
     return frozenset(kind for kind, cutoff in cutoffs.items() if closed_at <= cutoff)
 
 
-def _type_querysets(
+def type_querysets(
     ids: list[int], due: frozenset[RecordType]
 ) -> dict[RecordType, list[QuerySet[models.Model]]]:
     """Per due type, its rows in these cases, children first. Built just before they are
@@ -461,7 +427,7 @@ def _partial_candidates(
     for pk, closed_at in rows:
         if closed_at is None:  # a closed case always has it; the column allows NULL
             continue
-        due = _due_types(closed_at, cutoffs)
+        due = due_types(closed_at, cutoffs)
         if due:
             groups.setdefault(due, []).append(pk)
     return groups
@@ -473,7 +439,7 @@ def _plan_types(
     case_ids: dict[str, set[int]] = {}
     records: dict[str, Counter[str]] = {}
     for due, ids in _partial_candidates(cutoffs, case_cutoff).items():
-        for kind, querysets in _type_querysets(ids, due).items():
+        for kind, querysets in type_querysets(ids, due).items():
             for queryset in querysets:
                 n = queryset.count()
                 if n:
@@ -509,7 +475,7 @@ _CASE_PATH: dict[type[models.Model], str] = {
 # --- Short-lived records ---------------------------------------------------------------------
 
 
-def _expired_querysets(rules: RetentionRules, now: datetime) -> list[QuerySet[models.Model]]:
+def expired_querysets(rules: RetentionRules, now: datetime) -> list[QuerySet[models.Model]]:
     referenced = ConsentSignature.objects.exclude(eid_reference="").values("eid_reference")
     return [
         # Sessions past their expiry: Django never removes them itself (``clearsessions``).
@@ -532,9 +498,9 @@ def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
     rules = RetentionRules.from_settings()
     cutoff = years_before(now, rules.case_years)
     due, held = _due_cases(cutoff)
-    case_records = _count(_case_querysets(_scope(due))) if due else {}
-    type_cutoffs = _type_cutoffs(rules, now)
-    type_case_ids, type_records = _plan_types(type_cutoffs, cutoff)
+    case_records = _count(case_querysets(case_scope(due))) if due else {}
+    cutoffs = type_cutoffs(rules, now)
+    type_case_ids, type_records = _plan_types(cutoffs, cutoff)
     return RetentionPlan(
         now=now,
         rules=rules,
@@ -542,253 +508,8 @@ def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
         due_case_ids=due,
         held_case_ids=held,
         case_records=case_records,
-        expired_records=_count(_expired_querysets(rules, now)),
-        type_cutoffs={kind.value: moment for kind, moment in type_cutoffs.items()},
+        expired_records=_count(expired_querysets(rules, now)),
+        type_cutoffs={kind.value: moment for kind, moment in cutoffs.items()},
         type_case_ids=type_case_ids,
         type_records=type_records,
     )
-
-
-def _flat(counts: dict[str, int]) -> dict[str, int]:
-    """Counts as audit details: ``cases.entry`` becomes ``cases_entry``."""
-    return {label.replace(".", "_"): n for label, n in sorted(counts.items())}
-
-
-def case_purge(*, case_id: int, cutoff: datetime) -> dict[str, int] | None:
-    """Purge one closed case, in one transaction with its audit event.
-
-    Returns the rows removed per record type, or ``None`` when the case is no longer due (it
-    went, was put on hold, or was reopened since the plan was made).
-    """
-    with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .filter(pk=case_id, status=Status.CLOSED, closed_at__lte=cutoff)
-            .first()
-        )
-        if case is None or LegalHold.objects.filter(case_id=case_id).exists():
-            return None
-        # The statistics keep the case: its facts are brought up to date before the data goes.
-        facts_refresh(case_ids=[case_id])
-        scope = _scope([case_id])
-        removed: Counter[str] = Counter()
-        for queryset in _case_querysets(scope):
-            _total, per_model = queryset.delete()
-            removed.update({label.lower(): n for label, n in per_model.items() if n})
-        # Recorded reviews stay, without the pseudonym of the youth who went.
-        redacted = _reviews_redact(scope.pseudonyms)
-        audit_record(
-            action="records.case_purged",
-            object_type="cases.case",
-            object_id=case_id,
-            case_id=case_id,
-            legal_basis="retention",
-            details={
-                **_flat(dict(removed)),
-                "youth_removed": bool(scope.youth_ids),
-                "guardians_removed": len(scope.guardian_ids),
-                "log_reviews_redacted": redacted,
-            },
-        )
-    return dict(removed)
-
-
-def case_records_purge(
-    *, case_id: int, now: datetime, case_cutoff: datetime
-) -> dict[str, dict[str, int]] | None:
-    """Remove the record types of one closed case that are past their own periods, in one
-    transaction with its audit event. Returns the rows removed per type and ``app.model``, or
-    ``None`` when nothing went (the case is on hold, reopened, purged, or holds no such rows).
-
-    What is due is worked out again here, under the case's lock, not taken from the plan.
-    """
-    rules = RetentionRules.from_settings()
-    cutoffs = _type_cutoffs(rules, now)
-    with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .filter(pk=case_id, status=Status.CLOSED, closed_at__gt=case_cutoff)
-            .first()
-        )
-        if case is None or case.closed_at is None:
-            return None
-        if LegalHold.objects.filter(case_id=case_id).exists():
-            return None
-        due = _due_types(case.closed_at, cutoffs)
-        if not due:
-            return None
-        if not PartialPurge.objects.filter(case_id=case_id).exists():
-            # The figures keep the case as it was: refreshed once more, then frozen.
-            facts_refresh(case_ids=[case_id])
-            PartialPurge.objects.create(case_id=case_id, first_at=now)
-        removed: dict[str, dict[str, int]] = {}
-        for kind, querysets in _type_querysets([case_id], due).items():
-            went: Counter[str] = Counter()
-            for queryset in querysets:
-                _total, per_model = queryset.delete()
-                went.update({label.lower(): n for label, n in per_model.items() if n})
-            if went:
-                removed[kind.value] = dict(went)
-        if not removed:
-            # Nothing of a due type was left: no event, and the mark stays (harmless).
-            return None
-        audit_record(
-            action="records.case_records_purged",
-            object_type="cases.case",
-            object_id=case_id,
-            case_id=case_id,
-            legal_basis="retention",
-            details={
-                "types": sorted(removed),
-                **{
-                    f"{kind}__{label.replace('.', '_')}": n
-                    for kind, counts in sorted(removed.items())
-                    for label, n in sorted(counts.items())
-                },
-            },
-        )
-    return removed
-
-
-def expired_purge(*, now: datetime) -> dict[str, int]:
-    """Remove the short-lived records past their period, audited as one event."""
-    rules = RetentionRules.from_settings()
-    removed: Counter[str] = Counter()
-    with transaction.atomic():
-        for queryset in _expired_querysets(rules, now):
-            _total, per_model = queryset.delete()
-            removed.update({label.lower(): n for label, n in per_model.items() if n})
-        if removed:
-            audit_record(
-                action="records.expired_purged",
-                object_type="records.retention",
-                legal_basis="retention",
-                details=_flat(dict(removed)),
-            )
-    return dict(removed)
-
-
-def retention_run(*, dry_run: bool, now: datetime | None = None) -> RetentionReport:
-    """Plan, and unless ``dry_run`` purge: every due case on its own, then the expired rows.
-
-    A dry run changes nothing (not even the audit log). A case that fails to purge is left whole
-    and named in ``failed_case_ids``; the others still go.
-    """
-    plan = retention_plan(now=now)
-    report = RetentionReport(plan=plan, dry_run=dry_run)
-    if dry_run:
-        typed: Counter[str] = Counter()
-        for counts in plan.type_records.values():
-            typed.update(counts)
-        report.removed = dict(Counter(plan.case_records) + Counter(plan.expired_records) + typed)
-        report.removed_by_type = {kind: dict(c) for kind, c in plan.type_records.items()}
-        return report
-    removed: Counter[str] = Counter()
-    for case_id in plan.due_case_ids:
-        try:
-            went = case_purge(case_id=case_id, cutoff=plan.case_cutoff)
-        except Exception as exc:
-            # One case's failure must not stop the others. Its type only: a database error's
-            # message can quote the row's values.
-            logger.error("retention: case %s not purged (%s)", case_id, type(exc).__name__)
-            report.failed_case_ids.append(case_id)
-            continue
-        if went is not None:
-            report.purged_case_ids.append(case_id)
-            removed.update(went)
-    by_type: dict[str, Counter[str]] = {}
-    for case_id in plan.partial_case_ids:
-        try:
-            parts = case_records_purge(case_id=case_id, now=plan.now, case_cutoff=plan.case_cutoff)
-        except Exception as exc:
-            logger.error("retention: case %s records not purged (%s)", case_id, type(exc).__name__)
-            report.failed_case_ids.append(case_id)
-            continue
-        if parts:
-            report.partially_purged_case_ids.append(case_id)
-            for kind, counts in parts.items():
-                by_type.setdefault(kind, Counter()).update(counts)
-                removed.update(counts)
-    report.removed_by_type = {kind: dict(c) for kind, c in by_type.items()}
-    removed.update(expired_purge(now=plan.now))
-    report.removed = dict(removed)
-    return report
-
-
-# --- Legal hold ------------------------------------------------------------------------------
-
-
-def legal_holds(*, viewer: User) -> list[LegalHold]:
-    """The holds in force, for an auditor: case id and pseudonym, never case content."""
-    if not rules.can_manage_legal_holds(viewer):
-        return []
-    return list(
-        LegalHold.objects.select_related("case__youth", "placed_by").order_by("-placed_at", "-pk")
-    )
-
-
-def legal_hold_get(*, viewer: User, pk: int) -> LegalHold:
-    """One hold, for an auditor; 404 for anyone else, exactly as for a missing one."""
-    hold = (
-        LegalHold.objects.select_related("case__youth").filter(pk=pk).first()
-        if rules.can_manage_legal_holds(viewer)
-        else None
-    )
-    if hold is None:
-        raise Http404
-    return hold
-
-
-def legal_hold_find_case(*, viewer: User, pseudonym: str, case_id: int | None) -> Case:
-    """The case a hold is to be placed on, by the youth's pseudonym (and case number if the
-    youth has several cases). Raises ``ValidationError`` with a message for the form."""
-    if not rules.can_manage_legal_holds(viewer):
-        raise ValidationError(_("Only auditors place legal holds."))
-    cases = list(Case.objects.filter(youth__pseudonym=pseudonym.strip().upper()).order_by("pk"))
-    if case_id is not None:
-        cases = [case for case in cases if case.pk == case_id]
-    if not cases:
-        raise ValidationError({"pseudonym": [_("No case has that pseudonym and number.")]})
-    if len(cases) > 1:
-        raise ValidationError(
-            {"case_number": [_("The pseudonym has several cases: give the case number too.")]}
-        )
-    return cases[0]
-
-
-def legal_hold_place(*, actor: User, case: Case, reason: str) -> LegalHold:
-    """Stop retention from purging ``case`` until the hold is released. Audited."""
-    if not rules.can_manage_legal_holds(actor):
-        raise ValidationError(_("Only auditors place legal holds."))
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Give the reason for the hold.")]})
-    if looks_like_identity_number(reason):
-        raise ValidationError({"reason": [_("The reason must not contain an identity number.")]})
-    with transaction.atomic():
-        if Case.objects.select_for_update().filter(pk=case.pk).first() is None:
-            # Purged (or deleted) since it was looked up.
-            raise ValidationError(_("The case no longer exists."))
-        if LegalHold.objects.filter(case=case).exists():
-            raise ValidationError(_("The case is already on legal hold."))
-        hold = LegalHold.objects.create(case=case, reason=reason, placed_by=actor)
-        audit_record(action="records.legal_hold_placed", actor=actor, obj=hold, case_id=case.pk)
-    return hold
-
-
-def legal_hold_release(*, actor: User, hold: LegalHold) -> None:
-    """Lift a hold: the case is purged by the next run if it is past its period. Audited."""
-    if not rules.can_manage_legal_holds(actor):
-        raise ValidationError(_("Only auditors release legal holds."))
-    with transaction.atomic():
-        deleted, _count_by_model = LegalHold.objects.filter(pk=hold.pk).delete()
-        if not deleted:
-            raise ValidationError(_("The hold has already been released."))
-        audit_record(
-            action="records.legal_hold_released",
-            actor=actor,
-            object_type="records.legalhold",
-            object_id=hold.pk,
-            case_id=hold.case_id,
-            details={"held_days": (timezone.now() - hold.placed_at).days},
-        )

@@ -15,7 +15,7 @@ logger = logging.getLogger("samverkan.records")
 @task()
 def log_review_reminder() -> None:
     """Remind the auditors when no recorded log review covers last month (DESIGN rule 9)."""
-    from samverkan.records.review import log_review_remind
+    from samverkan.records.services import log_review_remind
 
     told = log_review_remind()
     logger.info("log review reminders sent: %s", told)
@@ -33,7 +33,7 @@ periodic_job(
 def retention_monthly() -> None:
     """Purge what retention says is due (not a dry run). A missed month is made up by the next:
     what is due is computed from the data as it is."""
-    from samverkan.records.retention import retention_run
+    from samverkan.records.services import retention_run
 
     report = retention_run(dry_run=False)
     logger.info(
@@ -56,7 +56,7 @@ periodic_job(name="records.retention", every=Every.MONTH, at=time(3, 0), task=re
 def dormant_cases_daily() -> None:
     """E-mail coordinators about open cases newly quiet for ``CASE_DORMANT_DAYS`` (once per
     quiet spell: a missed day is made up by the next, from the data as it is)."""
-    from samverkan.records.dormancy import dormancy_notify
+    from samverkan.records.services import dormancy_notify
 
     told = dormancy_notify()
     logger.info("dormant cases told: %s", told)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -121,6 +121,64 @@ UPDATE_FIELDS = (
 )
 
 
+def _case_fact(
+    case: Mapping[str, Any],
+    *,
+    consent: _Consents,
+    meeting: dict[str, Any],
+    goal: dict[str, Any],
+    plan_at: datetime | None,
+    concern_reports: int,
+) -> CaseFact:
+    raised: datetime = case["raised_at"]
+    closed: datetime | None = case["closed_at"]
+    return CaseFact(
+        case_id=case["pk"],
+        municipality_id=case["group__municipality_id"],
+        raising_sector=case["raising_agency__sector"],
+        age_band=age_band(case["youth__birth_date"], _local(raised)),
+        gender=case["youth__gender"],
+        raised_month=_month(raised),
+        closed_month=_month(closed) if closed else None,
+        closure_reason=case["closure_reason"],
+        consents_obtained=consent.obtained,
+        consents_withdrawn=consent.withdrawn,
+        consents_expired=consent.expired,
+        consent_declined=case["closure_reason"] == ClosureReason.CONSENT_DECLINED,
+        days_to_consent=_days(raised, consent.first_active),
+        days_to_first_meeting=_days(raised, meeting.get("first")),
+        days_to_plan=_days(raised, plan_at),
+        meetings=meeting.get("n", 0),
+        concern_reports=concern_reports,
+        goals=goal.get("n", 0),
+        goals_achieved=goal.get("achieved", 0),
+    )
+
+
+def _store_interventions(
+    case_ids: list[int], interventions: dict[int, list[dict[str, Any]]]
+) -> None:
+    """Replace the intervention facts of the cases' stored facts."""
+    # The keys of the facts as stored: bulk_create keeps the new UUID on an object whose
+    # row already existed.
+    keys = dict(CaseFact.objects.filter(case_id__in=case_ids).values_list("case_id", "pk"))
+    InterventionFact.objects.filter(fact_id__in=keys.values()).delete()
+    rows = [
+        InterventionFact(
+            fact_id=keys[case_id],
+            kind=row["kind"],
+            agency_id=row["agency_id"],
+            sector=row["agency__sector"],
+            status=row["status"],
+        )
+        for case_id, case_rows in interventions.items()
+        if case_id in keys
+        for row in case_rows
+    ]
+    random.shuffle(rows)
+    InterventionFact.objects.bulk_create(rows)
+
+
 def _build(case_ids: list[int], now: datetime) -> None:
     # Locked for the batch (PostgreSQL): a purge locks its case too, so it waits for the
     # nightly batch, or the batch finds its case already gone, and never writes a fact for
@@ -169,36 +227,17 @@ def _build(case_ids: list[int], now: datetime) -> None:
     # The same facts the access policy decides on, in a fixed number of queries.
     consents = consent_facts_for_cases(case_ids)
 
-    facts: list[CaseFact] = []
-    for case in cases:
-        raised: datetime = case["raised_at"]
-        closed: datetime | None = case["closed_at"]
-        meeting: dict[str, Any] = meetings.get(case["pk"], {})
-        goal: dict[str, Any] = goals.get(case["pk"], {})
-        consent = consent_figures(consents.get(case["pk"], []), now)
-        facts.append(
-            CaseFact(
-                case_id=case["pk"],
-                municipality_id=case["group__municipality_id"],
-                raising_sector=case["raising_agency__sector"],
-                age_band=age_band(case["youth__birth_date"], _local(raised)),
-                gender=case["youth__gender"],
-                raised_month=_month(raised),
-                closed_month=_month(closed) if closed else None,
-                closure_reason=case["closure_reason"],
-                consents_obtained=consent.obtained,
-                consents_withdrawn=consent.withdrawn,
-                consents_expired=consent.expired,
-                consent_declined=case["closure_reason"] == ClosureReason.CONSENT_DECLINED,
-                days_to_consent=_days(raised, consent.first_active),
-                days_to_first_meeting=_days(raised, meeting.get("first")),
-                days_to_plan=_days(raised, plans.get(case["pk"])),
-                meetings=meeting.get("n", 0),
-                concern_reports=concerns.get(case["pk"], 0),
-                goals=goal.get("n", 0),
-                goals_achieved=goal.get("achieved", 0),
-            )
+    facts = [
+        _case_fact(
+            case,
+            consent=consent_figures(consents.get(case["pk"], []), now),
+            meeting=meetings.get(case["pk"], {}),
+            goal=goals.get(case["pk"], {}),
+            plan_at=plans.get(case["pk"]),
+            concern_reports=concerns.get(case["pk"], 0),
         )
+        for case in cases
+    ]
     # New facts go in in no particular order, so that not even the storage order of the rows
     # follows the order in which the cases were raised.
     random.shuffle(facts)
@@ -210,24 +249,7 @@ def _build(case_ids: list[int], now: datetime) -> None:
         unique_fields=["case"],
         update_fields=list(UPDATE_FIELDS),
     )
-    # The keys of the facts as stored: bulk_create keeps the new UUID on an object whose
-    # row already existed.
-    keys = dict(CaseFact.objects.filter(case_id__in=case_ids).values_list("case_id", "pk"))
-    InterventionFact.objects.filter(fact_id__in=keys.values()).delete()
-    rows = [
-        InterventionFact(
-            fact_id=keys[case_id],
-            kind=row["kind"],
-            agency_id=row["agency_id"],
-            sector=row["agency__sector"],
-            status=row["status"],
-        )
-        for case_id, case_rows in interventions.items()
-        if case_id in keys
-        for row in case_rows
-    ]
-    random.shuffle(rows)
-    InterventionFact.objects.bulk_create(rows)
+    _store_interventions(case_ids, interventions)
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:

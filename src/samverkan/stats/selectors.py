@@ -270,14 +270,7 @@ def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
     gender_columns = [gender_labels[g] for g in GENDERS]
     totals: dict[str, int] = counts["totals"]
     reasons: dict[str, int] = counts["reasons"]
-
-    reason_values = list(ClosureReason.values)
-    outcome_labels = [_("Still open"), *(str(label) for label in ClosureReason.labels)]
-    outcome_counts = [totals["n"] - totals["closed"], *(reasons.get(r, 0) for r in reason_values)]
-    unrecorded = sum(n for reason, n in reasons.items() if reason not in reason_values)
-    if unrecorded:
-        outcome_labels.append(_("Closed, reason not recorded"))
-        outcome_counts.append(unrecorded)
+    outcome_labels, outcome_counts = _outcomes(totals, reasons)
 
     by_sector, by_age, outcomes = protect_joined(
         _grid(counts["sector_gender"], sectors, GENDERS),
@@ -315,6 +308,26 @@ def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
         note=_("The total is the number of cases raised in the period."),
     )
     tables.append(outcome_table)
+    consents, goals, concern = _summary_tables(totals, limit)
+    tables.extend([consents, goals, concern])
+    tables.append(_shares_table(outcome_table, len(outcome_counts), consents, limit))
+    return {t.key: t for t in tables}
+
+
+def _outcomes(totals: dict[str, int], reasons: dict[str, int]) -> tuple[list[str], list[int]]:
+    """The outcome rows: still open, then closed by each reason (and without one)."""
+    reason_values = list(ClosureReason.values)
+    outcome_labels = [_("Still open"), *(str(label) for label in ClosureReason.labels)]
+    outcome_counts = [totals["n"] - totals["closed"], *(reasons.get(r, 0) for r in reason_values)]
+    unrecorded = sum(n for reason, n in reasons.items() if reason not in reason_values)
+    if unrecorded:
+        outcome_labels.append(_("Closed, reason not recorded"))
+        outcome_counts.append(unrecorded)
+    return outcome_labels, outcome_counts
+
+
+def _summary_tables(totals: dict[str, int], limit: int) -> tuple[Table, Table, Table]:
+    """The consent, goal and concern tables: protected one by one, without margins."""
     consent_counts = [totals["with_consent"], totals["withdrawn"], totals["expired"]]
     consents = count_list_table(
         key="consents",
@@ -332,54 +345,51 @@ def _case_tables(counts: dict[str, Any], limit: int) -> dict[str, Table]:
             "consent was declined are among the outcomes."
         ),
     )
-    tables.append(consents)
-    tables.append(
-        count_list_table(
-            key="goals",
-            title=_("Goal attainment in action plans"),
-            row_heading=_("Goals of the case's plan"),
-            row_labels=[_("All achieved"), _("Partly achieved"), _("None achieved (yet)")],
-            column_labels=[_("Cases")],
-            values=_column_of(
-                protect_list(
-                    [totals["goals_all"], totals["goals_some"], totals["goals_none"]],
-                    threshold=limit,
-                )
-            ),
-            note=_("Cases whose action plan has goals, by how many of them were achieved."),
-        )
+    goals = count_list_table(
+        key="goals",
+        title=_("Goal attainment in action plans"),
+        row_heading=_("Goals of the case's plan"),
+        row_labels=[_("All achieved"), _("Partly achieved"), _("None achieved (yet)")],
+        column_labels=[_("Cases")],
+        values=_column_of(
+            protect_list(
+                [totals["goals_all"], totals["goals_some"], totals["goals_none"]],
+                threshold=limit,
+            )
+        ),
+        note=_("Cases whose action plan has goals, by how many of them were achieved."),
     )
-    tables.append(
-        count_list_table(
-            key="concern",
-            title=_("Reports of concern to social services"),
-            row_heading=_("Case"),
-            row_labels=[_("Cases with a report of concern")],
-            column_labels=[_("Cases")],
-            values=_column_of(protect_list([totals["with_concern"]], threshold=limit)),
-        )
+    concern = count_list_table(
+        key="concern",
+        title=_("Reports of concern to social services"),
+        row_heading=_("Case"),
+        row_labels=[_("Cases with a report of concern")],
+        column_labels=[_("Cases")],
+        values=_column_of(protect_list([totals["with_concern"]], threshold=limit)),
     )
-    raised_n = _shown(outcome_table, len(outcome_counts))
+    return consents, goals, concern
+
+
+def _shares_table(outcome_table: Table, outcome_rows: int, consents: Table, limit: int) -> Table:
+    """Shares of the cases raised, from the figures as shown (withheld ones stay withheld)."""
+    raised_n = _shown(outcome_table, outcome_rows)
     still_open = _shown(outcome_table, 0)
     closed = None if raised_n is None or still_open is None else raised_n - still_open
-    tables.append(
-        plain_table(
-            key="shares",
-            title=_("Shares"),
-            kind=SHARE,
-            row_heading=_("Share"),
-            row_labels=[
-                _("Cases with a consent obtained, of the cases raised"),
-                _("Cases closed, of the cases raised"),
-            ],
-            column_labels=[_("Share")],
-            values=[
-                [_share(_shown(consents, 0), raised_n, limit)],
-                [_share(closed, raised_n, limit)],
-            ],
-        )
+    return plain_table(
+        key="shares",
+        title=_("Shares"),
+        kind=SHARE,
+        row_heading=_("Share"),
+        row_labels=[
+            _("Cases with a consent obtained, of the cases raised"),
+            _("Cases closed, of the cases raised"),
+        ],
+        column_labels=[_("Share")],
+        values=[
+            [_share(_shown(consents, 0), raised_n, limit)],
+            [_share(closed, raised_n, limit)],
+        ],
     )
-    return {t.key: t for t in tables}
 
 
 def protect_joined(

@@ -12,7 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from samverkan.records.retention import RetentionReport, retention_run
+from samverkan.records.retention import RetentionReport
+from samverkan.records.services import retention_run
 
 
 def _ids(ids: list[int]) -> str:

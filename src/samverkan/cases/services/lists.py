@@ -1,6 +1,6 @@
-"""The configurable lists of the case workspace: risk and protective factors, and information
-categories per sector. Administrators add to them and retire entries; an entry in use is
-retired, never deleted, so old cases keep their meaning."""
+"""The configurable lists: risk and protective factors, and information categories per sector.
+Administrators add to them and retire entries; an entry in use is retired, never deleted, so
+old cases keep their meaning."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
 from samverkan.audit.services import audit_record
-from samverkan.cases.models import Factor, FactorKind, InformationCategory
-from samverkan.organisations.models import Sector
+from samverkan.cases.models import (
+    Factor,
+    FactorKind,
+    InformationCategory,
+)
+from samverkan.organisations.models import (
+    Sector,
+)
 from samverkan.organisations.rules import can_manage_organisations
 
 
-def _require_admin(actor: User) -> None:
+def _require_list_admin(actor: User) -> None:
     if not can_manage_organisations(actor):
         raise ValidationError(_("Only administrators change the lists."))
 
@@ -29,7 +35,7 @@ def _labels(label_sv: str, label_en: str) -> tuple[str, str]:
 
 
 def factor_add(*, actor: User, kind: str, label_sv: str, label_en: str) -> Factor:
-    _require_admin(actor)
+    _require_list_admin(actor)
     if kind not in FactorKind.values:
         raise ValidationError(_("Unknown kind of factor."))
     label_sv, label_en = _labels(label_sv, label_en)
@@ -49,7 +55,7 @@ def factor_add(*, actor: User, kind: str, label_sv: str, label_en: str) -> Facto
 
 
 def category_add(*, actor: User, sector: str, label_sv: str, label_en: str) -> InformationCategory:
-    _require_admin(actor)
+    _require_list_admin(actor)
     if sector not in Sector.values:
         raise ValidationError(_("Unknown sector."))
     label_sv, label_en = _labels(label_sv, label_en)
@@ -71,7 +77,7 @@ def category_add(*, actor: User, sector: str, label_sv: str, label_en: str) -> I
 def list_entry_set_active(
     *, actor: User, entry: Factor | InformationCategory, active: bool
 ) -> None:
-    _require_admin(actor)
+    _require_list_admin(actor)
     with transaction.atomic():
         entry.is_active = active
         entry.save(update_fields=["is_active"])

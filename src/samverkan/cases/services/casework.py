@@ -1,4 +1,5 @@
-"""Every write to cases. Each function runs in one transaction and audits inside it."""
+"""A case's life: raising, status, team, journal entries and reports of concern; and the
+screening of case text for names."""
 
 from __future__ import annotations
 
@@ -25,162 +26,28 @@ from samverkan.cases.models import (
     EntryVersion,
     Factor,
     FactorKind,
-    Guardian,
     GuardianLink,
     InformationCategory,
-    PseudonymCounter,
     Status,
-    Youth,
 )
 from samverkan.cases.screening import screen
-from samverkan.cases.selectors import grants_for, policy_facts
+from samverkan.cases.services.people import (
+    _parse_number,
+    youth_register,
+)
 from samverkan.disclosure.policy import (
-    Viewer,
-    identity_decision,
     identity_shared_with_team,
     may_leave_awaiting_consent,
 )
-from samverkan.lib import personnummer
-from samverkan.lib.fields import search_hash
+from samverkan.disclosure.selectors import grants_for, identity_shown, policy_facts
 from samverkan.organisations.models import (
     Agency,
     CollaborationGroup,
     GroupMembership,
     Membership,
-    Municipality,
     Role,
-    Sector,
 )
 from samverkan.plans.models import Goal
-
-_TRANSLITERATE = str.maketrans("ÅÄÖÉÜåäöéü", "AAOEUaaoeu")
-
-
-def _pseudonym_prefix(municipality: Municipality) -> str:
-    letters = [c for c in municipality.name.translate(_TRANSLITERATE).upper() if c.isalpha()]
-    return "".join(letters[:3]).ljust(3, "X")
-
-
-def _next_pseudonym(municipality: Municipality, year: int) -> str:
-    prefix = _pseudonym_prefix(municipality)
-    counter, _ = PseudonymCounter.objects.select_for_update().get_or_create(
-        prefix=prefix, year=year
-    )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{prefix}-{year}-{counter.last:04d}"
-
-
-def _parse_number(raw: str, field: str) -> personnummer.IdentityNumber:
-    try:
-        return personnummer.parse(raw, today=timezone.localdate())
-    except personnummer.IdentityNumberError as exc:
-        raise ValidationError({field: [exc.message]}) from None
-
-
-def youth_register(
-    *,
-    actor: User,
-    municipality: Municipality,
-    identity_number: str,
-    name: str,
-    gender: str = "",
-) -> Youth:
-    """The youth with this number, registered now if new. An existing record is reused as it is,
-    with its stored name and pseudonym (docs/security.md says what that tells a second raising
-    agency). Nothing the earlier cases hold (entries, guardians) comes with it."""
-    number = _parse_number(identity_number, "identity_number")
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": [_("Enter the youth's name.")]})
-    digest = search_hash("youth", number.digits)
-    with transaction.atomic():
-        existing = Youth.objects.select_for_update().filter(identity_number_hash=digest).first()
-        if existing is not None:
-            return existing
-        youth = Youth(
-            municipality=municipality,
-            identity_number_hash=digest,
-            birth_date=number.birth_date,
-            is_coordination_number=number.is_coordination_number,
-            gender=gender,
-            pseudonym=_next_pseudonym(municipality, timezone.localdate().year),
-        )
-        youth.identity_number = number.digits
-        youth.name = name
-        youth.save()
-        audit_record(action="youth.registered", actor=actor, obj=youth)
-    return youth
-
-
-def youth_find(*, actor: User, identity_number: str) -> Youth | None:
-    """Exact-number lookup through the keyed hash; never decrypts to search. Audited."""
-    number = _parse_number(identity_number, "identity_number")
-    with transaction.atomic():
-        youth = Youth.objects.filter(
-            identity_number_hash=search_hash("youth", number.digits)
-        ).first()
-        audit_record(
-            action="youth.searched",
-            actor=actor,
-            object_type="cases.youth",
-            object_id=str(youth.pk) if youth else "",
-            details={"found": youth is not None},
-        )
-    return youth
-
-
-def guardian_add(
-    *,
-    actor: User,
-    case: Case,
-    name: str,
-    has_custody: bool,
-    identity_number: str = "",
-    email: str = "",
-) -> Guardian:
-    """Only a team member for the raising agency, who knows the youth's identity, adds guardians."""
-    if not rules.may_write_for(actor, case, case.raising_agency_id):
-        raise ValidationError(_("Only the raising agency's team members record guardians."))
-    name = " ".join(name.split())
-    if not name:
-        raise ValidationError({"name": [_("Enter the guardian's name.")]})
-    with transaction.atomic():
-        guardian = None
-        digits = ""
-        if identity_number.strip():
-            digits = _parse_number(identity_number, "identity_number").digits
-            guardian = Guardian.objects.filter(
-                identity_number_hash=search_hash("guardian", digits)
-            ).first()
-        if guardian is None:
-            guardian = Guardian(
-                identity_number_hash=search_hash("guardian", digits) if digits else None
-            )
-            guardian.identity_number = digits
-            guardian.save()
-        link = GuardianLink.objects.filter(case=case, guardian=guardian).first()
-        if link is None:
-            link = GuardianLink(case=case, guardian=guardian, youth=case.youth)
-        link.has_custody = has_custody
-        link.name = name
-        link.email = email.strip()
-        link.email_hash = GuardianLink.hash_email(email)
-        link.save()
-        audit_record(
-            action="guardian.linked",
-            actor=actor,
-            obj=link,
-            case_id=case.pk,
-            details={"has_custody": has_custody},
-        )
-        if has_custody:
-            # A custodian the case's consents were drawn up without must sign them too before
-            # they cover anything new (DESIGN rule 2, docs/decisions.md D23).
-            from samverkan.consent.services import guardian_joins_consents
-
-            guardian_joins_consents(actor=actor, link=link)
-    return guardian
 
 
 def names_for_screening(case: Case) -> list[str]:
@@ -189,13 +56,6 @@ def names_for_screening(case: Case) -> list[str]:
     # writer who that agency had recorded.
     links = GuardianLink.objects.filter(case=case)
     return [case.youth.name, *(link.name for link in links)]
-
-
-def _writer_knows_identity(actor: User, case: Case) -> bool:
-    viewer = Viewer(user_id=actor.pk, agency_ids=rules.team_agency_ids(actor, case))
-    return identity_decision(
-        viewer, raising_agency_id=case.raising_agency_id, at=timezone.now(), grants=grants_for(case)
-    ).allowed
 
 
 def screen_case_text(*, actor: User, case: Case, text: str, field: str) -> None:
@@ -211,7 +71,7 @@ def screen_case_text(*, actor: User, case: Case, text: str, field: str) -> None:
             text,
             names=names_for_screening(case),
             field=field,
-            specific=_writer_knows_identity(actor, case),
+            specific=identity_shown(actor, case),
         )
     except ValidationError:
         with transaction.atomic():
@@ -253,6 +113,13 @@ def _factors(codes: Sequence[str], kind: FactorKind) -> list[Factor]:
     return found
 
 
+def _reason_checked(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Describe why the case is raised.")]})
+    return reason
+
+
 def case_raise(
     *,
     actor: User,
@@ -267,9 +134,7 @@ def case_raise(
 ) -> RaisedCase:
     if agency not in rules.raising_agencies(actor, group):
         raise ValidationError(_("You cannot raise a case for that agency in this group."))
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Describe why the case is raised.")]})
+    reason = _reason_checked(reason)
     risks = _factors(risk_factors, FactorKind.RISK)
     protections = _factors(protective_factors, FactorKind.PROTECTIVE)
     # The reason is read by every agency on the team, and the case starts pseudonymous. Only
@@ -424,16 +289,21 @@ def team_remove(*, actor: User, member: CaseTeamMember) -> None:
         )
 
 
+def _entry_checked(agency: Agency, category: InformationCategory, text: str) -> str:
+    if not rules.may_write_category(agency, category):
+        raise ValidationError({"category": [_("That category does not belong to your sector.")]})
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": [_("Write the entry.")]})
+    return text
+
+
 def entry_add(
     *, actor: User, case: Case, agency: Agency, category: InformationCategory, text: str
 ) -> Entry:
     if not rules.may_write_for(actor, case, agency.pk):
         raise ValidationError(_("You can write only for an agency you sit on the team for."))
-    if category.sector not in (agency.sector, Sector.OTHER) or not category.is_active:
-        raise ValidationError({"category": [_("That category does not belong to your sector.")]})
-    text = text.strip()
-    if not text:
-        raise ValidationError({"text": [_("Write the entry.")]})
+    text = _entry_checked(agency, category, text)
     screen_if_pseudonymous(actor=actor, case=case, text=text, field="text")
     with transaction.atomic():
         entry = Entry.objects.create(case=case, agency=agency, category=category, created_by=actor)
