@@ -114,6 +114,15 @@ def test_the_audit_log_and_the_limits_see_the_workstation(db):
     assert limits.count("login-address", "10.44.1.17", limits.Rate(20, 900)) == 1
 
 
+@override_settings(PROXY_COUNT=1)
+def test_client_address_behind_a_proxy_reaches_the_audit_log(db):
+    Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9").post(
+        LOGIN, {"login": "nobody", "password": "wrong password"}
+    )
+    event = AuditEvent.objects.filter(action="auth.login_failed").latest("seq")
+    assert event.ip == "203.0.113.9"
+
+
 def test_a_malformed_proxy_list_stops_start_up(tmp_path):
     result = run_cli(
         "check", env={"SAMVERKAN_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"}, tmp_path=tmp_path

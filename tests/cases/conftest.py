@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import pytest
 
 from samverkan.cases.models import Case, InformationCategory
-from samverkan.cases.services import case_raise, team_add
-from tests.helpers import youth_number
+from samverkan.cases.services import team_add
+from tests.helpers import YOUTH_NAME as YOUTH_NAME
+from tests.helpers import YOUTH_NUMBER as YOUTH_NUMBER
+from tests.helpers import raise_youth_case
 
-# Fictional but valid (the check digit is right); a 14-year-old in any year (issue 19).
-YOUTH_NUMBER = youth_number(14)
-YOUTH_NAME = "Kalle Testberg"
+# YOUTH_NAME and YOUTH_NUMBER are re-exported: many tests import them from here.
 
 
 @dataclass
@@ -25,28 +25,15 @@ class CaseWorld:
 
 @pytest.fixture
 def case_world(personas, world) -> CaseWorld:
-    raised = case_raise(
-        actor=personas.practitioner,
-        group=world.avesta_group,
-        agency=world.avesta_school,
-        identity_number=YOUTH_NUMBER,
-        name=YOUTH_NAME,
-        gender="M",
-        reason="Hög frånvaro sedan höstlovet och nya umgängen.",
+    case = raise_youth_case(
+        personas,
+        world,
         risk_factors=["high_absence", "destructive_peers"],
         protective_factors=["leisure_activity"],
     )
-    team_add(
-        actor=personas.coordinator,
-        case=raised.case,
-        user=personas.other_agency,
-        agency=world.avesta_social,
-    )
-    team_add(
-        actor=personas.coordinator, case=raised.case, user=personas.police, agency=world.police
-    )
+    team_add(actor=personas.coordinator, case=case, user=personas.police, agency=world.police)
     return CaseWorld(
-        case=raised.case,
+        case=case,
         school_category=InformationCategory.objects.get(sector="school", code="attendance"),
         social_category=InformationCategory.objects.get(
             sector="social_services", code="assessment"

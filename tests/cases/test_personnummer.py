@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from samverkan.lib.personnummer import IdentityNumberError, parse
+from samverkan.lib.personnummer import IdentityNumberError, looks_like_identity_number, parse
 
 TODAY = date(2026, 11, 27)
 
@@ -57,3 +57,24 @@ def test_invalid_numbers_get_a_clear_message_without_the_number(raw, message):
         parse(raw, today=TODAY)
     assert message in str(info.value)
     assert raw.strip() == "" or raw not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "120315\u20101236",  # hyphen
+        "120315\u22121236",  # minus sign
+        "120315\u20131236",  # en dash, as word processors write it
+        "2012-03-15-1236",
+        "12 03 15-1236",
+        "120315-12 36",
+        "１２０３１５-１２３６",  # full-width digits
+    ],
+)
+def test_number_spellings_are_caught(text):
+    assert looks_like_identity_number(text)
+
+
+def test_ordinary_numbers_pass():
+    assert not looks_like_identity_number("Frånvaro 35 % i oktober, 12 dagar av 20.")
+    assert not looks_like_identity_number("Möte kl 14.30 i rum 204")

@@ -1,8 +1,8 @@
 """A seat on a case team counts only while the person still practises at the seat's agency.
 
-The person here keeps practising elsewhere (at the leisure office), so what ends the seat is
-the intersection with the agencies they practise at now, not the absence of any practitioner
-role at all (which other tests cover).
+In the parametrised tests the person keeps practising elsewhere (at the leisure office), so
+what ends the seat is the intersection with the agencies they practise at now; the last test
+takes away the only practitioner role.
 """
 
 from __future__ import annotations
@@ -89,3 +89,12 @@ def test_one_who_left_the_agency_loses_the_consent_page(
     assert client_for(personas.practitioner).get(consents).status_code == 200
     left = _leave_the_school(how, personas, world)
     assert client_for(left).get(consents).status_code == 404
+
+
+def test_leaving_the_agency_ends_access_to_its_cases(client_for, personas, case_world):
+    url = reverse("cases:detail", args=[case_world.case.pk])
+    assert client_for(personas.police).get(url).status_code == 200
+    membership = Membership.objects.get(user=personas.police, role=Role.PRACTITIONER)
+    membership_remove(actor=personas.admin, membership=membership)
+    assert client_for(personas.police).get(url).status_code == 404
+    assert client_for(personas.police).get(reverse("cases:list")).context["rows"] == []

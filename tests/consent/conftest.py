@@ -15,15 +15,14 @@ import pytest
 from django.utils import timezone
 
 from samverkan.cases.models import Case, GuardianLink, InformationCategory
-from samverkan.cases.services import case_raise, guardian_add, team_add
+from samverkan.cases.services import guardian_add
 from samverkan.consent.models import Consent, RequiredSigner, SignatureMethod
 from samverkan.consent.services import consent_create, signature_record, youth_cosigner_ensure
-from tests.helpers import youth_number
+from tests.helpers import YOUTH_NAME as YOUTH_NAME
+from tests.helpers import YOUTH_NUMBER, raise_youth_case
 
-# Fictional but valid numbers (the check digits are right). The youth is 14 today, whatever
-# the year, with the 15th birthday about a year off (tests.helpers.youth_number; issue 19).
-YOUTH_NUMBER = youth_number(14)
-YOUTH_NAME = "Kalle Testberg"
+# The youth (YOUTH_NAME, YOUTH_NUMBER, re-exported for the tests that import them from here) is
+# tests.helpers'; the guardians' numbers are fictional but valid (the check digits are right).
 GUARDIAN_1_NUMBER = "19800101-1231"
 GUARDIAN_1_NAME = "Maria Testberg"
 GUARDIAN_2_NUMBER = "19820202-4561"
@@ -42,22 +41,7 @@ class ConsentCase:
 
 @pytest.fixture
 def consent_case(personas, world) -> ConsentCase:
-    case = case_raise(
-        actor=personas.practitioner,
-        group=world.avesta_group,
-        agency=world.avesta_school,
-        identity_number=YOUTH_NUMBER,
-        name=YOUTH_NAME,
-        gender="M",
-        reason="Hög frånvaro sedan höstlovet och nya umgängen.",
-        risk_factors=["high_absence"],
-    ).case
-    team_add(
-        actor=personas.coordinator,
-        case=case,
-        user=personas.other_agency,
-        agency=world.avesta_social,
-    )
+    case = raise_youth_case(personas, world, risk_factors=["high_absence"])
     for name, number in (
         (GUARDIAN_1_NAME, GUARDIAN_1_NUMBER),
         (GUARDIAN_2_NAME, GUARDIAN_2_NUMBER),

@@ -49,6 +49,7 @@ from samverkan.consent.services import (
     statutory_disclose,
     youth_cosigner_ensure,
 )
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.organisations.models import Agency, Role
 from samverkan.organisations.services import group_member_add
 from tests.cases.test_api import with_check_digit
@@ -70,7 +71,7 @@ ENTRY_CATEGORIES = {
     sector: (*((sector, code) for code in codes), ("other", "general"))
     for sector, codes in SECTOR_CATEGORIES.items()
 }
-# Statutory bases that fit a target sector from any source (consent/statutory.py).
+# Statutory bases that fit a target sector from any source (disclosure/statutory.py).
 STATUTE_TO = {"social_services": "concern_report", "police": "suspected_crime_24"}
 
 STEP = dt.timedelta(hours=6)
@@ -409,16 +410,67 @@ def test_every_reader_shows_exactly_what_the_policy_allows(scene: Scene):
     assert wanted <= {k for k, n in seen.items() if n}, seen
 
 
+Event = tuple[int, int, int, Any]  # (step, order within the step, insertion order, event)
+
+
+def _draw_up_consent(
+    scene: Scene,
+    scenario: Scenario,
+    plan: ConsentPlan,
+    born: dt.date,
+    oracle: Oracle,
+    events: list[Event],
+) -> None:
+    """One consent of the scenario, drawn up with nobody signed; its signatures, youth
+    co-signature and withdrawal go into ``events`` for later."""
+    case = scene.cases[scenario.case_index]
+    first_day = scene.t0.date() + dt.timedelta(days=plan.start_day)
+    last_day = first_day + dt.timedelta(days=plan.length_days)
+    consent = consent_create(
+        actor=scene.members["school"],
+        case=case,
+        agency_ids=[scene.agencies[a].pk for a in plan.agencies],
+        category_ids=[scene.categories[c].pk for c in plan.categories],
+        valid_from=first_day,
+        valid_until=last_day,
+        youth_also_signs=plan.youth_also_signs,
+    )
+    known = Known(
+        consent=consent,
+        agencies=frozenset(plan.agencies),
+        categories=frozenset(plan.categories),
+        starts=start_of(first_day),
+        ends=start_of(last_day + dt.timedelta(days=1)),
+        signers=expected_signers(
+            born,
+            first_day,
+            scene.guardians[scenario.case_index],
+            plan.youth_also_signs,
+        ),
+    )
+    stored = list(RequiredSigner.objects.filter(consent=consent).order_by("order"))
+    assert [s.kind for s in stored] == known.signers
+    oracle.consents.append(known)
+    for index, signer in enumerate(stored):
+        step = plan.signs_at[index]
+        if step is not None:
+            events.append((step, 0, len(events), ("sign", known, index, signer)))
+    cosign_step = plan.signs_at[len(stored)] if len(stored) < len(plan.signs_at) else None
+    if "youth" not in known.signers and cosign_step is not None:
+        events.append((cosign_step, 0, len(events), ("cosign", known)))
+    if plan.withdrawn_at is not None:
+        events.append((plan.withdrawn_at, 1, len(events), ("withdraw", known, stored[0])))
+
+
 def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
     case = scene.cases[scenario.case_index]
     born = scene.births[scenario.case_index]
     oracle = Oracle(
         adult=start_of(years_before(born, -18)), signing=start_of(years_before(born, -15))
     )
-    school = scene.members["school"]
 
     # At the start of the window: the entries and the consents (drawn up, nobody signed).
-    events: list[tuple[int, int, int, Any]] = []
+    events: list[Event] = []
     with time_machine.travel(scene.t0, tick=False):
         entries: list[Entry] = []
         for agency, category in scenario.entries:
@@ -432,42 +484,7 @@ def run(scene: Scene, scenario: Scenario, seen: Counter[str]) -> None:
                 )
             )
         for plan in scenario.consents:
-            first_day = scene.t0.date() + dt.timedelta(days=plan.start_day)
-            last_day = first_day + dt.timedelta(days=plan.length_days)
-            consent = consent_create(
-                actor=school,
-                case=case,
-                agency_ids=[scene.agencies[a].pk for a in plan.agencies],
-                category_ids=[scene.categories[c].pk for c in plan.categories],
-                valid_from=first_day,
-                valid_until=last_day,
-                youth_also_signs=plan.youth_also_signs,
-            )
-            known = Known(
-                consent=consent,
-                agencies=frozenset(plan.agencies),
-                categories=frozenset(plan.categories),
-                starts=start_of(first_day),
-                ends=start_of(last_day + dt.timedelta(days=1)),
-                signers=expected_signers(
-                    born,
-                    first_day,
-                    scene.guardians[scenario.case_index],
-                    plan.youth_also_signs,
-                ),
-            )
-            stored = list(RequiredSigner.objects.filter(consent=consent).order_by("order"))
-            assert [s.kind for s in stored] == known.signers
-            oracle.consents.append(known)
-            for index, signer in enumerate(stored):
-                step = plan.signs_at[index]
-                if step is not None:
-                    events.append((step, 0, len(events), ("sign", known, index, signer)))
-            cosign_step = plan.signs_at[len(stored)] if len(stored) < len(plan.signs_at) else None
-            if "youth" not in known.signers and cosign_step is not None:
-                events.append((cosign_step, 0, len(events), ("cosign", known)))
-            if plan.withdrawn_at is not None:
-                events.append((plan.withdrawn_at, 1, len(events), ("withdraw", known, stored[0])))
+            _draw_up_consent(scene, scenario, plan, born, oracle, events)
     for entry_index, target, step in scenario.disclosures:
         events.append((step, 2, len(events), ("disclose", entries[entry_index], target)))
     # The API reads through the same selectors; it is asked at the last observation only, to
@@ -585,13 +602,13 @@ def observe(
         identity = oracle.identity(viewer, moment)
         context = (viewer, moment, scenario)
 
-        access = selectors.case_open(viewer=user, pk=case.pk)
+        access = disclosure_selectors.case_open(viewer=user, pk=case.pk)
         assert access.at == moment
         assert access.identity.allowed is identity, context
         assert access.youth_label == (case.youth.name if identity else case.youth.pseudonym)
         assert bool(access.identity_number) is identity
 
-        listing = selectors.entry_listing(access)
+        listing = disclosure_selectors.entry_listing(access)
         assert {v.entry.pk for v in listing.visible} == expected, context
         assert (
             Counter({(g.agency.pk, str(g.reason)): g.count for g in listing.hidden})
@@ -604,7 +621,7 @@ def observe(
             seen[reason] += count
 
         for entry in entries:
-            history = selectors.entry_history(access, entry.pk)
+            history = disclosure_selectors.entry_history(access, entry.pk)
             assert (history is not None) is (entry.pk in expected), (context, entry.pk)
 
         rows = {row.case.pk: row for row in selectors.my_cases(viewer=user)}

@@ -10,7 +10,7 @@ that the test does not depend on the translation of a button.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -31,14 +31,11 @@ from tests.e2e.browser import (
     submit_password,
 )
 from tests.e2e.conftest import Console
-from tests.helpers import make_user, youth_number
+from tests.helpers import YOUTH_NAME, YOUTH_NUMBER, make_user
 from tests.rule16 import consent_covering
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Fictional but valid in form (the check digit is right); 14 in any year (issue 19).
-YOUTH_NUMBER = youth_number(14)
-YOUTH_NAME = "Kalle Testberg"
 MINUTES = "Skolan och polisen delar bilden av läget. Fritidsgården har kontakt."
 DECISION = "Polisen bjuder in till ett samtal på fritidsgården."
 
@@ -67,10 +64,8 @@ def submit(page: Page, form: str) -> None:
         page.locator(f"{form} button[type=submit]").first.click()
 
 
-def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
-    page: Page, console: Console, world: World
-) -> None:
-    # A coordinator who is also a social worker sitting in the group, and a police officer.
+def _coordinator_and_officer(world: World) -> tuple[User, User]:
+    """A coordinator who is also a social worker sitting in the group, and a police officer."""
     coordinator = make_user("e2e-samordnare", world.avesta_social, Role.COORDINATOR)
     membership_add(actor=None, user=coordinator, agency=world.avesta_social, role=Role.PRACTITIONER)
     group_member_add(
@@ -82,11 +77,10 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     )
     officer = make_user("e2e-polis", world.police, Role.PRACTITIONER)
     group_member_add(actor=None, group=world.avesta_group, user=officer, agency=world.police)
+    return coordinator, officer
 
-    log_in(page, coordinator)
-    check(page, console, "coordinator's start page")
 
-    # Raise a case.
+def _raise_a_case(page: Page, console: Console, world: World) -> Case:
     page.goto("/cases/new/")
     check(page, console, "raise a case")
     page.select_option(
@@ -101,10 +95,13 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     assert path_of(page) == f"/cases/{case.pk}/"
     # Host and port left out: a random live-server port may hold the digits by chance.
     assert YOUTH_NUMBER[-4:] not in re.sub(r"^https?://[^/]+", "", page.url)
-    pseudonym = case.youth.pseudonym
     check(page, console, "case page")
+    return case
 
-    # Put the police officer on the case team.
+
+def _put_the_officer_on_the_team(
+    page: Page, console: Console, world: World, case: Case, officer: User
+) -> None:
     page.goto(f"/cases/{case.pk}/team/")
     check(page, console, "case team page")
     page.select_option("select[name=member]", f"{officer.pk}:{world.police.pk}")
@@ -112,11 +109,10 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     assert path_of(page) == f"/cases/{case.pk}/team/"
     expect(page.locator("main table")).to_contain_text(officer.get_full_name())
     check(page, console, "case team page after adding")
-    # Rule 16: minutes and decisions only under a consent covering the group. Recorded through
-    # the services; the consent pages have their own browser test.
-    consent_covering(case, [world.avesta_social, world.police], actor=coordinator)
 
-    # Schedule a meeting, from the navigation.
+
+def _schedule_a_meeting(page: Page, console: Console, world: World, day: date) -> Meeting:
+    """From the navigation."""
     page.goto("/")
     page.locator("nav.main-nav a[href='/meetings/']").click()
     assert path_of(page) == "/meetings/"
@@ -124,7 +120,6 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     page.locator("main a[href='/meetings/new/']").click()
     assert path_of(page) == "/meetings/new/"
     check(page, console, "schedule a meeting")
-    day = timezone.localdate() + timedelta(days=7)
     page.select_option("select[name=group]", str(world.avesta_group.pk))
     page.fill("input[name=date]", day.isoformat())
     page.fill("input[name=start_time]", "09:00")
@@ -134,16 +129,24 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     meeting = Meeting.objects.get()
     assert path_of(page) == f"/meetings/{meeting.pk}/"
     check(page, console, "new meeting page")
+    return meeting
 
-    # The case goes on the agenda, by pseudonym.
+
+def _put_the_case_on_the_agenda(
+    page: Page, console: Console, meeting: Meeting, case: Case, pseudonym: str
+) -> AgendaItem:
+    """By pseudonym."""
     expect(page.locator("select[name=case] option")).to_have_text([pseudonym])
     page.select_option("select[name=case]", str(case.pk))
     submit(page, f"form[action='/meetings/{meeting.pk}/agenda/']")
     item = AgendaItem.objects.get()
     expect(page.locator(f"#item-{item.pk}")).to_contain_text(pseudonym)
     check(page, console, "meeting page with an agenda item")
+    return item
 
-    # Minutes: a name is refused with a clear message, the pseudonymous text is saved.
+
+def _record_minutes(page: Page, console: Console, meeting: Meeting, item: AgendaItem) -> None:
+    """A name is refused with a clear message, the pseudonymous text is saved."""
     minutes_form = f"form[action='/meetings/{meeting.pk}/agenda/{item.pk}/minutes/']"
     page.fill(f"{minutes_form} textarea", "Kalle har varit borta mycket.")
     submit(page, minutes_form)
@@ -157,11 +160,20 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     submit(page, minutes_form)
     expect(page.locator(f"#item-{item.pk} ~ p").first).to_have_text(MINUTES)
 
-    # A decision with the police officer responsible.
+
+def _decide_with_the_officer_responsible(
+    page: Page,
+    console: Console,
+    world: World,
+    meeting: Meeting,
+    item: AgendaItem,
+    officer: User,
+    due: date,
+) -> None:
     action_form = f"form[action='/meetings/{meeting.pk}/agenda/{item.pk}/actions/']"
     page.fill(f"{action_form} textarea", DECISION)
     page.select_option(f"{action_form} select", f"user:{officer.pk}:{world.police.pk}")
-    page.fill(f"{action_form} input[type=date]", (day + timedelta(days=14)).isoformat())
+    page.fill(f"{action_form} input[type=date]", due.isoformat())
     submit(page, action_form)
     action = Action.objects.get()
     assert action.responsible_user == officer
@@ -169,7 +181,16 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     check(page, console, "meeting page with minutes and a decision")
     assert YOUTH_NAME not in page.content()
 
-    # The coordinator logs out; the police officer logs in.
+
+def _officer_finds_the_action(
+    page: Page,
+    console: Console,
+    officer: User,
+    meeting: Meeting,
+    pseudonym: str,
+    due: date,
+) -> None:
+    """The coordinator logs out; the police officer logs in and follows the action."""
     with page.expect_navigation():
         page.locator("nav.user-menu form button[type=submit]").click()
     expect(page.locator("nav.user-menu")).to_have_count(0)
@@ -178,7 +199,7 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     actions = page.locator("section[aria-labelledby=h-actions]")
     expect(actions).to_contain_text(DECISION)
     expect(actions).to_contain_text(pseudonym)
-    expect(actions).to_contain_text((day + timedelta(days=14)).isoformat())
+    expect(actions).to_contain_text(due.isoformat())
     assert YOUTH_NAME not in actions.inner_text()
     check(page, console, "practitioner's start page with an action")
 
@@ -186,3 +207,24 @@ def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
     assert path_of(page) == f"/meetings/{meeting.pk}/"
     expect(page.locator("main")).to_contain_text(MINUTES)
     check(page, console, "meeting page as the responsible practitioner")
+
+
+def test_coordinator_runs_a_case_to_a_decision_and_the_practitioner_sees_it(
+    page: Page, console: Console, world: World
+) -> None:
+    coordinator, officer = _coordinator_and_officer(world)
+    log_in(page, coordinator)
+    check(page, console, "coordinator's start page")
+    case = _raise_a_case(page, console, world)
+    pseudonym = case.youth.pseudonym
+    _put_the_officer_on_the_team(page, console, world, case, officer)
+    # Rule 16: minutes and decisions only under a consent covering the group. Recorded through
+    # the services; the consent pages have their own browser test.
+    consent_covering(case, [world.avesta_social, world.police], actor=coordinator)
+    day = timezone.localdate() + timedelta(days=7)
+    meeting = _schedule_a_meeting(page, console, world, day)
+    item = _put_the_case_on_the_agenda(page, console, meeting, case, pseudonym)
+    _record_minutes(page, console, meeting, item)
+    due = day + timedelta(days=14)
+    _decide_with_the_officer_responsible(page, console, world, meeting, item, officer, due)
+    _officer_finds_the_action(page, console, officer, meeting, pseudonym, due)

@@ -17,7 +17,6 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import case_raise, guardian_add, team_add
 from samverkan.consent.models import (
@@ -29,6 +28,7 @@ from samverkan.consent.models import (
     WithdrawalMethod,
 )
 from samverkan.consent.services import consent_create, signature_record
+from samverkan.disclosure import selectors as disclosure_selectors
 from tests.conftest import Personas, World
 from tests.e2e.browser import assert_accessible
 from tests.e2e.conftest import Console
@@ -125,7 +125,7 @@ def test_a_guardian_logs_in_by_code_and_withdraws_a_consent(
             actor=personas.practitioner, signer=signer, method=SignatureMethod.IN_PERSON
         )
     # Someone at social services reads the case: the access log will show it.
-    case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+    disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
 
     page.goto("/portal/")
     assert path_of(page) == "/portal/login/"

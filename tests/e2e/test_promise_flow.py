@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -108,21 +108,9 @@ def assert_chart_loaded(page: Page) -> None:
     )
 
 
-def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
-    page: Page,
-    console: Console,
-    visitor: tuple[Page, Console],
-    police_browser: tuple[Page, Console],
-    world: World,
-) -> None:
+def _create_the_draft(page: Page, world: World, today: date) -> Agreement:
     avesta = world.avesta_school.municipality
     assert avesta is not None
-    editor = make_user("e2e-redaktor", world.avesta_other, Role.AGREEMENT_EDITOR)
-    police_editor = make_user("e2e-kommunpolis", world.police, Role.AGREEMENT_EDITOR)
-    today = timezone.localdate()
-
-    # --- The editor creates the promise as a draft. ---------------------------------------
-    log_in(page, editor)
     page.goto("/agreements/new/")
     page.select_option("select[name=kind]", "promise")
     page.fill("input[name=title]", TITLE)
@@ -134,12 +122,14 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
     page.fill("textarea[name=cause_analysis]", CAUSE_NOTE)
     submit(page, "main form[method=post]")
     agreement = Agreement.objects.get(title=TITLE)
-    pk = agreement.pk
-    assert path_of(page) == f"/agreements/{pk}/"
+    assert path_of(page) == f"/agreements/{agreement.pk}/"
     assert not agreement.published
+    return agreement
 
-    # Two parties: the police and the municipality, each speaking through its agency.
-    parties_form = f"form[action='/agreements/{pk}/parties/']"
+
+def _add_the_parties(page: Page, world: World, agreement: Agreement) -> tuple[Party, Party]:
+    """The police and the municipality, each speaking through its agency."""
+    parties_form = f"form[action='/agreements/{agreement.pk}/parties/']"
     for name, kind, agency in (
         ("Polisen LPO Falun", "police", world.police),
         ("Avesta kommun", "municipality", world.avesta_other),
@@ -148,11 +138,17 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
         page.select_option(f"{parties_form} select[name=kind]", kind)
         page.select_option(f"{parties_form} select[name=agency]", str(agency.pk))
         submit(page, parties_form)
-    police = Party.objects.get(agreement=agreement, kind="police")
-    municipality = Party.objects.get(agreement=agreement, kind="municipality")
+    return (
+        Party.objects.get(agreement=agreement, kind="police"),
+        Party.objects.get(agreement=agreement, kind="municipality"),
+    )
 
-    # A commitment for each party; the police one has a countable target.
-    commitment_form = f"form[action='/agreements/{pk}/commitments/']"
+
+def _add_the_commitments(
+    page: Page, agreement: Agreement, police: Party, municipality: Party
+) -> tuple[Commitment, Commitment]:
+    """A commitment for each party; the police one has a countable target."""
+    commitment_form = f"form[action='/agreements/{agreement.pk}/commitments/']"
     for party, text, target in (
         (police, POLICE_PROMISE, "2"),
         (municipality, MUNICIPALITY_PROMISE, ""),
@@ -163,12 +159,19 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
             page.fill(f"{commitment_form} input[name=target_count]", target)
             page.fill(f"{commitment_form} input[name=target_unit]", "vandringar per år")
         submit(page, commitment_form)
-    police_commitment = Commitment.objects.get(agreement=agreement, party=police)
-    municipality_commitment = Commitment.objects.get(agreement=agreement, party=municipality)
     expect(page.locator("main")).to_contain_text(POLICE_PROMISE)
     expect(page.locator("main")).to_contain_text(MUNICIPALITY_PROMISE)
+    return (
+        Commitment.objects.get(agreement=agreement, party=police),
+        Commitment.objects.get(agreement=agreement, party=municipality),
+    )
 
-    # A signatory for each party, then signed and active.
+
+def _sign_activate_and_publish(
+    page: Page, agreement: Agreement, police: Party, municipality: Party, today: date
+) -> None:
+    """A signatory for each party, then signed, active and published."""
+    pk = agreement.pk
     signatory_form = f"form[action='/agreements/{pk}/signatories/']"
     for party, name, title in (
         (police, "Eva Exempel", "Lokalpolisområdeschef"),
@@ -186,37 +189,35 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
         submit(page, status_form)
         agreement.refresh_from_db()
         assert agreement.status == status
-
-    # Publish.
     submit(page, f"form[action='/agreements/{pk}/publish/']")
     agreement.refresh_from_db()
     assert agreement.published
 
-    # An activity under the police commitment, from the commitment's page.
-    page.goto(f"/agreements/{pk}/commitments/{police_commitment.pk}/")
-    activity_form = (
-        f"form[action='/agreements/{pk}/commitments/{police_commitment.pk}/activities/']"
-    )
+
+def _log_an_activity_and_a_follow_up(
+    page: Page, pk: int, police: Commitment, municipality: Commitment, today: date
+) -> None:
+    """An activity under the police commitment, from the commitment's page; then a follow-up
+    with where each commitment stands."""
+    page.goto(f"/agreements/{pk}/commitments/{police.pk}/")
+    activity_form = f"form[action='/agreements/{pk}/commitments/{police.pk}/activities/']"
     page.fill(f"{activity_form} input[name=date]", today.isoformat())
     page.fill(f"{activity_form} textarea[name=description]", ACTIVITY)
     page.fill(f"{activity_form} input[name=count]", "1")
     submit(page, activity_form)
     assert path_of(page) == f"/agreements/{pk}/"
 
-    # A follow-up with where each commitment stands.
     follow_up_form = f"form[action='/agreements/{pk}/follow-ups/']"
     page.fill(f"{follow_up_form} input[name=date]", today.isoformat())
     page.fill(f"{follow_up_form} textarea[name=narrative]", NARRATIVE)
-    page.select_option(f"{follow_up_form} select[name=progress_{police_commitment.pk}]", "on_track")
-    page.select_option(
-        f"{follow_up_form} select[name=progress_{municipality_commitment.pk}]", "not_started"
-    )
+    page.select_option(f"{follow_up_form} select[name=progress_{police.pk}]", "on_track")
+    page.select_option(f"{follow_up_form} select[name=progress_{municipality.pk}]", "not_started")
     submit(page, follow_up_form)
     expect(page.locator("main")).to_contain_text(NARRATIVE)
-    console.assert_clean()
 
-    # --- An anonymous visitor finds it on the public tracker, in Swedish. -----------------
-    anon, anon_console = visitor
+
+def _visitor_follows_it_on_the_tracker(anon: Page, anon_console: Console, pk: int) -> None:
+    """From the start page in Swedish, then in English through the language switch."""
     anon.goto("/")
     with anon.expect_navigation():
         anon.locator("header a[href='/promises/']").click()
@@ -242,7 +243,6 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
     assert CAUSE_NOTE not in anon.content()
     check(anon, anon_console, "public promise page (sv)")
 
-    # … and in English, through the language switch.
     switch_language(anon, "en")
     assert path_of(anon) == f"/promises/{pk}/"
     expect(main).to_contain_text("Commitments")
@@ -253,39 +253,25 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
     expect(main).to_contain_text(TITLE)
     check(anon, anon_console, "public tracker list (en)")
 
-    # --- Each party assesses the promise fulfilled, through its own editor. ------------
+
+def _assess_fulfilled(
+    browser_page: Page, pk: int, party: Party, statement: str, today: date
+) -> None:
     assessment_form = f"form[action='/agreements/{pk}/assessments/']"
+    # The form offers only the party the editor speaks for.
+    options = browser_page.locator(f"{assessment_form} select[name=party] option")
+    expect(options).to_have_count(1)
+    expect(options).to_have_attribute("value", str(party.pk))
+    browser_page.select_option(f"{assessment_form} select[name=verdict]", "fulfilled")
+    browser_page.fill(f"{assessment_form} textarea[name=statement]", statement)
+    browser_page.fill(f"{assessment_form} input[name=assessed_on]", today.isoformat())
+    submit(browser_page, assessment_form)
+    assert path_of(browser_page) == f"/agreements/{pk}/"
 
-    def assess(browser_page: Page, party: Party, statement: str) -> None:
-        # The form offers only the party the editor speaks for.
-        options = browser_page.locator(f"{assessment_form} select[name=party] option")
-        expect(options).to_have_count(1)
-        expect(options).to_have_attribute("value", str(party.pk))
-        browser_page.select_option(f"{assessment_form} select[name=verdict]", "fulfilled")
-        browser_page.fill(f"{assessment_form} textarea[name=statement]", statement)
-        browser_page.fill(f"{assessment_form} input[name=assessed_on]", today.isoformat())
-        submit(browser_page, assessment_form)
-        assert path_of(browser_page) == f"/agreements/{pk}/"
 
-    page.goto(f"/agreements/{pk}/")
-    assess(page, municipality, "Kommunen bedömer löftet som uppfyllt.")
-    console.assert_clean()
-    anon.goto(f"/promises/{pk}/")
-    expect(anon.locator(".fulfilment-pending")).to_have_count(1)  # the police have not yet
-
-    police_page, police_console = police_browser
-    log_in(police_page, police_editor)
-    police_page.goto(f"/agreements/{pk}/")
-    assess(police_page, police, "Polisen bedömer löftet som uppfyllt.")
-    police_console.assert_clean()
-    assert {
-        a.party_id: a.recorded_by_id for a in Assessment.objects.filter(agreement=agreement)
-    } == {
-        police.pk: police_editor.pk,
-        municipality.pk: editor.pk,
-    }
-
-    # The visitor sees it fulfilled, on the list and on its page, in both languages.
+def _visitor_sees_it_fulfilled(anon: Page, anon_console: Console, pk: int) -> None:
+    """On the list and on its page, in both languages."""
+    main = anon.locator("main")
     anon.goto(f"/promises/{pk}/")
     expect(anon.locator(".fulfilment-fulfilled")).to_have_count(1)
     expect(main).to_contain_text("Polisen bedömer löftet som uppfyllt.")
@@ -299,3 +285,52 @@ def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
         1
     )
     check(anon, anon_console, "public tracker list with a fulfilled promise (sv)")
+
+
+def test_editor_publishes_a_promise_and_the_public_follows_it_to_fulfilment(
+    page: Page,
+    console: Console,
+    visitor: tuple[Page, Console],
+    police_browser: tuple[Page, Console],
+    world: World,
+) -> None:
+    editor = make_user("e2e-redaktor", world.avesta_other, Role.AGREEMENT_EDITOR)
+    police_editor = make_user("e2e-kommunpolis", world.police, Role.AGREEMENT_EDITOR)
+    today = timezone.localdate()
+
+    # --- The editor creates the promise as a draft, and runs it to a follow-up. ----------
+    log_in(page, editor)
+    agreement = _create_the_draft(page, world, today)
+    pk = agreement.pk
+    police, municipality = _add_the_parties(page, world, agreement)
+    police_commitment, municipality_commitment = _add_the_commitments(
+        page, agreement, police, municipality
+    )
+    _sign_activate_and_publish(page, agreement, police, municipality, today)
+    _log_an_activity_and_a_follow_up(page, pk, police_commitment, municipality_commitment, today)
+    console.assert_clean()
+
+    # --- An anonymous visitor finds it on the public tracker. -----------------------------
+    anon, anon_console = visitor
+    _visitor_follows_it_on_the_tracker(anon, anon_console, pk)
+
+    # --- Each party assesses the promise fulfilled, through its own editor. ------------
+    page.goto(f"/agreements/{pk}/")
+    _assess_fulfilled(page, pk, municipality, "Kommunen bedömer löftet som uppfyllt.", today)
+    console.assert_clean()
+    anon.goto(f"/promises/{pk}/")
+    expect(anon.locator(".fulfilment-pending")).to_have_count(1)  # the police have not yet
+
+    police_page, police_console = police_browser
+    log_in(police_page, police_editor)
+    police_page.goto(f"/agreements/{pk}/")
+    _assess_fulfilled(police_page, pk, police, "Polisen bedömer löftet som uppfyllt.", today)
+    police_console.assert_clean()
+    assert {
+        a.party_id: a.recorded_by_id for a in Assessment.objects.filter(agreement=agreement)
+    } == {
+        police.pk: police_editor.pk,
+        municipality.pk: editor.pk,
+    }
+
+    _visitor_sees_it_fulfilled(anon, anon_console, pk)

@@ -393,6 +393,14 @@ def test_start_page_lists_the_open_actions_for_the_user(client_for, personas, wo
     assert "Polisen återkopplar." not in client_for(personas.police).get("/").content.decode()
 
 
+def test_coordinator_index_shows_the_next_meeting(client_for, personas, world, meeting_world):
+    page = client_for(personas.coordinator).get(
+        reverse("cases:group_index", args=[world.avesta_group.pk])
+    )
+    row = next(r for r in page.context["rows"] if r.case.pk == meeting_world.case.pk)
+    assert row.case.next_meeting == meeting_world.meeting.starts_at
+
+
 def test_navigation_offers_meetings_to_group_members_only(client_for, personas, meeting_world):
     url = reverse("meetings:list")
     assert url in client_for(personas.police).get("/").content.decode()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from samverkan.audit.models import AuditEvent
@@ -157,6 +158,30 @@ def test_item_with_minutes_stays_on_the_agenda(personas, world, meeting_world):
     assert AuditEvent.objects.filter(
         action="meeting.agenda_item_removed", case_id=other.pk
     ).exists()
+
+
+def test_closed_case_team_and_minutes_stay_as_they_were(client_for, personas, meeting_world):
+    case = meeting_world.case
+    minutes_record(
+        actor=personas.coordinator, item=meeting_world.item, minutes="HEMLIGA minnesanteckningar"
+    )
+    item = meeting_world.meeting.agenda.get()  # reads its case afresh, once it is closed
+    case_transition(
+        actor=personas.practitioner,
+        case=case,
+        to=Status.CLOSED,
+        closure_reason="moved",
+        closure_outcome="Flyttade.",
+    )
+    member = case.team.get(user=personas.police)
+    response = client_for(personas.coordinator).post(
+        reverse("cases:team_remove", args=[case.pk, member.pk])
+    )
+    assert response.status_code == 302  # a message, not a 500
+    member.refresh_from_db()
+    assert member.removed_at is None
+    with pytest.raises(ValidationError):
+        minutes_record(actor=personas.coordinator, item=item, minutes="Ändrat i efterhand")
 
 
 def test_minutes_are_encrypted_and_audited_with_the_case(personas, meeting_world):

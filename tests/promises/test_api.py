@@ -222,8 +222,19 @@ def test_editor_writes_need_the_write_scope(client, personas, promise_world, ind
     assert call(client, wrong, url, body, token(personas.agreement_editor)).status_code == 405
 
 
-def test_editor_runs_an_agreement_through_the_api(client, personas, world):
-    auth = token(personas.agreement_editor, Scope.WRITE)
+class _AgreementCalls:
+    """Writes to one agreement through the API, each expected to answer ``expect``."""
+
+    def __init__(self, client: Client, pk: int, auth: dict[str, Any]) -> None:
+        self.client, self.base, self.auth = client, f"/api/v1/agreements/{pk}", auth
+
+    def post(self, suffix: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
+        r = self.client.post(self.base + suffix, data=body, content_type=JSON, **self.auth)
+        assert r.status_code == expect, (suffix, r.content)
+        return r.json()
+
+
+def _create_a_cooperation(client: Client, auth: dict[str, Any], world) -> int:
     created = client.post(
         "/api/v1/agreements",
         data={
@@ -239,42 +250,45 @@ def test_editor_runs_an_agreement_through_the_api(client, personas, world):
         **auth,
     )
     assert created.status_code == 201, created.content
-    pk = created.json()["id"]
-    base = f"/api/v1/agreements/{pk}"
+    return created.json()["id"]
 
-    def post(suffix: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
-        r = client.post(base + suffix, data=body, content_type=JSON, **auth)
-        assert r.status_code == expect, (suffix, r.content)
-        return r.json()
 
-    post("/parties", {"name": "Polisen", "kind": "police", "agency_id": world.police.pk})
-    body = post(
+def _parties_and_a_commitment(api: _AgreementCalls, world) -> tuple[int, int, int]:
+    api.post("/parties", {"name": "Polisen", "kind": "police", "agency_id": world.police.pk})
+    body = api.post(
         "/parties",
         {"name": "Avesta kommun", "kind": "municipality", "agency_id": world.avesta_other.pk},
     )
     police, town = (p["id"] for p in body["parties"])
-    body = post(
+    body = api.post(
         "/commitments",
         {"party_id": police, "text": "Orossamtal", "target_count": 2, "target_unit": "per år"},
     )
-    commitment = body["commitments"][0]["id"]
-    refused = post("/publication", {"published": True}, expect=400)
+    return police, town, body["commitments"][0]["id"]
+
+
+def _sign_activate_and_publish(api: _AgreementCalls, parties: tuple[int, int]) -> None:
+    """Refused while a draft without signatories, then signed, active and published."""
+    refused = api.post("/publication", {"published": True}, expect=400)
     assert "draft cannot be published" in refused["detail"]
-    refused = post("/status", {"to": "signed"}, expect=400)
+    refused = api.post("/status", {"to": "signed"}, expect=400)
     assert refused["errors"]["__all__"]
-    for party in (police, town):
-        post(
+    for party in parties:
+        api.post(
             "/signatories",
             {"party_id": party, "name": "N", "title": "T", "signed_on": "2024-01-01"},
         )
-    post("/status", {"to": "signed"})
-    post("/status", {"to": "active"})
-    post("/publication", {"published": True})
-    post(
+    api.post("/status", {"to": "signed"})
+    api.post("/status", {"to": "active"})
+    api.post("/publication", {"published": True})
+
+
+def _follow_up_the_commitment(api: _AgreementCalls, commitment: int) -> None:
+    api.post(
         f"/commitments/{commitment}/activities",
         {"date": "2024-02-01", "description": "Samtal", "count": 2},
     )
-    post(
+    api.post(
         "/follow-ups",
         {
             "date": "2024-06-01",
@@ -282,17 +296,21 @@ def test_editor_runs_an_agreement_through_the_api(client, personas, world):
             "progress": [{"commitment_id": commitment, "progress": "done"}],
         },
     )
-    bad = post(
+
+
+def _each_party_assesses_it_fulfilled(api: _AgreementCalls, world, police: int, town: int) -> None:
+    """Each party's assessment comes from an editor of its own agency, with a token of their
+    own; an unknown party is refused."""
+    bad = api.post(
         "/assessments",
         {"party_id": 999999, "verdict": "fulfilled", "statement": "x", "assessed_on": "2024-12-31"},
         expect=400,
     )
     assert "party_id" in bad["errors"]
-    # Each party's assessment comes from an editor of its own agency, with a token of their own.
     police_auth = token(make_user("polis-avtal", world.police, Role.AGREEMENT_EDITOR), Scope.WRITE)
-    for party, party_auth in ((police, police_auth), (town, auth)):
-        r = client.post(
-            base + "/assessments",
+    for party, party_auth in ((police, police_auth), (town, api.auth)):
+        r = api.client.post(
+            api.base + "/assessments",
             data={
                 "party_id": party,
                 "verdict": "fulfilled",
@@ -303,7 +321,17 @@ def test_editor_runs_an_agreement_through_the_api(client, personas, world):
             **party_auth,
         )
         assert r.status_code == 200, r.content
-    body = post("/status", {"to": "assessed"})
+
+
+def test_editor_runs_an_agreement_through_the_api(client, personas, world):
+    auth = token(personas.agreement_editor, Scope.WRITE)
+    pk = _create_a_cooperation(client, auth, world)
+    api = _AgreementCalls(client, pk, auth)
+    police, town, commitment = _parties_and_a_commitment(api, world)
+    _sign_activate_and_publish(api, (police, town))
+    _follow_up_the_commitment(api, commitment)
+    _each_party_assesses_it_fulfilled(api, world, police, town)
+    body = api.post("/status", {"to": "assessed"})
     assert body["status"] == "assessed"
     assert body["fulfilment"] == "fulfilled"
     assert body["commitments"][0]["progress"] == {

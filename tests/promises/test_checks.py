@@ -19,6 +19,7 @@ from samverkan.promises.models import (
     Agreement,
     AgreementStatus,
     Assessment,
+    Commitment,
     FollowUp,
     Verdict,
 )
@@ -365,12 +366,11 @@ def test_identity_number_in_the_title_is_refused_on_the_edit_page(
 
 
 def test_ordinary_numbers_are_not_mistaken_for_identity_numbers(personas, promise_world):
-    services.commitment_add(
-        actor=personas.agreement_editor,
-        agreement=promise_world.promise,
-        party=None,
-        text="Minst 2 tillfällen per år 2019–2020, 120 elever i årskurs 7–9.",
+    text = "Minst 2 tillfällen per år 2019–2020, 120 elever i årskurs 7–9."
+    commitment = services.commitment_add(
+        actor=personas.agreement_editor, agreement=promise_world.promise, party=None, text=text
     )
+    assert Commitment.objects.get(pk=commitment.pk).text == text
 
 
 def test_identity_number_is_refused_on_the_page_with_a_clear_message(

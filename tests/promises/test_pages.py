@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
@@ -264,8 +265,18 @@ def test_missing_and_forbidden_answer_alike(client_for, personas, promise_world)
 # --- Flows -----------------------------------------------------------------------------------
 
 
-def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, personas, world):
-    client = client_for(personas.agreement_editor)
+class _AgreementPages:
+    """Form posts to one agreement's pages, each answered with a redirect."""
+
+    def __init__(self, client: Client, pk: int) -> None:
+        self.client, self.pk = client, pk
+
+    def post(self, name: str, data: dict[str, object], *args: int) -> None:
+        r = self.client.post(reverse(f"promises:{name}", args=[self.pk, *args]), data)
+        assert r.status_code == 302, (name, r.content.decode()[:2000])
+
+
+def _create_a_promise(client: Client, world) -> Agreement:
     response = client.post(
         reverse("promises:create"),
         {
@@ -280,20 +291,19 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
         },
     )
     assert response.status_code == 302
-    agreement = Agreement.objects.get(title="Trygg i Avesta")
-    pk = agreement.pk
+    return Agreement.objects.get(title="Trygg i Avesta")
 
-    def post(name: str, data: dict[str, object], *args: int) -> None:
-        r = client.post(reverse(f"promises:{name}", args=[pk, *args]), data)
-        assert r.status_code == 302, (name, r.content.decode()[:2000])
 
-    post("party_add", {"name": "Polisen", "kind": "police", "agency": world.police.pk})
-    post(
+def _parties_commitments_and_signatories(
+    pages: _AgreementPages, world, agreement: Agreement
+) -> tuple[Party, Party]:
+    pages.post("party_add", {"name": "Polisen", "kind": "police", "agency": world.police.pk})
+    pages.post(
         "party_add",
         {"name": "Avesta kommun", "kind": "municipality", "agency": world.avesta_other.pk},
     )
     police, town = list(agreement.parties.order_by("pk"))
-    post(
+    pages.post(
         "commitment_add",
         {
             "party": police.pk,
@@ -302,10 +312,10 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
             "target_unit": "tillfällen per år",
         },
     )
-    post("commitment_add", {"party": town.pk, "text": "Kommunen lovar belysning."})
-    post("commitment_add", {"party": "", "text": "Gemensam trygghetsvandring."})
+    pages.post("commitment_add", {"party": town.pk, "text": "Kommunen lovar belysning."})
+    pages.post("commitment_add", {"party": "", "text": "Gemensam trygghetsvandring."})
     for party in (police, town):
-        post(
+        pages.post(
             "signatory_add",
             {
                 "party": party.pk,
@@ -315,16 +325,20 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
                 "place": "Avesta",
             },
         )
+    return police, town
+
+
+def _publish_and_follow_up(pages: _AgreementPages, agreement: Agreement, police: Party) -> None:
     # Publishing a draft is refused with a message, not a change.
-    client.post(reverse("promises:publish", args=[pk]))
+    pages.client.post(reverse("promises:publish", args=[agreement.pk]))
     agreement.refresh_from_db()
     assert not agreement.published
-    post("status", {"to": "signed"})
-    post("status", {"to": "active"})
-    post("publish", {})
+    pages.post("status", {"to": "signed"})
+    pages.post("status", {"to": "active"})
+    pages.post("publish", {})
     c = agreement.commitments.get(party=police)
-    post("activity_add", {"date": "2024-03-01", "description": "Vandring", "count": 1}, c.pk)
-    post(
+    pages.post("activity_add", {"date": "2024-03-01", "description": "Vandring", "count": 1}, c.pk)
+    pages.post(
         "follow_up_add",
         {
             "date": "2024-06-01",
@@ -333,11 +347,16 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
             f"note_{c.pk}": "1 av 2",
         },
     )
-    # Each party's assessment comes from an editor of its own agency: the police's from a
-    # police-area editor, logged in separately.
+
+
+def _each_party_assesses_it_fulfilled(
+    client_for, pages: _AgreementPages, world, police: Party, town: Party
+) -> None:
+    """Each party's assessment comes from an editor of its own agency: the police's from a
+    police-area editor, logged in separately."""
     police_client = client_for(make_user("polis-avtal", world.police, Role.AGREEMENT_EDITOR))
     r = police_client.post(
-        reverse("promises:assessment_add", args=[pk]),
+        reverse("promises:assessment_add", args=[pages.pk]),
         {
             "party": police.pk,
             "verdict": "fulfilled",
@@ -346,11 +365,21 @@ def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, pers
         },
     )
     assert r.status_code == 302, r.content.decode()[:2000]
-    post(
+    pages.post(
         "assessment_add",
         {"party": town.pk, "verdict": "fulfilled", "statement": "Ja", "assessed_on": "2026-01-10"},
     )
-    post("status", {"to": "assessed"})
+
+
+def test_editor_creates_a_promise_and_runs_it_through_the_pages(client_for, personas, world):
+    client = client_for(personas.agreement_editor)
+    agreement = _create_a_promise(client, world)
+    pk = agreement.pk
+    pages = _AgreementPages(client, pk)
+    police, town = _parties_commitments_and_signatories(pages, world, agreement)
+    _publish_and_follow_up(pages, agreement, police)
+    _each_party_assesses_it_fulfilled(client_for, pages, world, police, town)
+    pages.post("status", {"to": "assessed"})
     page = client.get(reverse("promises:detail", args=[pk])).content.decode()
     assert "The police promise" in page
     assert "The municipality promises" in page

@@ -230,8 +230,15 @@ def test_police_area_editor_edits_every_municipality_it_serves(world, promise_wo
     from tests.helpers import make_user
 
     kommunpolis = make_user("kp", world.police, Role.AGREEMENT_EDITOR)
-    services.agreement_unpublish(actor=kommunpolis, agreement=promise_world.promise)
+    avesta = services.agreement_unpublish(actor=kommunpolis, agreement=promise_world.promise)
+    assert not avesta.published
+    assert AuditEvent.objects.filter(action="agreement.unpublished", actor=kommunpolis).exists()
+    # Hedemora's draft is not published: unpublishing changes nothing, so write to it too.
     services.agreement_unpublish(actor=kommunpolis, agreement=promise_world.hedemora)
+    commitment = services.commitment_add(
+        actor=kommunpolis, agreement=promise_world.hedemora, party=None, text="Trygghetsvandring."
+    )
+    assert commitment.agreement_id == promise_world.hedemora.pk
 
 
 def test_progress_counts_activities_toward_the_target(personas, promise_world):

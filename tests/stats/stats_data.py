@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from samverkan.organisations.models import Municipality
 from samverkan.stats.models import CaseFact
+from samverkan.stats.selectors import Dashboard, dashboard_data
+from samverkan.stats.tables import Table
 
 
 def this_month() -> date:
@@ -35,3 +37,24 @@ def fact(municipality: Municipality, **fields: Any) -> CaseFact:
 
 def make_facts(municipality: Municipality, count: int, **fields: Any) -> list[CaseFact]:
     return CaseFact.objects.bulk_create([fact(municipality, **fields) for _ in range(count)])
+
+
+def avesta() -> Municipality:
+    return Municipality.objects.get(code="2084")
+
+
+def council_dashboard(personas: Any) -> Dashboard:
+    """Avesta's dashboard for this year, as the council member reads it."""
+    return dashboard_data(
+        viewer=personas.council_member, municipality_id=avesta().pk, year=this_year()
+    )
+
+
+def table(data: Dashboard, key: str) -> Table:
+    found = data.table(key)
+    assert found is not None, key
+    return found
+
+
+def value(data: Dashboard, key: str, row: int, column: int) -> int | float | None:
+    return table(data, key).rows[row].cells[column].value

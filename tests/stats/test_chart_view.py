@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from samverkan.audit.models import AuditEvent
-from samverkan.organisations.models import Municipality
-from tests.stats.stats_data import make_facts, this_year
+from tests.stats.stats_data import avesta, make_facts, this_year
 
 pytestmark = pytest.mark.django_db
-
-
-def avesta() -> Municipality:
-    return Municipality.objects.get(code="2084")
 
 
 def test_each_chart_request_is_audited_like_the_page(personas, client_for) -> None:

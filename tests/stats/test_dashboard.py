@@ -23,16 +23,12 @@ from samverkan.organisations.services import membership_add
 from samverkan.stats.models import CaseFact, FactsBuild, InterventionFact
 from samverkan.stats.selectors import dashboard_data
 from tests.helpers import assert_trio, make_user
-from tests.stats.stats_data import make_facts, this_month, this_year
+from tests.stats.stats_data import avesta, make_facts, this_month, this_year
 
 pytestmark = pytest.mark.django_db
 
 URLS = ("/stats/", "/stats/export.csv", "/stats/export.xlsx", "/stats/chart/meetings.svg")
 API = "/api/v1/stats/dashboard"
-
-
-def avesta() -> Municipality:
-    return Municipality.objects.get(code="2084")
 
 
 def hedemora() -> Municipality:
@@ -394,7 +390,7 @@ def test_dashboard_data_query_count_is_small(personas, world) -> None:
 def test_totals_survive_retention(personas, client_for, active_consent) -> None:
     from samverkan.cases.models import Case, ClosureReason, Status
     from samverkan.cases.services import case_transition
-    from samverkan.records.retention import case_purge
+    from samverkan.records.services import case_purge
 
     case = Case.objects.get(pk=active_consent.case_id)
     case_transition(

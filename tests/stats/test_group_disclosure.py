@@ -18,10 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samverkan.organisations.models import Municipality
 from samverkan.stats.disclosure import ProtectedTable, protect, shown_median
 from samverkan.stats.selectors import dashboard_data, protect_joined
-from tests.stats.stats_data import make_facts, this_year
+from tests.stats.stats_data import avesta, make_facts, this_year
 from tests.stats.test_disclosure import (
     full_array,
     linearly_determined,
@@ -246,10 +245,6 @@ def test_the_checker_catches_what_it_must() -> None:
 
 
 # --- The dashboard ------------------------------------------------------------------------------
-
-
-def avesta() -> Municipality:
-    return Municipality.objects.get(code="2084")
 
 
 def api_tables(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
