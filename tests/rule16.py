@@ -15,7 +15,6 @@ from django.utils import timezone
 from samverkan.accounts.models import User
 from samverkan.cases.models import Case, Entry, GuardianLink, InformationCategory
 from samverkan.cases.services import entry_add, guardian_add
-from samverkan.consent import statutory
 from samverkan.consent.models import (
     Consent,
     ConsentWithdrawal,
@@ -30,6 +29,7 @@ from samverkan.consent.services import (
     signature_record,
     statutory_disclose,
 )
+from samverkan.disclosure import statutory
 from samverkan.organisations.models import Agency
 
 # Fictional, valid in form (the check digit is right).

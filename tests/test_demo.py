@@ -54,6 +54,7 @@ def test_demo_consents_cover_every_state_and_share_what_they_allow(db):
 
     from samverkan.accounts.models import User
     from samverkan.cases import selectors as case_selectors
+    from samverkan.disclosure import selectors as disclosure_selectors
     from samverkan.disclosure.facts import consent_queryset, facts_of
     from samverkan.disclosure.policy import State, state_at
 
@@ -70,13 +71,13 @@ def test_demo_consents_cover_every_state_and_share_what_they_allow(db):
         for c in case_selectors.my_cases(viewer=police)
         if c.case.raising_agency.name.endswith("Skola")
     ).case
-    access = case_selectors.case_open(viewer=social, pk=case.pk)
-    texts = [v.text for v in case_selectors.entry_listing(access).visible]
+    access = disclosure_selectors.case_open(viewer=social, pk=case.pk)
+    texts = [v.text for v in disclosure_selectors.entry_listing(access).visible]
     assert "Frånvaro 35 % i oktober, mest måndagar." in texts
     assert access.identity.basis.startswith("consent:")
-    police_access = case_selectors.case_open(viewer=police, pk=case.pk)
+    police_access = disclosure_selectors.case_open(viewer=police, pk=case.pk)
     assert not police_access.identity
-    assert [v.text for v in case_selectors.entry_listing(police_access).visible] == [
+    assert [v.text for v in disclosure_selectors.entry_listing(police_access).visible] == [
         "Påträffad i centrum sent en vardagskväll."
     ]
 

@@ -121,10 +121,12 @@ INSTALLED_APPS = [
     "samverkan.indicators",
     "samverkan.promises",
     "samverkan.consent",
+    "samverkan.portal",
     "samverkan.jobs",
     "samverkan.notifications",
     "samverkan.stats",
     "samverkan.records",
+    "samverkan.synth",
 ]
 
 MIDDLEWARE = [
@@ -405,7 +407,7 @@ CONSENT_EVIDENCE_MAX_BYTES = (
 # staff member has confirmed it (docs/consent.md §2). Read whenever a consent's state is derived,
 # so turning it on makes every unconfirmed staff-recorded signature stop counting at once.
 CONSENT_SIGNATURE_CONFIRMATION = env.get_bool("SAMVERKAN_CONSENT_SIGNATURE_CONFIRMATION", False)
-# Which statutory bases for disclosure without consent are offered (consent/statutory.py holds
+# Which statutory bases for disclosure without consent are offered (disclosure/statutory.py holds
 # the list and what each allows); empty means every one.
 STATUTORY_BASES = env.get_list("SAMVERKAN_STATUTORY_BASES", [])
 # The e-ID provider for signing and portal login: "development" is a stand-in that must never

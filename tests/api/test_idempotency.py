@@ -34,10 +34,10 @@ from samverkan.api.services import (
 )
 from samverkan.api.tasks import idempotency_prune
 from samverkan.audit.models import AuditEvent
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Case, Entry
 from samverkan.cases.services import case_raise, team_add
 from samverkan.consent.models import ConsentWithdrawal, RequiredSigner
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.jobs.registry import Every, registry
 from samverkan.organisations.services import group_member_add
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
@@ -409,7 +409,7 @@ def test_a_crash_after_the_write_rolls_it_back_with_the_key(personas, world, cas
         assert Entry.objects.count() == 1  # the write has happened in this transaction
         raise RuntimeError("the process dies here")
 
-    monkeypatch.setattr(case_selectors, "entry_history", crash)
+    monkeypatch.setattr(disclosure_selectors, "entry_history", crash)
     failed = post(client, url, entry(world), auth, key="crash")
     assert failed.status_code == 500
     assert Entry.objects.count() == 0
@@ -432,7 +432,7 @@ def test_a_server_error_answer_is_not_stored_and_the_retry_runs(
     _, auth = bearer(personas.practitioner)
     url = entries_url(case)
     client = Client(raise_request_exception=False)
-    monkeypatch.setattr(case_selectors, "entry_history", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(disclosure_selectors, "entry_history", lambda *a, **k: 1 / 0)
     failed = post(client, url, entry(world), auth, key="debug")
     assert failed.status_code == 500
     assert Entry.objects.count() == 0

@@ -10,8 +10,15 @@ from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
 from samverkan.cases.models import Case, Entry, Status
-from samverkan.cases.services import case_transition, entry_add, guardian_add
+from samverkan.cases.services import (
+    case_transition,
+    entry_add,
+    guardian_add,
+    team_add,
+    youth_register,
+)
 from samverkan.disclosure.policy import DenialReason
+from samverkan.organisations.services import municipality_create
 from tests.cases.conftest import YOUTH_NAME, YOUTH_NUMBER
 from tests.helpers import count_queries
 from tests.rule16 import consent_covering
@@ -93,6 +100,20 @@ def test_raising_agency_sees_identity_other_agencies_only_the_pseudonym(
         assert "Kalle" not in html
 
 
+def test_municipalities_sharing_a_prefix_get_distinct_pseudonyms(personas, db):
+    sala = municipality_create(actor=None, name="Sala", code="1981")
+    salem = municipality_create(actor=None, name="Salem", code="0128")
+    first = youth_register(
+        actor=personas.practitioner, municipality=sala, identity_number="811228-9874", name="A B"
+    )
+    second = youth_register(
+        actor=personas.practitioner, municipality=salem, identity_number="120315-1236", name="C D"
+    )
+    assert first.pseudonym.startswith("SAL-")
+    assert second.pseudonym.startswith("SAL-")
+    assert first.pseudonym != second.pseudonym
+
+
 def test_entries_are_closed_by_default_and_hidden_ones_are_counted(
     client_for, personas, case_world, world
 ):
@@ -147,6 +168,19 @@ def test_every_entry_shown_is_audited_with_its_case(client_for, personas, case_w
     assert AuditEvent.objects.filter(
         action="case.viewed", case_id=c.case.pk, actor=personas.practitioner
     ).exists()
+
+
+def test_each_entry_read_records_its_own_legal_basis(client_for, personas, case_world, world):
+    entry_add(
+        actor=personas.practitioner,
+        case=case_world.case,
+        agency=world.avesta_school,
+        category=case_world.school_category,
+        text="Anteckning",
+    )
+    client_for(personas.practitioner).get(reverse("cases:detail", args=[case_world.case.pk]))
+    event = AuditEvent.objects.filter(action="entry.viewed").latest("seq")
+    assert event.legal_basis == "own_agency"
 
 
 def test_hidden_entry_history_is_404(client_for, personas, case_world, world):
@@ -284,6 +318,29 @@ def test_closed_case_is_read_only(client_for, personas, case_world, world):
         },
     )
     assert response.status_code == 403
+
+
+def test_a_closed_case_keeps_its_team(personas, case_world, world):
+    case = case_transition(
+        actor=personas.practitioner,
+        case=case_world.case,
+        to=Status.CLOSED,
+        closure_reason="moved",
+        closure_outcome="Flyttade.",
+    )
+    with pytest.raises(ValidationError, match="closed"):
+        team_add(
+            actor=personas.coordinator,
+            case=case,
+            user=personas.colleague,
+            agency=world.avesta_school,
+        )
+
+
+def test_status_form_offers_only_allowed_transitions(client_for, personas, case_world):
+    page = client_for(personas.practitioner).get(reverse("cases:detail", args=[case_world.case.pk]))
+    offered = {value for value, _ in page.context["status_form"].fields["to"].choices}
+    assert offered == {Status.AWAITING_CONSENT, Status.CLOSED}
 
 
 def test_team_is_managed_by_the_coordinator_only(client_for, personas, case_world, world):

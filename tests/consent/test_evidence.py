@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from samverkan.api.models import Scope
 from samverkan.audit.models import AuditEvent, Outcome
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import GuardianLink, InformationCategory
 from samverkan.cases.services import team_add
 from samverkan.consent import selectors
@@ -33,8 +32,11 @@ from samverkan.consent.services import (
     signature_record,
     signature_record_electronic,
 )
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.policy import State
-from samverkan.records.review import LogFilters, event_rows, log_search
+from samverkan.records.log_rows import event_rows
+from samverkan.records.review import LogFilters
+from samverkan.records.selectors import log_search
 from tests import scans
 from tests.consent.conftest import (
     GUARDIAN_1_NAME,
@@ -111,7 +113,7 @@ def police_consent(personas, world, consent_case) -> Consent:
 
 
 def police_sees_identity(personas, consent_case) -> bool:
-    access = case_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
+    access = disclosure_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
     return bool(access.identity)
 
 

@@ -23,6 +23,7 @@ from samverkan.cases.models import Case, InformationCategory
 from samverkan.cases.services import case_raise, entry_add, guardian_add, team_add
 from samverkan.consent.models import Consent, RequiredSigner
 from samverkan.consent.services import consent_create, signature_record
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.facts import STOCKHOLM, adult_at
 from samverkan.disclosure.facts import birthday as turns
 from tests.cases.test_api import with_check_digit
@@ -107,8 +108,8 @@ def social_sees(personas, case: Case, name: str) -> bool:
     """What social services (another agency on the team) get from every reader of the case,
     checked to agree with each other: True when the entry and the name cross."""
     viewer = personas.other_agency
-    access = case_selectors.case_open(viewer=viewer, pk=case.pk)
-    listing = case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=viewer, pk=case.pk)
+    listing = disclosure_selectors.entry_listing(access)
     texts = [v.text for v in listing.visible]
     assert texts in ([], [ENTRY_TEXT])
     crossed = texts == [ENTRY_TEXT]
@@ -231,11 +232,11 @@ def test_a_consent_signed_only_by_guardians_lapses_at_the_youths_18th_birthday(
     # which this youth never does; at 18 it ends for good.
     with time_machine.travel(birthday - dt.timedelta(seconds=1), tick=False):
         assert not social_sees(personas, raised.case, raised.name)
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
-        [hidden] = case_selectors.entry_listing(access).hidden
+        access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
+        [hidden] = disclosure_selectors.entry_listing(access).hidden
         assert (hidden.reason, hidden.count) == ("pending", 1)
     with time_machine.travel(birthday, tick=False):
         assert not social_sees(personas, raised.case, raised.name)
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
-        [hidden] = case_selectors.entry_listing(access).hidden
+        access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
+        [hidden] = disclosure_selectors.entry_listing(access).hidden
         assert (hidden.reason, hidden.count) == ("expired", 1)

@@ -18,7 +18,6 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from samverkan.audit.models import AuditEvent
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Entry, InformationCategory
 from samverkan.cases.services import entry_add, guardian_add, team_add
 from samverkan.consent import selectors
@@ -40,6 +39,7 @@ from samverkan.consent.services import (
     signature_record,
     statutory_disclose,
 )
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.facts import STOCKHOLM, birthday
 from samverkan.disclosure.policy import DenialReason, State
 from samverkan.notifications.models import Notification
@@ -63,8 +63,8 @@ def _school_entry(personas, world, consent_case, text="Frånvaro 40 % i oktober.
 
 
 def _seen_by_social(personas, consent_case) -> list[str]:
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-    return [v.text for v in case_selectors.entry_listing(access).visible]
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    return [v.text for v in disclosure_selectors.entry_listing(access).visible]
 
 
 def _signers(consent) -> list[RequiredSigner]:
@@ -219,12 +219,12 @@ def test_joint_custody_one_signature_shares_nothing_both_share(
     assert _seen_by_social(personas, consent_case) == []
     signature_record(actor=personas.practitioner, signer=first, method="in_person")
     assert _seen_by_social(personas, consent_case) == []
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-    hidden = case_selectors.entry_listing(access).hidden
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    hidden = disclosure_selectors.entry_listing(access).hidden
     assert [(g.reason, g.count) for g in hidden] == [(DenialReason.PENDING, 1)]
     signature_record(actor=personas.coordinator, signer=second, method="in_person")
     assert _seen_by_social(personas, consent_case) == ["Frånvaro 40 % i oktober."]
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
     assert access.identity.allowed
     assert access.identity.basis == f"consent:{pending_consent.pk}"
 
@@ -242,8 +242,8 @@ def test_a_category_outside_the_consent_stays_home(personas, world, consent_case
     sign_all(personas, consent)
     _school_entry(personas, world, consent_case)
     assert _seen_by_social(personas, consent_case) == []
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
-    assert [g.reason for g in case_selectors.entry_listing(access).hidden] == [
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    assert [g.reason for g in disclosure_selectors.entry_listing(access).hidden] == [
         DenialReason.CATEGORY
     ]
 
@@ -256,8 +256,8 @@ def test_an_agency_outside_the_consent_sees_nothing(personas, world, active_cons
         agency=world.police,
     )
     _school_entry(personas, world, consent_case)
-    access = case_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
-    listing = case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
+    listing = disclosure_selectors.entry_listing(access)
     assert listing.visible == []
     assert [g.reason for g in listing.hidden] == [DenialReason.NO_CONSENT]
     assert not access.identity
@@ -377,7 +377,7 @@ def test_withdrawal_takes_effect_at_once_and_marks_what_was_disclosed(
             actor=personas.other_agency,
         )
     assert _seen_by_social(personas, consent_case) == []
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=consent_case.case.pk)
     assert not access.identity
     page = client_for(personas.other_agency).get(
         reverse("cases:detail", args=[consent_case.case.pk])
@@ -452,8 +452,8 @@ def test_statutory_disclosure_shows_one_entry_to_one_agency_and_is_flagged(
         justification="Risk för fortsatt brottslig verksamhet enligt samlad bedömning.",
         conditions_confirmed=statutory_conditions("social_to_police_under_21"),
     )
-    access = case_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
-    listing = case_selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=personas.police, pk=consent_case.case.pk)
+    listing = disclosure_selectors.entry_listing(access)
     assert [v.text for v in listing.visible] == ["Umgås med äldre som säljer narkotika."]
     assert listing.visible[0].basis == disclosure.basis
     assert sum(g.count for g in listing.hidden) == 1
@@ -462,8 +462,8 @@ def test_statutory_disclosure_shows_one_entry_to_one_agency_and_is_flagged(
     assert event.legal_basis == disclosure.basis
     assert Disclosure.objects.filter(statutory=disclosure, to_agency=world.police).count() == 1
     # The school sees nothing of it: the disclosure was to the police only.
-    school = case_selectors.case_open(viewer=personas.practitioner, pk=consent_case.case.pk)
-    assert case_selectors.entry_listing(school).visible == []
+    school = disclosure_selectors.case_open(viewer=personas.practitioner, pk=consent_case.case.pk)
+    assert disclosure_selectors.entry_listing(school).visible == []
 
 
 def test_statutory_disclosure_needs_a_fitting_basis_and_a_justification(

@@ -14,11 +14,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from samverkan.audit.models import AuditEvent, Outcome
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import Entry
 from samverkan.cases.services import entry_add, team_add
 from samverkan.consent.models import StatutoryDisclosure
 from samverkan.consent.services import statutory_disclose
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.facts import STOCKHOLM, birthday
 from tests.helpers import statutory_conditions
 
@@ -77,8 +77,8 @@ def test_a_basis_refuses_an_agency_on_the_team_of_another_sector(
     assert refused.outcome == Outcome.DENIED
     assert refused.details == {"basis_code": basis_code, "to_agency_id": to_agency.pk}
     viewer = personas.police if to == "police" else personas.other_agency
-    access = case_selectors.case_open(viewer=viewer, pk=consent_case.case.pk)
-    assert case_selectors.entry_listing(access).visible == []
+    access = disclosure_selectors.case_open(viewer=viewer, pk=consent_case.case.pk)
+    assert disclosure_selectors.entry_listing(access).visible == []
 
 
 def test_the_under_21_basis_ends_on_the_21st_birthday(

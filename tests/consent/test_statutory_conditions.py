@@ -27,10 +27,10 @@ from django.utils import timezone
 from samverkan.audit.models import AuditEvent, Outcome
 from samverkan.cases.models import Entry, InformationCategory
 from samverkan.cases.services import entry_add, team_add
-from samverkan.consent import statutory
 from samverkan.consent.forms import StatutoryDisclosureForm
 from samverkan.consent.models import StatutoryDisclosure
 from samverkan.consent.services import statutory_disclose
+from samverkan.disclosure import statutory
 from samverkan.disclosure.facts import STOCKHOLM, birthday
 from samverkan.organisations.models import Role
 from samverkan.organisations.services import group_member_add

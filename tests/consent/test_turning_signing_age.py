@@ -20,10 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from samverkan.audit.models import AuditEvent
-from samverkan.cases import selectors as case_selectors
 from samverkan.cases.models import GuardianLink
 from samverkan.cases.services import entry_add, guardian_add
-from samverkan.consent import portal
 from samverkan.consent.models import (
     ConsentReminder,
     ConsentWithdrawal,
@@ -39,9 +37,13 @@ from samverkan.consent.services import (
     signature_record_electronic,
     youth_cosigner_ensure,
 )
+from samverkan.disclosure import selectors as disclosure_selectors
 from samverkan.disclosure.facts import STOCKHOLM, birthday, consent_queryset, facts_of
 from samverkan.disclosure.policy import State, state_at
 from samverkan.notifications.models import Notification
+from samverkan.portal import selectors as portal_selectors
+from samverkan.portal import services as portal_services
+from samverkan.portal.subjects import GUARDIAN, YOUTH
 from tests.consent.test_joint_custody import (
     ENTRY_TEXT,
     attendance,
@@ -73,8 +75,8 @@ def state_of(consent) -> State:
 
 
 def hidden_reasons(personas, case) -> list[tuple[str, int]]:
-    access = case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
-    return [(str(h.reason), h.count) for h in case_selectors.entry_listing(access).hidden]
+    access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+    return [(str(h.reason), h.count) for h in disclosure_selectors.entry_listing(access).hidden]
 
 
 def guardians_consent(personas, world, settings, *, in_days: int = 30, days: int = 120):
@@ -117,8 +119,8 @@ def test_guardians_consent_stops_covering_at_the_signing_age_until_the_youth_co_
             category=attendance(),
             text="Ny iakttagelse efter födelsedagen.",
         )
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
-        assert case_selectors.entry_listing(access).visible == []
+        access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+        assert disclosure_selectors.entry_listing(access).visible == []
         # The old disclosure stays recorded: it reached social services and stays there.
         assert Disclosure.objects.filter(consent=consent).count() == 1
 
@@ -131,8 +133,8 @@ def test_guardians_consent_stops_covering_at_the_signing_age_until_the_youth_co_
         # do not sign again.
         signature_record(actor=personas.coordinator, signer=youth, method="in_person")
         assert state_of(consent) == State.ACTIVE
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
-        texts = sorted(v.text for v in case_selectors.entry_listing(access).visible)
+        access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=case.pk)
+        texts = sorted(v.text for v in disclosure_selectors.entry_listing(access).visible)
         assert texts == sorted([ENTRY_TEXT, "Ny iakttagelse efter födelsedagen."])
         assert access.identity.allowed
     # The gap stays in the history: at a moment inside it the consent did not cover.
@@ -144,8 +146,8 @@ def test_guardians_consent_stops_covering_at_the_signing_age_until_the_youth_co_
 def test_the_hidden_reason_is_waiting_for_a_signature(personas, world, settings):
     raised, _consent, _born, turns = guardians_consent(personas, world, settings)
     with time_machine.travel(turns + dt.timedelta(hours=1), tick=False):
-        access = case_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
-        [hidden] = case_selectors.entry_listing(access).hidden
+        access = disclosure_selectors.case_open(viewer=personas.other_agency, pk=raised.case.pk)
+        [hidden] = disclosure_selectors.entry_listing(access).hidden
         assert (str(hidden.reason), hidden.count) == ("pending", 1)
 
 
@@ -260,9 +262,9 @@ def test_the_youth_co_signs_with_e_id_in_the_portal(personas, world, settings):
     number = identity_number(born)
     with time_machine.travel(turns + dt.timedelta(hours=6), tick=False):
         send_due_reminders()
-        subject = portal.subject_for_identity(identity_number=number.replace("-", ""))
-        assert subject.kind == portal.YOUTH
-        view = portal.consent_get(subject=subject, pk=consent.pk)
+        subject = portal_services.subject_for_identity(identity_number=number.replace("-", ""))
+        assert subject.kind == YOUTH
+        view = portal_selectors.consent_get(subject=subject, pk=consent.pk)
         assert view.state == State.AWAITING_COSIGNATURE
         assert view.can_sign
         assert view.can_withdraw
@@ -378,12 +380,12 @@ def test_a_new_custodian_withdraws_in_the_portal_and_it_takes_effect_at_once(
     added = next(s for s in signers(consent) if s.required_from is not None)
     sign(personas, added)  # they sign first, so the consent is in force again
     assert social_sees(personas, raised.case, raised.name)
-    subject = portal.subject_for_identity(identity_number=number.replace("-", ""))
-    assert subject.kind == portal.GUARDIAN
-    view = portal.consent_get(subject=subject, pk=consent.pk)
+    subject = portal_services.subject_for_identity(identity_number=number.replace("-", ""))
+    assert subject.kind == GUARDIAN
+    view = portal_selectors.consent_get(subject=subject, pk=consent.pk)
     assert view.can_withdraw
     assert view.mine.pk == added.pk
-    portal.consent_withdraw_by_subject(subject=subject, pk=consent.pk)
+    portal_services.consent_withdraw_by_subject(subject=subject, pk=consent.pk)
     withdrawal = ConsentWithdrawal.objects.get(consent=consent)
     assert withdrawal.signer_id == added.pk
     assert state_of(consent) == State.WITHDRAWN

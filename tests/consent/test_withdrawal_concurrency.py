@@ -19,10 +19,10 @@ from django.apps import apps
 from django.db import connection
 
 from samverkan.accounts.models import User
-from samverkan.cases import selectors
 from samverkan.cases.services import entry_add
 from samverkan.consent.models import Consent, RequiredSigner, WithdrawalMethod
 from samverkan.consent.services import consent_withdraw
+from samverkan.disclosure import selectors as disclosure_selectors
 
 pytestmark = [
     # Committed data, so that the threads' own connections see it.
@@ -79,8 +79,8 @@ def test_no_read_that_starts_after_a_withdrawal_commits_sees_what_it_covered(
             viewer = User.objects.get(pk=personas.other_agency.pk)  # no shared per-user cache
             while not stop.is_set():
                 started = time.monotonic()
-                access = selectors.case_open(viewer=viewer, pk=case_pk)
-                listing = selectors.entry_listing(access)
+                access = disclosure_selectors.case_open(viewer=viewer, pk=case_pk)
+                listing = disclosure_selectors.entry_listing(access)
                 read = Read(
                     started=started,
                     ended=time.monotonic(),

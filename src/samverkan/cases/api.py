@@ -22,16 +22,16 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
-from samverkan.api.api import ErrorOut, _caller
 from samverkan.api.auth import require_scope
-from samverkan.api.errors import FieldErrorsOut, field_errors
+from samverkan.api.conventions import ErrorOut, FieldErrorsOut, caller
 from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.cases import rules, selectors, services
-from samverkan.cases.models import Case, Factor, Gender, InformationCategory
-from samverkan.consent.selectors import case_page_notes
+from samverkan.cases.models import Case, Factor, Gender
+from samverkan.disclosure import selectors as disclosure_selectors
+from samverkan.disclosure.explain import case_page_notes
 from samverkan.disclosure.policy import DenialReason, State
-from samverkan.organisations.models import Agency, Sector
+from samverkan.organisations.models import Agency
 from samverkan.organisations.selectors import groups_of
 
 router = Router(tags=["cases"])
@@ -201,10 +201,10 @@ def _factors(factors: list[Factor]) -> list[FactorOut]:
     return [FactorOut(code=f.code, label=str(f.label)) for f in factors]
 
 
-def _case_out(access: selectors.CaseAccess) -> CaseOut:
+def _case_out(access: disclosure_selectors.CaseAccess) -> CaseOut:
     case = access.case
-    youth = selectors.youth_of(access)
-    content = selectors.case_content(access)
+    youth = disclosure_selectors.youth_of(access)
+    content = disclosure_selectors.case_content(access)
     return CaseOut(
         id=case.pk,
         pseudonym=case.youth.pseudonym,
@@ -229,7 +229,7 @@ def _case_out(access: selectors.CaseAccess) -> CaseOut:
     )
 
 
-def _entry_out(view: selectors.EntryView, explanation: str = "") -> EntryOut:
+def _entry_out(view: disclosure_selectors.EntryView, explanation: str = "") -> EntryOut:
     entry = view.entry
     return EntryOut(
         id=entry.pk,
@@ -255,7 +255,7 @@ def _require_open(case: Case) -> None:
 
 @router.get("", response=list[CaseRowOut], summary="The cases the caller sits on the team of")
 def case_list(request: HttpRequest) -> list[CaseRowOut]:
-    rows = selectors.my_cases(viewer=_caller(request))
+    rows = selectors.my_cases(viewer=caller(request))
     return [
         CaseRowOut(
             id=row.case.pk,
@@ -278,31 +278,28 @@ def case_list(request: HttpRequest) -> list[CaseRowOut]:
     response={201: CaseCreatedOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Raise a case (needs the write scope)",
 )
-def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut | FieldErrorsOut]:
-    user = _caller(request)
+def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut]:
+    user = caller(request)
     groups = {gm.group_id: gm.group for gm in groups_of(user=user)}
     if not any(rules.can_raise_case(user, group) for group in groups.values()):
         raise Http404  # as the page: nothing to raise a case for
     require_scope(request, Scope.WRITE)
     group = groups.get(payload.group_id)
     agency = Agency.objects.filter(pk=payload.agency_id).first()
-    try:
-        if group is None or agency is None:
-            raise ValidationError(_("You cannot raise a case for that agency in this group."))
-        raised = services.case_raise(
-            actor=user,
-            group=group,
-            agency=agency,
-            identity_number=payload.identity_number,
-            name=payload.name,
-            gender=Gender(payload.gender).value,
-            reason=payload.reason,
-            risk_factors=payload.risk_factors,
-            protective_factors=payload.protective_factors,
-        )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
-    access = selectors.case_open(viewer=user, pk=raised.case.pk)
+    if group is None or agency is None:
+        raise ValidationError(_("You cannot raise a case for that agency in this group."))
+    raised = services.case_raise(
+        actor=user,
+        group=group,
+        agency=agency,
+        identity_number=payload.identity_number,
+        name=payload.name,
+        gender=Gender(payload.gender).value,
+        reason=payload.reason,
+        risk_factors=payload.risk_factors,
+        protective_factors=payload.protective_factors,
+    )
+    access = disclosure_selectors.case_open(viewer=user, pk=raised.case.pk)
     created = CaseCreatedOut(**_case_out(access).model_dump(), warnings=raised.warnings)
     return Status(201, created)
 
@@ -313,7 +310,7 @@ def case_create(request: HttpRequest, payload: CaseIn) -> Status[CaseCreatedOut 
     summary="One case, as the caller may see it",
 )
 def case_detail(request: HttpRequest, case_id: int) -> CaseOut:
-    return _case_out(selectors.case_open(viewer=_caller(request), pk=case_id))
+    return _case_out(disclosure_selectors.case_open(viewer=caller(request), pk=case_id))
 
 
 @router.get(
@@ -322,8 +319,8 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseOut:
     summary="The journal entries the caller may see, and how many are withheld per agency",
 )
 def entry_list(request: HttpRequest, case_id: int) -> EntryListOut:
-    access = selectors.case_open(viewer=_caller(request), pk=case_id)
-    listing = selectors.entry_listing(access)
+    access = disclosure_selectors.case_open(viewer=caller(request), pk=case_id)
+    listing = disclosure_selectors.entry_listing(access)
     notes = case_page_notes(access, listing)
     return EntryListOut(
         case_id=access.case.pk,
@@ -358,37 +355,24 @@ def entry_list(request: HttpRequest, case_id: int) -> EntryListOut:
     summary="Write a journal entry for an agency the caller sits on the team for "
     "(needs the write scope)",
 )
-def entry_create(
-    request: HttpRequest, case_id: int, payload: EntryIn
-) -> Status[EntryOut | FieldErrorsOut]:
-    user = _caller(request)
-    access = selectors.case_open(viewer=user, pk=case_id)
+def entry_create(request: HttpRequest, case_id: int, payload: EntryIn) -> Status[EntryOut]:
+    user = caller(request)
+    access = disclosure_selectors.case_open(viewer=user, pk=case_id)
     require_scope(request, Scope.WRITE)
     _require_open(access.case)
     agency = next((a for a in access.my_agencies if a.pk == payload.agency_id), None)
-    try:
-        if agency is None:
-            raise ValidationError(
-                {"agency_id": [_("You can write only for an agency you sit on the team for.")]}
-            )
-        # A code names a category of the agency's own sector or of the general ones.
-        by_sector = {
-            c.sector: c
-            for c in InformationCategory.objects.filter(
-                code=payload.category, sector__in=[agency.sector, Sector.OTHER], is_active=True
-            )
-        }
-        category = by_sector.get(agency.sector) or by_sector.get(Sector.OTHER)
-        if category is None:
-            raise ValidationError(
-                {"category": [_("That category does not belong to your sector.")]}
-            )
-        entry = services.entry_add(
-            actor=user, case=access.case, agency=agency, category=category, text=payload.text
+    if agency is None:
+        raise ValidationError(
+            {"agency_id": [_("You can write only for an agency you sit on the team for.")]}
         )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
-    view = selectors.entry_history(access, entry.pk)
+    # A code names a category of the agency's own sector or of the general ones.
+    category = rules.writable_category(agency, payload.category)
+    if category is None:
+        raise ValidationError({"category": [_("That category does not belong to your sector.")]})
+    entry = services.entry_add(
+        actor=user, case=access.case, agency=agency, category=category, text=payload.text
+    )
+    view = disclosure_selectors.entry_history(access, entry.pk)
     if view is None:  # the author's own agency always sees its entry; kept as a guard
         raise Http404
     return Status(201, _entry_out(view))
@@ -400,7 +384,7 @@ def entry_create(
     summary="The case team (for the team and the group's coordinator); no case content",
 )
 def case_team(request: HttpRequest, case_id: int) -> TeamOut:
-    case = selectors.case_card(viewer=_caller(request), pk=case_id)
+    case = selectors.case_card(viewer=caller(request), pk=case_id)
     return TeamOut(
         case_id=case.pk,
         pseudonym=case.youth.pseudonym,

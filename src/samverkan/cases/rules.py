@@ -3,8 +3,13 @@ agency membership or a role alone (DESIGN §2)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.db.models import QuerySet
+
+from samverkan.cases.models import InformationCategory
+from samverkan.disclosure.viewer import receives_concern_reports, team_agency_ids
 from samverkan.organisations.models import (
     Agency,
     GroupMembership,
@@ -18,39 +23,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from samverkan.accounts.models import User
-    from samverkan.cases.models import Case
+    from samverkan.cases.models import Case, Entry
     from samverkan.organisations.models import CollaborationGroup
-
-
-def practising_agency_ids(user: User | AnonymousUser) -> frozenset[int]:
-    """Active agencies the user is a practitioner of now, cached on the user for the request.
-
-    A seat on a case team counts only while this holds: someone who changes jobs, or whose
-    agency is closed, loses the case when the membership goes, not when someone remembers to
-    take them off every team.
-    """
-    if not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached: frozenset[int] | None = getattr(user, "_samverkan_practising", None)
-    if cached is None:
-        cached = frozenset(
-            Membership.objects.filter(
-                user_id=user.pk, role=Role.PRACTITIONER, agency__is_active=True
-            ).values_list("agency_id", flat=True)
-        )
-        setattr(user, "_samverkan_practising", cached)  # noqa: B010 - a per-request cache
-    return cached
-
-
-def team_agency_ids(user: User | AnonymousUser, case: Case) -> frozenset[int]:
-    """The agencies the user sits on this case's team for; empty when not on the team."""
-    practising = practising_agency_ids(user)
-    if not practising or user.pk is None:
-        return frozenset()
-    seats = case.team.filter(user_id=user.pk, removed_at__isnull=True).values_list(
-        "agency_id", flat=True
-    )
-    return frozenset(seats) & practising
 
 
 def is_on_team(user: User | AnonymousUser, case: Case) -> bool:
@@ -89,26 +63,6 @@ def can_manage_team(user: User | AnonymousUser, case: Case) -> bool:
     return is_coordinator(user, case.group)
 
 
-def may_read_content(user: User | AnonymousUser, case: Case) -> bool:
-    """DESIGN rule 16 for writes that would show the writer the case's content (the plan): the
-    agencies the user sits on the team for are covered now (``policy.content_decision``)."""
-    from django.utils import timezone
-
-    from samverkan.cases.selectors import grants_for
-    from samverkan.disclosure.policy import content_decision
-
-    agencies = team_agency_ids(user, case)
-    return (
-        bool(agencies)
-        and content_decision(
-            agencies,
-            raising_agency_id=case.raising_agency_id,
-            at=timezone.now(),
-            grants=grants_for(case),
-        ).allowed
-    )
-
-
 def can_see_case_card(user: User | AnonymousUser, case: Case) -> bool:
     """The case's card (pseudonym, status, team) without content: its team and its coordinator."""
     return is_on_team(user, case) or is_coordinator(user, case.group)
@@ -118,10 +72,47 @@ def may_write_for(user: User | AnonymousUser, case: Case, agency_id: int) -> boo
     return case.is_open and agency_id in team_agency_ids(user, case)
 
 
-def can_acknowledge_concern_ids(agency_ids: frozenset[int]) -> bool:
-    """Whether any of these team agencies is social services (who receive reports of concern)."""
-    return Agency.objects.filter(pk__in=agency_ids, sector=Sector.SOCIAL_SERVICES).exists()
-
-
 def can_acknowledge_concern(user: User | AnonymousUser, case: Case) -> bool:
-    return can_acknowledge_concern_ids(team_agency_ids(user, case))
+    return receives_concern_reports(team_agency_ids(user, case))
+
+
+def may_add_guardians(case: Case, agency_ids: frozenset[int]) -> bool:
+    """Guardians are recorded by the raising agency, while the case is open."""
+    return case.is_open and case.raising_agency_id in agency_ids
+
+
+def may_correct_entry(case: Case, entry: Entry, agency_ids: frozenset[int]) -> bool:
+    """An entry is corrected by its own agency, while the case is open."""
+    return case.is_open and entry.agency_id in agency_ids
+
+
+# Which information categories an agency may use: the one answer for the case page, the
+# journal service and the API, and (without the general ones) for what a consent may cover.
+
+
+def category_sectors(agencies: Iterable[Agency], *, general: bool) -> frozenset[str]:
+    """The agencies' own sectors, and with ``general`` the general categories' (``other``): an
+    entry may use those; a consent covers only the sectors of the agencies it names."""
+    sectors = {agency.sector for agency in agencies}
+    if general:
+        sectors.add(Sector.OTHER)
+    return frozenset(sectors)
+
+
+def categories_for(agencies: Iterable[Agency], *, general: bool) -> QuerySet[InformationCategory]:
+    """The active categories of ``category_sectors``."""
+    return InformationCategory.objects.filter(
+        sector__in=category_sectors(agencies, general=general), is_active=True
+    )
+
+
+def may_write_category(agency: Agency, category: InformationCategory) -> bool:
+    """Whether an entry written for ``agency`` may carry ``category``."""
+    return category.is_active and category.sector in category_sectors([agency], general=True)
+
+
+def writable_category(agency: Agency, code: str) -> InformationCategory | None:
+    """The category an entry for ``agency`` means by ``code``: of its own sector if it has one
+    by that code, else the general one."""
+    by_sector = {c.sector: c for c in categories_for([agency], general=True).filter(code=code)}
+    return by_sector.get(agency.sector) or by_sector.get(Sector.OTHER)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.accounts.models import User
-from samverkan.cases import lists, rules, selectors, services
+from samverkan.cases import rules, selectors, services
 from samverkan.cases.activity import dormant_cases
 from samverkan.cases.forms import (
     CategoryForm,
@@ -30,8 +30,10 @@ from samverkan.cases.forms import (
     TeamAddForm,
 )
 from samverkan.cases.models import TRANSITIONS, Factor, InformationCategory
-from samverkan.consent import rules as consent_rules
-from samverkan.consent import selectors as consent_selectors
+from samverkan.disclosure import explain as disclosure_explain
+from samverkan.disclosure import selectors as disclosure_selectors
+from samverkan.disclosure.page import case_page
+from samverkan.disclosure.viewer import practising_agency_ids, receives_concern_reports
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user, require_visible
 from samverkan.organisations.models import (
@@ -41,7 +43,6 @@ from samverkan.organisations.models import (
     GroupRole,
     Membership,
     Role,
-    Sector,
 )
 from samverkan.organisations.rules import can_manage_organisations
 
@@ -50,7 +51,7 @@ def _raise_choices(user: User) -> list[tuple[str, str]]:
     """Group and agency pairs the user may raise a case for (``rules.raising_agencies``), in
     two queries however many groups the user sits in."""
     seats = GroupMembership.objects.filter(
-        user=user, agency_id__in=rules.practising_agency_ids(user)
+        user=user, agency_id__in=practising_agency_ids(user)
     ).select_related("group", "agency")
     return [
         (f"{gm.group_id}:{gm.agency_id}", f"{gm.group.name} – {gm.agency.name}") for gm in seats
@@ -146,16 +147,15 @@ def youth_find_view(request: HttpRequest) -> HttpResponse:
 
 
 def _categories_for(agencies: list[Agency]) -> list[tuple[int, str]]:
-    sectors = {a.sector for a in agencies} | {Sector.OTHER}
     return [
         (c.pk, f"{c.get_sector_display()}: {c.label}")
-        for c in InformationCategory.objects.filter(sector__in=sectors, is_active=True)
+        for c in rules.categories_for(agencies, general=True)
     ]
 
 
 def _case_page(
     request: HttpRequest,
-    access: selectors.CaseAccess,
+    access: disclosure_selectors.CaseAccess,
     *,
     entry_form: EntryForm | None = None,
     status_form: StatusForm | None = None,
@@ -166,23 +166,20 @@ def _case_page(
     case = access.case
     my_agencies = access.my_agencies
     agency_choices = [(a.pk, a.name) for a in my_agencies]
-    listing = selectors.entry_listing(access)
-    notes = consent_selectors.case_page_notes(access, listing)
-    guardians = []
-    youth = selectors.youth_of(access)
-    if youth is not None:
-        guardians = list(case.guardian_links.select_related("guardian"))
+    page = case_page(access)
     context = {
         "access": access,
         "case": case,
-        "listing": listing,
-        "entries": [(view, notes.explanations.get(view.entry.pk, "")) for view in listing.visible],
-        "notes": notes,
+        "listing": page.listing,
+        "entries": [
+            (view, page.notes.explanations.get(view.entry.pk, "")) for view in page.listing.visible
+        ],
+        "notes": page.notes,
         "team": [m for m in case.team.all() if m.removed_at is None],
-        "content": selectors.case_content(access),
-        "guardians": guardians,
-        "concerns": selectors.concern_reports(access),
-        "can_acknowledge": rules.can_acknowledge_concern_ids(access.viewer.agency_ids),
+        "content": page.content,
+        "guardians": page.guardians,
+        "concerns": page.concerns,
+        "can_acknowledge": page.receives_concerns,
         "is_coordinator": rules.is_coordinator(access.user, case.group),
         "next_statuses": sorted(TRANSITIONS[case.status]),
         "entry_form": entry_form
@@ -190,21 +187,21 @@ def _case_page(
         "status_form": status_form or StatusForm(current=case.status),
         "guardian_form": guardian_form or GuardianForm(),
         "concern_form": concern_form or ConcernForm(agencies=agency_choices),
-        "may_add_guardians": case.is_open and case.raising_agency_id in access.viewer.agency_ids,
+        "may_add_guardians": rules.may_add_guardians(case, access.viewer.agency_ids),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 
 
 @require_GET
 def case_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = selectors.case_open(viewer=acting_user(request), pk=pk)
+    access = disclosure_selectors.case_open(viewer=acting_user(request), pk=pk)
     return _case_page(request, access)
 
 
 @require_POST
 def entry_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     if not access.case.is_open:
         raise PermissionDenied
     my_agencies = access.my_agencies
@@ -233,11 +230,11 @@ def entry_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
-    view = selectors.entry_history(access, entry_pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
+    view = disclosure_selectors.entry_history(access, entry_pk)
     if view is None:
         raise Http404
-    may_correct = access.case.is_open and view.entry.agency_id in access.viewer.agency_ids
+    may_correct = rules.may_correct_entry(access.case, view.entry, access.viewer.agency_ids)
     form = CorrectEntryForm(request.POST or None, initial={"text": view.text})
     if request.method == "POST":
         if not may_correct:
@@ -259,8 +256,9 @@ def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
             "versions": list(view.entry.versions.all()),
             "form": form,
             "may_correct": may_correct,
-            "may_disclose": consent_rules.can_disclose_statutory(user, view.entry),
-            "explanation": consent_selectors.entry_explanation(access, view),
+            # consent.rules.can_disclose_statutory, which the disclosure page itself asks.
+            "may_disclose": rules.may_write_for(user, view.entry.case, view.entry.agency_id),
+            "explanation": disclosure_explain.entry_explanation(access, view),
         },
     )
 
@@ -268,7 +266,7 @@ def entry_detail_view(request: HttpRequest, pk: int, entry_pk: int) -> HttpRespo
 @require_POST
 def case_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     form = StatusForm(request.POST, current=access.case.status)
     if form.is_valid():
         try:
@@ -284,8 +282,8 @@ def case_status_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def guardian_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
-    if not (access.case.is_open and access.case.raising_agency_id in access.viewer.agency_ids):
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
+    if not rules.may_add_guardians(access.case, access.viewer.agency_ids):
         raise PermissionDenied
     form = GuardianForm(request.POST)
     if form.is_valid():
@@ -302,7 +300,7 @@ def guardian_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def concern_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     if not access.case.is_open:
         raise PermissionDenied
     agencies = [(a.pk, a.name) for a in access.my_agencies]
@@ -326,11 +324,13 @@ def concern_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def concern_acknowledge_view(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = selectors.case_open(viewer=user, pk=pk)
-    report = next((r for r in selectors.concern_reports(access) if r.pk == report_pk), None)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
+    report = next(
+        (r for r in disclosure_selectors.concern_reports(access) if r.pk == report_pk), None
+    )
     if report is None:
         raise Http404
-    if not rules.can_acknowledge_concern_ids(access.viewer.agency_ids):
+    if not receives_concern_reports(access.viewer.agency_ids):
         raise PermissionDenied
     services.concern_report_acknowledge(actor=user, report=report)
     messages.success(request, _("The report of concern has been acknowledged."))
@@ -459,9 +459,9 @@ def list_add_view(request: HttpRequest, kind: str) -> HttpResponse:
     if form.is_valid():
         try:
             if isinstance(form, FactorForm):
-                lists.factor_add(actor=user, **form.cleaned_data)
+                services.factor_add(actor=user, **form.cleaned_data)
             else:
-                lists.category_add(actor=user, **form.cleaned_data)
+                services.category_add(actor=user, **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -481,6 +481,6 @@ def list_toggle_view(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     entry = model.objects.filter(pk=pk).first()
     if entry is None:
         raise Http404
-    lists.list_entry_set_active(actor=user, entry=entry, active=not entry.is_active)
+    services.list_entry_set_active(actor=user, entry=entry, active=not entry.is_active)
     messages.success(request, _("The list has been updated."))
     return redirect("cases:lists")

@@ -33,9 +33,8 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from samverkan.accounts.models import User
-from samverkan.api.api import ErrorOut, _caller
 from samverkan.api.auth import require_scope
-from samverkan.api.errors import FieldErrorsOut, field_errors
+from samverkan.api.conventions import ErrorOut, FieldErrorsOut, caller
 from samverkan.api.models import Scope
 from samverkan.api.schemas import JsonIn
 from samverkan.cases.models import Case
@@ -366,7 +365,7 @@ def _require_manage(user: User, case: Case) -> None:
     summary="The consents of a case, newest first (the case's team and its coordinator)",
 )
 def consent_list(request: HttpRequest, case_id: int) -> ConsentListOut:
-    listing = selectors.case_consents(viewer=_caller(request), case_pk=case_id)
+    listing = selectors.case_consents(viewer=caller(request), case_pk=case_id)
     return ConsentListOut(
         case_id=listing.case.pk,
         may_manage=listing.may_manage,
@@ -382,24 +381,21 @@ def consent_list(request: HttpRequest, case_id: int) -> ConsentListOut:
 )
 def consent_create(
     request: HttpRequest, case_id: int, payload: ConsentIn
-) -> Status[ConsentDetailOut | FieldErrorsOut]:
-    user = _caller(request)
+) -> Status[ConsentDetailOut]:
+    user = caller(request)
     case = selectors.consent_case(viewer=user, case_pk=case_id)
     require_scope(request, Scope.WRITE)
     _require_manage(user, case)
-    try:
-        consent = services.consent_create(
-            actor=user,
-            case=case,
-            agency_ids=payload.agency_ids,
-            category_ids=payload.category_ids,
-            valid_from=payload.valid_from,
-            valid_until=payload.valid_until,
-            youth_also_signs=payload.youth_also_signs,
-            language=payload.language,
-        )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
+    consent = services.consent_create(
+        actor=user,
+        case=case,
+        agency_ids=payload.agency_ids,
+        category_ids=payload.category_ids,
+        valid_from=payload.valid_from,
+        valid_until=payload.valid_until,
+        youth_also_signs=payload.youth_also_signs,
+        language=payload.language,
+    )
     return Status(201, _detail_out(selectors.consent_get(viewer=user, pk=consent.pk)))
 
 
@@ -409,7 +405,7 @@ def consent_create(
     summary="One consent with its signers and what was disclosed under it",
 )
 def consent_detail(request: HttpRequest, consent_id: int) -> ConsentDetailOut:
-    return _detail_out(selectors.consent_get(viewer=_caller(request), pk=consent_id))
+    return _detail_out(selectors.consent_get(viewer=caller(request), pk=consent_id))
 
 
 @router.post(
@@ -418,25 +414,20 @@ def consent_detail(request: HttpRequest, consent_id: int) -> ConsentDetailOut:
     summary="Record a signature given in person or on paper (needs the write scope)",
     openapi_extra=_SIGNATURE_BODY,
 )
-def signature_create(
-    request: HttpRequest, consent_id: int
-) -> Status[ConsentDetailOut | FieldErrorsOut]:
-    user = _caller(request)
+def signature_create(request: HttpRequest, consent_id: int) -> Status[ConsentDetailOut]:
+    user = caller(request)
     view = selectors.consent_get(viewer=user, pk=consent_id)
     require_scope(request, Scope.WRITE)
     _require_manage(user, view.consent.case)
     payload, evidence = _signature_payload(request)
-    try:
-        services.signature_record(
-            actor=user,
-            signer=_signer(view, payload.signer_id),
-            method=payload.method,
-            signed_on=payload.signed_on,
-            evidence=evidence,
-            maturity_assessment=payload.maturity_assessment,
-        )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
+    services.signature_record(
+        actor=user,
+        signer=_signer(view, payload.signer_id),
+        method=payload.method,
+        signed_on=payload.signed_on,
+        evidence=evidence,
+        maturity_assessment=payload.maturity_assessment,
+    )
     return Status(201, _detail_out(selectors.consent_get(viewer=user, pk=consent_id)))
 
 
@@ -448,8 +439,8 @@ def signature_create(
 )
 def signature_confirm(
     request: HttpRequest, consent_id: int, signer_id: int
-) -> Status[ConsentDetailOut | FieldErrorsOut]:
-    user = _caller(request)
+) -> Status[ConsentDetailOut]:
+    user = caller(request)
     view = selectors.consent_get(viewer=user, pk=consent_id)
     signer = next((s for s in view.signers if s.signer.pk == signer_id), None)
     if signer is None or signer.signature is None:
@@ -460,8 +451,6 @@ def signature_confirm(
         services.signature_confirm(actor=user, signature=signer.signature)
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from None
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
     return Status(200, _detail_out(selectors.consent_get(viewer=user, pk=consent_id)))
 
 
@@ -473,19 +462,16 @@ def signature_confirm(
 )
 def withdrawal_create(
     request: HttpRequest, consent_id: int, payload: WithdrawalIn
-) -> Status[ConsentDetailOut | FieldErrorsOut]:
-    user = _caller(request)
+) -> Status[ConsentDetailOut]:
+    user = caller(request)
     view = selectors.consent_get(viewer=user, pk=consent_id)
     require_scope(request, Scope.WRITE)
     if not rules.can_record_withdrawal(user, view.consent.case):
         raise HttpError(403, "You may not record a withdrawal on this case.")
-    try:
-        services.consent_withdraw(
-            consent=view.consent,
-            signer=_signer(view, payload.signer_id),
-            method=payload.method,
-            actor=user,
-        )
-    except ValidationError as exc:
-        return Status(400, field_errors(exc))
+    services.consent_withdraw(
+        consent=view.consent,
+        signer=_signer(view, payload.signer_id),
+        method=payload.method,
+        actor=user,
+    )
     return Status(201, _detail_out(selectors.consent_get(viewer=user, pk=consent_id)))

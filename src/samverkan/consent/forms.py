@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from samverkan.consent.models import SignatureMethod, WithdrawalMethod
-from samverkan.consent.statutory import StatutoryBasis, enabled_bases
+from samverkan.disclosure.statutory import StatutoryBasis, enabled_bases
 
 
 class DateInput(forms.DateInput):

@@ -22,9 +22,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from samverkan.cases import selectors as case_selectors
-from samverkan.cases.models import Case, Entry, InformationCategory
-from samverkan.consent import documents, rules, selectors, services, statutory
+from samverkan.cases import rules as case_rules
+from samverkan.cases.models import Case, Entry
+from samverkan.consent import rules, selectors, services
+from samverkan.consent.documents.document import receipt_available
+from samverkan.consent.documents.uploads import EXTENSIONS
 from samverkan.consent.forms import (
     ConsentForm,
     SignatureForm,
@@ -33,7 +35,8 @@ from samverkan.consent.forms import (
     WithdrawalForm,
 )
 from samverkan.consent.models import RequiredSigner
-from samverkan.consent.uploads import EXTENSIONS
+from samverkan.disclosure import selectors as disclosure_selectors
+from samverkan.disclosure import statutory
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user
 from samverkan.organisations.models import Agency
@@ -41,10 +44,9 @@ from samverkan.organisations.models import Agency
 
 def _consent_form(case: Case, data: QueryDict | None = None) -> ConsentForm:
     agencies = services.consent_agency_choices(case)
-    sectors = {a.sector for a in agencies}
     categories = [
         (c.pk, f"{c.get_sector_display()}: {c.label}")
-        for c in InformationCategory.objects.filter(is_active=True, sector__in=sectors)
+        for c in case_rules.categories_for(agencies, general=False)
     ]
     return ConsentForm(
         data,
@@ -156,7 +158,7 @@ def _detail_page(
             "withdrawal_form": withdrawal_form
             or WithdrawalForm(signers=[(s.signer.pk, s.label) for s in view.signers]),
             "may_see_evidence": may_manage or view.identity_shown,
-            "receipt_available": documents.receipt_available(view),
+            "receipt_available": receipt_available(view),
         },
         status=status,
     )
@@ -281,7 +283,9 @@ def evidence_view(request: HttpRequest, pk: int, signer_pk: int) -> HttpResponse
     return response
 
 
-def _disclosure_agencies(access: case_selectors.CaseAccess, entry: Entry) -> list[tuple[int, str]]:
+def _disclosure_agencies(
+    access: disclosure_selectors.CaseAccess, entry: Entry
+) -> list[tuple[int, str]]:
     return [
         (m.agency_id, m.agency.name)
         for m in access.case.team.all()
@@ -294,8 +298,8 @@ def statutory_disclosure_view(request: HttpRequest, case_pk: int, entry_pk: int)
     """Two steps, both behind a fresh password (DESIGN rule 17): choose the basis (a GET form),
     then confirm each of its conditions, choose the recipient and justify (the POST)."""
     user = acting_user(request)
-    access = case_selectors.case_open(viewer=user, pk=case_pk)
-    entry_view = case_selectors.entry_history(access, entry_pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=case_pk)
+    entry_view = disclosure_selectors.entry_history(access, entry_pk)
     if entry_view is None:
         raise Http404
     entry = entry_view.entry
@@ -328,7 +332,9 @@ def _reauthenticate_before_disclosure(
 
 @reauthentication_required
 def _statutory_disclosure_form(
-    request: HttpRequest, access: case_selectors.CaseAccess, entry_view: case_selectors.EntryView
+    request: HttpRequest,
+    access: disclosure_selectors.CaseAccess,
+    entry_view: disclosure_selectors.EntryView,
 ) -> HttpResponse:
     chooser = StatutoryBasisChoiceForm(request.GET if "basis" in request.GET else None)
     basis = statutory.basis_by_code(chooser.cleaned_data["basis"]) if chooser.is_valid() else None
@@ -340,7 +346,9 @@ def _statutory_disclosure_form(
 
 
 def _statutory_disclosure(
-    request: HttpRequest, access: case_selectors.CaseAccess, entry_view: case_selectors.EntryView
+    request: HttpRequest,
+    access: disclosure_selectors.CaseAccess,
+    entry_view: disclosure_selectors.EntryView,
 ) -> HttpResponse:
     user = acting_user(request)
     entry = entry_view.entry
@@ -376,8 +384,8 @@ def _statutory_disclosure(
 
 def _disclosure_page(
     request: HttpRequest,
-    access: case_selectors.CaseAccess,
-    entry_view: case_selectors.EntryView,
+    access: disclosure_selectors.CaseAccess,
+    entry_view: disclosure_selectors.EntryView,
     chooser: StatutoryBasisChoiceForm,
     basis: statutory.StatutoryBasis | None,
     form: StatutoryDisclosureForm | None,

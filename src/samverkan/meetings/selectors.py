@@ -19,7 +19,7 @@ from samverkan.audit.models import Outcome
 from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.cases.models import Case
 from samverkan.cases.models import Status as CaseStatus
-from samverkan.cases.selectors import content_case_ids
+from samverkan.disclosure.selectors import content_case_ids
 from samverkan.meetings import rules
 from samverkan.meetings.models import Action, ActionStatus, AgendaItem, Attendance, Meeting
 from samverkan.meetings.rules import Seat

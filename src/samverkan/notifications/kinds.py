@@ -24,7 +24,7 @@ from samverkan.notifications.models import NotificationKind
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-# cases/services.py numbers cases PREFIX-YEAR-NNNN; the counter may outgrow four digits.
+# cases/services/people.py numbers cases PREFIX-YEAR-NNNN; the counter may outgrow four digits.
 _PSEUDONYM = re.compile(r"^[A-Z]{3}-\d{4}-\d{4,8}$")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from samverkan.cases import rules as case_rules
+from samverkan.disclosure.selectors import content_shown
+from samverkan.disclosure.viewer import team_agency_ids
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -26,9 +28,7 @@ def may_edit_plan_ids(agency_ids: frozenset[int], case: Case) -> bool:
 
 def may_edit_plan(user: User | AnonymousUser, case: Case) -> bool:
     """For the services: the team, and only agencies rule 16 lets read the plan."""
-    return may_edit_plan_ids(
-        case_rules.team_agency_ids(user, case), case
-    ) and case_rules.may_read_content(user, case)
+    return may_edit_plan_ids(team_agency_ids(user, case), case) and content_shown(user, case)
 
 
 def may_write_intervention_for_ids(agency_ids: frozenset[int], case: Case, agency_id: int) -> bool:
@@ -42,6 +42,4 @@ def may_change_intervention_ids(
 
 
 def may_write_intervention_for(user: User | AnonymousUser, case: Case, agency_id: int) -> bool:
-    return case_rules.may_write_for(user, case, agency_id) and case_rules.may_read_content(
-        user, case
-    )
+    return case_rules.may_write_for(user, case, agency_id) and content_shown(user, case)

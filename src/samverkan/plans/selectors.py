@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from samverkan.accounts.models import User
 from samverkan.audit.services import Subject, audit_record, audit_record_many
-from samverkan.cases.selectors import CaseAccess
+from samverkan.disclosure.selectors import CaseAccess
 from samverkan.organisations.models import Agency
 from samverkan.plans import rules
 from samverkan.plans.models import ActionPlan, FollowUpDate, Goal, Intervention

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from samverkan.accounts.models import User
-from samverkan.cases import selectors as case_selectors
-from samverkan.cases.selectors import CaseAccess
+from samverkan.disclosure import selectors as disclosure_selectors
+from samverkan.disclosure.selectors import CaseAccess
 from samverkan.lib.forms import add_validation_errors
 from samverkan.lib.http import acting_user
 from samverkan.plans import pdf, rules, selectors, services
@@ -54,7 +54,7 @@ def _intervention_form(access: CaseAccess, data: Any = None) -> InterventionForm
 
 def _open_for_change(request: HttpRequest, pk: int) -> tuple[User, CaseAccess]:
     user = acting_user(request)
-    access = case_selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     if not access.content or not rules.may_edit_plan_ids(access.viewer.agency_ids, access.case):
         raise PermissionDenied
     return user, access
@@ -95,7 +95,7 @@ def _plan_page(
 
 @require_GET
 def plan_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    access = case_selectors.case_open(viewer=acting_user(request), pk=pk)
+    access = disclosure_selectors.case_open(viewer=acting_user(request), pk=pk)
     return _plan_page(request, access)
 
 
@@ -130,7 +130,7 @@ def goal_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def goal_detail_view(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = case_selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     goal = selectors.goal_for_team(access, goal_pk)
     if goal is None:
         raise Http404
@@ -215,7 +215,7 @@ def _intervention_edit_form(
 @require_http_methods(["GET", "POST"])
 def intervention_detail_view(request: HttpRequest, pk: int, intervention_pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = case_selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     intervention = selectors.intervention_for_team(access, intervention_pk)
     if intervention is None:
         raise Http404
@@ -281,7 +281,7 @@ def follow_up_add_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def follow_up_done_view(request: HttpRequest, pk: int, follow_up_pk: int) -> HttpResponse:
     user = acting_user(request)
-    access = case_selectors.case_open(viewer=user, pk=pk)
+    access = disclosure_selectors.case_open(viewer=user, pk=pk)
     follow_up = selectors.follow_up_of(access, follow_up_pk)
     if follow_up is None:
         raise Http404
@@ -295,7 +295,7 @@ def follow_up_done_view(request: HttpRequest, pk: int, follow_up_pk: int) -> Htt
 @require_GET
 def plan_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The family's copy, Swedish unless ``?lang=en``. Sent as a download named by pseudonym."""
-    access = case_selectors.case_open(viewer=acting_user(request), pk=pk)
+    access = disclosure_selectors.case_open(viewer=acting_user(request), pk=pk)
     language = request.GET.get("lang") or pdf.DEFAULT_LANGUAGE
     try:
         exported = services.plan_pdf_export(access=access, language=language)

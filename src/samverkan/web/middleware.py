@@ -6,7 +6,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +13,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 
 from samverkan.accounts.mfa import has_second_factor
-from samverkan.audit.services import audit_record
+from samverkan.accounts.services import session_expired
 from samverkan.lib import context
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -60,7 +59,7 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        # The guardian portal keeps its own clock (consent/portal_views.py) and grants nothing
+        # The guardian portal keeps its own clock (portal/session.py) and grants nothing
         # to a staff session, so a staff session neither ends nor stays alive there.
         if user is not None and user.is_authenticated and not _is_portal(request):
             now = time.time()
@@ -69,13 +68,7 @@ class SessionTimeoutMiddleware:
             idle = now - last_seen > settings.SESSION_IDLE_TIMEOUT
             expired = now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT
             if idle or expired:
-                with transaction.atomic():
-                    audit_record(
-                        action="auth.session_expired",
-                        actor=user,
-                        obj=user,
-                        details={"reason": "idle" if idle else "absolute"},
-                    )
+                session_expired(user=user, reason="idle" if idle else "absolute")
                 logout(request)
                 messages.info(request, _("Your session has ended. Please log in again."))
                 if request.path.startswith("/api/"):
