@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
 	$(BIN)/mypy src tests tools
+	PYTHONPATH=tools $(BIN)/lint-imports
 
 messages: $(STAMP)
 	cd src/samverkan && ../../$(BIN)/samverkan makemessages --locale sv --no-obsolete --no-location
@@ -43,7 +44,7 @@ clean:
 mutations: $(STAMP)
 	$(BIN)/python tools/named_mutations.py
 
-# mutmut over cases/policy.py, consent/services.py, audit/, records/ and stats/disclosure.py, one
+# mutmut over disclosure/policy.py, consent/services/, audit/, records/ and stats/disclosure.py, one
 # target at a time in var/mutmut/ (tools/mutmut_run.py; TARGETS="policy audit" for some).
 mutmut: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'

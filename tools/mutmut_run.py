@@ -47,7 +47,7 @@ class Target:
 TARGETS: tuple[Target, ...] = (
     Target("disclosure", ("src/samverkan/stats/disclosure.py",), ("tests/stats/",)),
     Target("policy", ("src/samverkan/disclosure/policy.py",), ("tests/cases/", "tests/consent/")),
-    Target("consent", ("src/samverkan/consent/services.py",), ("tests/consent/",)),
+    Target("consent", ("src/samverkan/consent/services/*",), ("tests/consent/",)),
     Target("audit", ("src/samverkan/audit/*",), ("tests/audit/",)),
     Target("records", ("src/samverkan/records/*",), ("tests/records/",)),
 )

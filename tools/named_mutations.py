@@ -54,7 +54,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "1",
         "statutory disclosure: the receiving agency's sector is not checked against the basis",
-        "consent/services.py",
+        "consent/services/disclosure.py",
         "elif to_agency.sector not in basis.to_sectors:",
         "elif False and to_agency.sector not in basis.to_sectors:",
         f"{_STATUTORY}::test_a_basis_refuses_an_agency_on_the_team_of_another_sector",
@@ -62,7 +62,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "2",
         "statutory disclosure: the basis's age limit (under 21) is not checked",
-        "consent/services.py",
+        "consent/services/disclosure.py",
         "elif basis.max_age is not None and",
         "elif False and basis.max_age is not None and",
         f"{_STATUTORY}::test_the_under_21_basis_ends_on_the_21st_birthday",
@@ -70,9 +70,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "3",
         "team_agency_ids: a seat counts without a current practitioner membership",
-        "cases/rules.py",
-        "    return frozenset(seats) & practising",
-        "    return frozenset(seats)",
+        "disclosure/viewer.py",
+        "    return seats & practising",
+        "    return seats",
         _SEATS,
     ),
     *(
@@ -154,19 +154,23 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "7a",
         "a staff-recorded signature's audit event is written outside its transaction",
-        "consent/services.py",
+        "consent/services/signatures.py",
         "        _audit_signature(locked, signature, actor=actor)\n"
-        "        signer_notice(locked, actor=actor, signers=[signer], reason=NOTICE_SIGNATURE, "
-        "method=method)\n    return signature",
-        "        signer_notice(locked, actor=actor, signers=[signer], reason=NOTICE_SIGNATURE, "
-        "method=method)\n    _audit_signature(locked, signature, actor=actor)\n"
+        "        signers_notify(\n"
+        "            locked, actor=actor, signers=[signer], reason=NOTICE_SIGNATURE, "
+        "method=method\n"
+        "        )\n    return signature",
+        "        signers_notify(\n"
+        "            locked, actor=actor, signers=[signer], reason=NOTICE_SIGNATURE, "
+        "method=method\n"
+        "        )\n    _audit_signature(locked, signature, actor=actor)\n"
         "    return signature",
         _SIGNATURES,
     ),
     _m(
         "7b",
         "an e-ID signature's audit event is written outside its transaction",
-        "consent/services.py",
+        "consent/services/signatures.py",
         "\n        _audit_signature(locked, signature, actor=None)\n",
         "\n    _audit_signature(locked, signature, actor=None)\n",
         _SIGNATURES,
@@ -174,7 +178,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "8",
         "retention: a legal hold placed after the plan is not checked again before the purge",
-        "records/retention.py",
+        "records/services.py",
         "        if case is None or LegalHold.objects.filter(case_id=case_id).exists():\n",
         "        if case is None:\n",
         f"{_PURGE}::test_a_hold_placed_after_the_plan_keeps_the_case",
@@ -182,7 +186,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "9",
         "retention: the statistics facts are not refreshed before the purge",
-        "records/retention.py",
+        "records/services.py",
         # The comment before it makes the line unique: a partial purge refreshes too.
         "before the data goes.\n        facts_refresh(case_ids=[case_id])\n",
         "before the data goes.\n        pass\n",
@@ -191,7 +195,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "10",
         "subject export: statutory disclosures are left out",
-        "records/subject_export.py",
+        "records/subject_export/data.py",
         '"statutory_disclosures": statutory.get(entry.pk, []),',
         '"statutory_disclosures": [],',
         f"{_EXPORT}::test_the_export_lists_statutory_disclosures",
@@ -199,7 +203,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "11",
         "subject export: to whom each entry was shown is left out",
-        "records/subject_export.py",
+        "records/subject_export/data.py",
         '"disclosures": disclosures.get(entry.pk, []),',
         '"disclosures": [],',
         f"{_EXPORT}::test_the_export_says_to_whom_an_entry_was_shown_under_consent",
@@ -232,7 +236,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "15",
         "e-ID signing does not refuse a youth under the signing age",
-        "consent/services.py",
+        "consent/services/signatures.py",
         "if _needs_maturity(consent, signer):",
         "if False and _needs_maturity(consent, signer):",
         f"{_SIGNATURES}::test_a_youth_under_the_signing_age_is_refused_e_id_by_the_service",
@@ -240,15 +244,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "16",
         "only a signer who signed may withdraw in the portal",
-        "consent/portal.py",
+        "portal/selectors.py",
         "view.can_withdraw = open_state\n",
         "view.can_withdraw = open_state and view.i_signed\n",
-        "tests/consent/test_portal.py::test_a_guardian_who_has_not_signed_refuses_in_the_portal",
+        "tests/portal/test_portal.py::test_a_guardian_who_has_not_signed_refuses_in_the_portal",
     ),
     _m(
         "17a",
         "statutory disclosure: the provision's conditions need not be confirmed (DESIGN rule 17)",
-        "consent/services.py",
+        "consent/services/disclosure.py",
         "any(c.code not in confirmed for c in basis.conditions):",
         "any(c.code not in confirmed for c in basis.conditions[:0]):",
         f"{_CONDITIONS}::test_each_crime_provision_is_refused_without_each_of_its_conditions",
@@ -257,7 +261,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m(
         "17b",
         "statutory disclosure: a report of concern is allowed for an adult",
-        "consent/statutory.py",
+        "disclosure/statutory.py",
         "        to_sectors=frozenset({Sector.SOCIAL_SERVICES}),\n        max_age=18,\n",
         "        to_sectors=frozenset({Sector.SOCIAL_SERVICES}),\n        max_age=None,\n",
         f"{_CONDITIONS}::test_each_basis_is_refused_from_its_age_limit",
