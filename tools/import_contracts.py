@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import importlib.util
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -199,71 +199,71 @@ class PrivateNamesContract(_SourceContract):
                 )
 
 
-class ManagerAccessContract(_SourceContract):
+class _WatchedNamesContract(_SourceContract):
+    """A contract about some names (``pkg.module.Name``) used outside ``allowed_modules``."""
+
+    allowed_modules = fields.ListField(subfield=fields.StringField())
+
+    def watched(self) -> set[str]:
+        raise NotImplementedError
+
+    def resolver(self, module: str, tree: ast.Module) -> Callable[[ast.expr], str | None]:
+        """Which watched name an expression is: ``Entry`` imported from its module, or
+        ``models.Entry`` through an imported module, whatever either is called locally."""
+        watched = self.watched()
+        names: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                source = _resolve(module, node)
+                for alias in node.names:
+                    if f"{source}.{alias.name}" in watched:
+                        names[alias.asname or alias.name] = f"{source}.{alias.name}"
+        bound = _bound_modules(module, tree, str(self.root))
+
+        def resolve(expr: ast.expr) -> str | None:
+            if isinstance(expr, ast.Name):
+                return names.get(expr.id)
+            if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+                full = f"{bound.get(expr.value.id)}.{expr.attr}"
+                return full if full in watched else None
+            return None
+
+        return resolve
+
+
+class ManagerAccessContract(_WatchedNamesContract):
     """``models`` (``pkg.models.Model``) are queried only in ``allowed_modules``."""
 
     models = fields.ListField(subfield=fields.StringField())
-    allowed_modules = fields.ListField(subfield=fields.StringField())
+
+    def watched(self) -> set[str]:
+        return set(self.strings("models"))
 
     def findings(self, module: str, tree: ast.Module) -> Iterator[Finding]:
         if _matches(module, self.strings("allowed_modules")):
             return
-        watched = set(self.strings("models"))
-        names: dict[str, str] = {}
+        resolve = self.resolver(module, tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                source = _resolve(module, node)
-                for alias in node.names:
-                    if f"{source}.{alias.name}" in watched:
-                        names[alias.asname or alias.name] = f"{source}.{alias.name}"
-        bound = _bound_modules(module, tree, str(self.root))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Attribute) or node.attr not in _MANAGERS:
-                continue
-            target = node.value
-            model = None
-            if isinstance(target, ast.Name) and target.id in names:
-                model = names[target.id]
-            elif (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and f"{bound.get(target.value.id)}.{target.attr}" in watched
-            ):
-                model = f"{bound[target.value.id]}.{target.attr}"
-            if model is not None:
-                yield Finding(module, node.lineno, f"queries {model}.{node.attr}")
+            if isinstance(node, ast.Attribute) and node.attr in _MANAGERS:
+                model = resolve(node.value)
+                if model is not None:
+                    yield Finding(module, node.lineno, f"queries {model}.{node.attr}")
 
 
-class CallSitesContract(_SourceContract):
+class CallSitesContract(_WatchedNamesContract):
     """``functions`` (``pkg.module.function``) are called only from ``allowed_modules``."""
 
     functions = fields.ListField(subfield=fields.StringField())
-    allowed_modules = fields.ListField(subfield=fields.StringField())
+
+    def watched(self) -> set[str]:
+        return set(self.strings("functions"))
 
     def findings(self, module: str, tree: ast.Module) -> Iterator[Finding]:
         if _matches(module, self.strings("allowed_modules")):
             return
-        watched = set(self.strings("functions"))
-        names: dict[str, str] = {}
+        resolve = self.resolver(module, tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                source = _resolve(module, node)
-                for alias in node.names:
-                    if f"{source}.{alias.name}" in watched:
-                        names[alias.asname or alias.name] = f"{source}.{alias.name}"
-        bound = _bound_modules(module, tree, str(self.root))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            called = None
-            if isinstance(func, ast.Name) and func.id in names:
-                called = names[func.id]
-            elif (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and f"{bound.get(func.value.id)}.{func.attr}" in watched
-            ):
-                called = f"{bound[func.value.id]}.{func.attr}"
-            if called is not None:
-                yield Finding(module, node.lineno, f"calls {called}")
+            if isinstance(node, ast.Call):
+                called = resolve(node.func)
+                if called is not None:
+                    yield Finding(module, node.lineno, f"calls {called}")
