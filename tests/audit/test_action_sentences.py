@@ -18,7 +18,7 @@ SRC = Path(samverkan.__file__).parent
 CODE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 # Keywords whose code-like values are something else: a periodic job's name, a signing salt,
 # the type of an audited object.
-NOT_ACTION_KEYWORDS = {"name", "salt", "object_type", "logger"}
+NOT_ACTION_KEYWORDS = {"name", "salt", "object_type", "logger", "dispatch_uid"}
 
 
 def _trees() -> Iterator[tuple[Path, ast.Module]]:
@@ -93,6 +93,7 @@ NOT_ACTIONS = {
     "records.backup",
     "records.retention",
     "consent.eidorder",
+    "consent.portallogincode",
     "records.subject_export.redaction",
     "records.subject_export.token",
 }
