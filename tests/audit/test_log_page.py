@@ -16,6 +16,13 @@ OLD_URL = "/audit/"
 URL = "/records/review/"
 
 
+def test_old_address_answers_405_to_anything_but_reading(client_for, personas):
+    client = client_for(personas.auditor)
+    for method in (client.post, client.put, client.delete):
+        assert method(OLD_URL).status_code == 405
+    assert client.head(OLD_URL).status_code == 301
+
+
 def test_old_address_redirects_permanently_with_its_filters(client_for, personas):
     assert reverse("audit:event_list") == OLD_URL
     client = client_for(personas.auditor)

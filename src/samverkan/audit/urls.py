@@ -9,7 +9,13 @@ urlpatterns = [
     # outcome, date_from, date_to, page), so the query string is carried over as it is.
     path(
         "",
-        RedirectView.as_view(pattern_name="records:review", permanent=True, query_string=True),
+        # Only reading follows: the old page answered 405 to anything but GET, and still does.
+        RedirectView.as_view(
+            pattern_name="records:review",
+            permanent=True,
+            query_string=True,
+            http_method_names=["get", "head"],
+        ),
         name="event_list",
     ),
 ]
