@@ -16,6 +16,7 @@ Run by ``make lint`` (``lint-imports``) with ``tools/`` on the path.
 
 from __future__ import annotations
 
+import abc
 import ast
 import fnmatch
 import importlib.util
@@ -145,8 +146,9 @@ class _SourceContract(Contract):
     root = fields.StringField()
     skip = fields.ListField(subfield=fields.StringField(), required=False, default=[])
 
+    @abc.abstractmethod
     def findings(self, module: str, tree: ast.Module) -> Iterator[Finding]:
-        raise NotImplementedError
+        """The breaches in one module's source."""
 
     def strings(self, name: str) -> list[str]:
         """A list option's values (the fields are descriptors mypy cannot see through)."""
@@ -204,8 +206,9 @@ class _WatchedNamesContract(_SourceContract):
 
     allowed_modules = fields.ListField(subfield=fields.StringField())
 
+    @abc.abstractmethod
     def watched(self) -> set[str]:
-        raise NotImplementedError
+        """The full names (``pkg.module.Name``) the contract is about."""
 
     def resolver(self, module: str, tree: ast.Module) -> Callable[[ast.expr], str | None]:
         """Which watched name an expression is: ``Entry`` imported from its module, or
