@@ -226,6 +226,13 @@ CACHES = {
 # Tasks are rows in the application's database, run by `samverkan worker` (jobs/worker.py),
 # which also enqueues the periodic jobs; any number of workers may share the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Each worker writes a heartbeat this often; a worker silent for the stale limit is taken for
+# dead and its running task is queued again or failed (jobs/reaper.py). Several beats must fit
+# in the limit, or a slow database would make live workers look dead.
+WORKER_HEARTBEAT_SECONDS = env.get_int("SAMVERKAN_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+WORKER_STALE_SECONDS = env.get_int(
+    "SAMVERKAN_WORKER_STALE_SECONDS", 60, minimum=3 * WORKER_HEARTBEAT_SECONDS
+)
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

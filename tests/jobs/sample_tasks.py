@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from django_tasks import task
 
@@ -46,3 +48,18 @@ def plain_function() -> None:
 
 # A task whose path leads to the plain function, not to a task: a worker could not run it.
 unreachable = task()(plain_function)
+
+
+# The kill -9 test's periodic job: runs until the test opens the gate (a file it creates).
+GATE_VARIABLE = "JOBS_TEST_GATE"
+
+
+@task()
+def wait_for_gate() -> str:
+    gate = Path(os.environ[GATE_VARIABLE])
+    deadline = time.monotonic() + 60
+    while not gate.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the gate was never opened")
+        time.sleep(0.05)
+    return "passed"

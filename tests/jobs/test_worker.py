@@ -4,17 +4,12 @@ when misconfigured, and stops cleanly on a signal."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -25,6 +20,8 @@ from samverkan.jobs.tasks import prune_job_history
 from samverkan.jobs.worker import Worker, check_configuration
 from samverkan.lib.env import ConfigError
 from tests.jobs import sample_tasks
+from tests.jobs.processes import start_worker as _start_worker
+from tests.jobs.processes import wait_for as _wait_for
 from tests.web.test_production_config import run_cli
 
 
@@ -131,41 +128,6 @@ def test_bad_arguments_are_refused(tmp_path):
     result = run_cli("worker", "--interval", "0", env={}, tmp_path=tmp_path)
     assert result.returncode == 2
     assert "positive number of seconds" in result.stderr
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
-def _start_worker() -> subprocess.Popen[str]:
-    """``samverkan worker`` as production runs it: its own process, on the test database."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SAMVERKAN_", "DJANGO_", "DATABASE_URL"))
-    }
-    env.update({"SAMVERKAN_DATA_DIR": str(settings.DATA_DIR), "DATABASE_URL": _database_url()})
-    return subprocess.Popen(
-        [sys.executable, "-m", "samverkan", "worker", "--interval", "0.2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_for(condition, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _status(result) -> str:

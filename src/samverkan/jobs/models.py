@@ -29,3 +29,27 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_name} {self.period}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running worker, as it last told the database (jobs/heartbeat.py).
+
+    A worker writes its row at start, updates ``beat_at`` every few seconds from a thread of its
+    own (so a long task does not stop it) and deletes the row when it stops cleanly. A row whose
+    beat is older than the stale limit belongs to a worker that died; the reaper
+    (jobs/reaper.py) then hands its running task to another worker and deletes the row.
+    """
+
+    worker_id = models.CharField(_("worker"), max_length=64, unique=True)
+    host = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"))
+    beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+
+    class Meta:
+        ordering = ["worker_id"]
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker_id

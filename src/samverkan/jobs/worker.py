@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import threading
@@ -11,6 +12,7 @@ import time
 from dataclasses import dataclass
 from types import FrameType
 
+from django.conf import settings
 from django.db import DatabaseError, OperationalError, close_old_connections
 from django.db import connection as default_connection
 from django.db.migrations.executor import MigrationExecutor
@@ -22,6 +24,9 @@ from django_tasks_db.management.commands.db_worker import Worker as TaskRunner
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from samverkan.jobs.heartbeat import Heartbeat
+from samverkan.jobs.loops import LoopThreads
+from samverkan.jobs.reaper import reap_lost_tasks
 from samverkan.jobs.registry import JobRegistry, registry
 from samverkan.jobs.scheduler import run_due_jobs
 from samverkan.lib import context
@@ -57,8 +62,10 @@ def check_configuration(*, backend_name: str, jobs: JobRegistry = registry) -> N
 
 
 def default_worker_id() -> str:
-    """Host and process: unique across a pool, and telling in a task result."""
-    return f"{socket.gethostname()}-{os.getpid()}"[-64:]
+    """Host, process and a random tag: telling in a task result, and unique even when a
+    restarted container's worker gets the process id of the one that died (whose tasks must
+    not look alive)."""
+    return f"{socket.gethostname()[:48]}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -79,12 +86,22 @@ class Worker:
         schedule_every: float = 60.0,
         worker_id: str | None = None,
         jobs: JobRegistry = registry,
+        heartbeat_seconds: float | None = None,
+        stale_seconds: float | None = None,
     ) -> None:
         self.backend_name = backend_name
         self.interval = interval
         self.schedule_every = schedule_every
         self.worker_id = worker_id or default_worker_id()
         self.jobs = jobs
+        self.stale_seconds = stale_seconds or settings.WORKER_STALE_SECONDS
+        self.heartbeat = Heartbeat(
+            worker_id=self.worker_id,
+            every=heartbeat_seconds or settings.WORKER_HEARTBEAT_SECONDS,
+            stale=self.stale_seconds,
+            backend_name=backend_name,
+        )
+        self.loops = LoopThreads()
         self._stopping = False
         self._forced = False
         self._wake = threading.Event()
@@ -103,6 +120,12 @@ class Worker:
 
     def enqueue_due_jobs(self) -> int:
         return len(run_due_jobs(jobs=self.jobs))
+
+    def reap_lost_tasks(self) -> int:
+        """Queue again or fail the tasks of dead workers (the heartbeat thread does it too)."""
+        return len(
+            reap_lost_tasks(stale_seconds=self.stale_seconds, backend_name=self.backend_name)
+        )
 
     def run_pending_tasks(self, *, until: float | None = None) -> tuple[int, int]:
         """Run ready tasks until none is left, a stop is asked or the monotonic clock passes
@@ -139,8 +162,13 @@ class Worker:
 
     def run_once(self) -> Summary:
         """Enqueue what is due, run everything pending, return (for ``--once`` and cron)."""
-        enqueued = self.enqueue_due_jobs()
-        ran, failed = self.run_pending_tasks()
+        self.heartbeat.start()
+        try:
+            self.reap_lost_tasks()
+            enqueued = self.enqueue_due_jobs()
+            ran, failed = self.run_pending_tasks()
+        finally:
+            self.heartbeat.stop()
         return Summary(enqueued=enqueued, ran=ran, failed=failed)
 
     def stop(self) -> None:
@@ -173,9 +201,12 @@ class Worker:
         )
         next_schedule = 0.0
         try:
+            self.heartbeat.start()
+            self.loops.start()
             while not self._stopping:
                 try:
                     if time.monotonic() >= next_schedule:
+                        self.reap_lost_tasks()
                         self.enqueue_due_jobs()
                         next_schedule = time.monotonic() + self.schedule_every
                     ran, _ = self.run_pending_tasks(until=next_schedule)
@@ -190,6 +221,8 @@ class Worker:
                 if not ran:
                     self._wake.wait(self.interval)
         finally:
+            self.loops.stop()
+            self.heartbeat.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         logger.info("worker %s stopped", self.worker_id)

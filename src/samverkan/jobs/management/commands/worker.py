@@ -6,8 +6,11 @@ import math
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from samverkan.jobs.heartbeat import Status, worker_status
 from samverkan.jobs.worker import Worker, check_configuration
 
 
@@ -34,6 +37,12 @@ class Command(BaseCommand):
             help="Enqueue the jobs that are due, run every pending task, then exit.",
         )
         parser.add_argument(
+            "--status",
+            action="store_true",
+            help="Print the workers' heartbeats and the queue, then exit (status 1 when no "
+            "worker is alive).",
+        )
+        parser.add_argument(
             "--interval",
             type=_seconds,
             default=1.0,
@@ -51,6 +60,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         check_configuration(backend_name=options["backend"])
+        if options["status"]:
+            self._print_status(worker_status(stale_seconds=settings.WORKER_STALE_SECONDS))
+            return
         worker = Worker(
             backend_name=options["backend"],
             interval=options["interval"],
@@ -69,3 +81,21 @@ class Command(BaseCommand):
             worker.run_forever()
         except KeyboardInterrupt:
             raise CommandError("worker stopped at once by a second signal") from None
+
+    def _print_status(self, status: Status) -> None:
+        now = timezone.now()
+        for worker in status.workers:
+            state = "alive" if worker.alive else "silent"
+            self.stdout.write(
+                f"worker {worker.worker_id}: {state}, host {worker.host}, pid {worker.pid}, "
+                f"last heartbeat {(now - worker.beat_at).total_seconds():.0f}s ago, "
+                f"started {timezone.localtime(worker.started_at):%Y-%m-%d %H:%M:%S}, "
+                f"running {worker.running}"
+            )
+        self.stdout.write(
+            f"workers alive: {status.alive}; tasks ready: {status.ready}; running: {status.running}"
+        )
+        if not status.alive:
+            raise CommandError(
+                f"no worker has written a heartbeat in the last {settings.WORKER_STALE_SECONDS}s"
+            )
