@@ -12,9 +12,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
-
 from samverkan.lib.context import parse_networks
+from samverkan.lib.database import database_settings, replica_max_lag
 from samverkan.lib.env import (
     KNOWN_DEFAULT_SECRETS,
     ConfigError,
@@ -174,28 +173,12 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-_default_db = f"sqlite:///{DATA_DIR / 'samverkan.sqlite3'}"
-DATABASE_URL = env.get_str("DATABASE_URL", _default_db)
-_scheme = DATABASE_URL.split(":", 1)[0]
-if _scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
-    raise ConfigError(f"DATABASE_URL must be sqlite:/// or postgres://; got scheme {_scheme!r}")
-try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _scheme == "sqlite" else 60)
-except ValueError as exc:
-    raise ConfigError(f"DATABASE_URL is malformed: {exc}") from None
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    if _db["NAME"] != ":memory:":
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # IMMEDIATE: a write transaction takes the database lock when it begins, so two writers
-    # of the audit chain queue up instead of failing half-way with "database is locked".
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-else:
-    _db["CONN_HEALTH_CHECKS"] = True
-DATABASES = {"default": _db}
+# DATABASE_URL, an optional read replica for the statistics and the connection settings
+# (age, health checks, server-side cursors, pooling): lib/database.py, docs/operations.md §14.
+DATABASES = database_settings(env, DATA_DIR)
+# Writes always go to the primary; only the statistics read on the replica (lib/replica.py).
+DATABASE_ROUTERS = ["samverkan.lib.replica.PrimaryWritesRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = replica_max_lag(env)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds security state only: used one-time codes and limiter counters (DESIGN rule

@@ -26,6 +26,9 @@ from samverkan.consent.services import (
 )
 from tests.consent.conftest import GUARDIAN_1_NUMBER, YOUTH_NUMBER
 
+# Run again through pgbouncer in transaction mode in CI (.ci/run: -m postgresql).
+pytestmark = pytest.mark.postgresql
+
 # The identity an e-ID provider vouches for: twelve digits.
 GUARDIAN_1_DIGITS = GUARDIAN_1_NUMBER.replace("-", "")
 YOUTH_DIGITS = YOUTH_NUMBER.replace("-", "")

@@ -25,6 +25,7 @@ from samverkan.consent.services import consent_withdraw
 from samverkan.disclosure import selectors as disclosure_selectors
 
 pytestmark = [
+    pytest.mark.postgresql,
     # Committed data, so that the threads' own connections see it.
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(

@@ -34,6 +34,7 @@ from samverkan.cases.models import ClosureReason, Gender
 from samverkan.disclosure.facts import STOCKHOLM
 from samverkan.indicators import rules as indicator_rules
 from samverkan.indicators.models import Indicator, IndicatorValue
+from samverkan.lib.replica import statistics_reads
 from samverkan.meetings.models import Meeting
 from samverkan.organisations.models import Municipality, Sector
 from samverkan.plans.models import InterventionKind
@@ -163,12 +164,13 @@ def year_bounds(year: int) -> tuple[date, date, date]:
 def available_years(municipalities: Sequence[Municipality]) -> list[int]:
     """The years that have facts in any of the municipalities, newest first; the current
     year always (its figures may simply not be there yet)."""
-    years = {
-        day.year
-        for day in CaseFact.objects.filter(municipality__in=municipalities).dates(
-            "raised_month", "year"
-        )
-    }
+    with statistics_reads():
+        years = {
+            day.year
+            for day in CaseFact.objects.filter(municipality__in=municipalities).dates(
+                "raised_month", "year"
+            )
+        }
     years.add(current_year())
     return sorted(years, reverse=True)
 
@@ -552,8 +554,8 @@ def _meeting_table(municipality_id: int, start: date, end: date) -> Table:
 # --- Promises and indicators -------------------------------------------------------------------
 
 
-def _promise_table(viewer: User | AnonymousUser, municipality_id: int) -> tuple[Table, bool]:
-    every = municipality_id in promise_rules.reader_municipality_ids(viewer)
+def _promise_table(municipality_id: int, every: bool) -> Table:
+    """``every``: the viewer reads the unpublished agreements too."""
     agreements = Agreement.objects.filter(municipality_id=municipality_id, status__in=RUNNING)
     if not every:
         agreements = agreements.filter(published=True)
@@ -579,13 +581,11 @@ def _promise_table(viewer: User | AnonymousUser, municipality_id: int) -> tuple[
         chart="stacked",
         has_row_totals=True,
     )
-    return table, every
+    return table
 
 
-def _indicator_tables(
-    viewer: User | AnonymousUser, municipality_id: int, start: date, after: date
-) -> tuple[list[Table], bool]:
-    every = municipality_id in indicator_rules.readable_municipality_ids(viewer)
+def _indicator_tables(municipality_id: int, every: bool, start: date, after: date) -> list[Table]:
+    """``every``: the viewer reads the unpublished indicators too."""
     indicators = Indicator.objects.filter(municipality_id=municipality_id)
     if not every:
         indicators = indicators.filter(published=True)
@@ -613,7 +613,7 @@ def _indicator_tables(
                 chart="line",
             )
         )
-    return tables, every
+    return tables
 
 
 # --- The dashboard -----------------------------------------------------------------------------
@@ -628,29 +628,35 @@ def dashboard_data(*, viewer: User | AnonymousUser, municipality_id: int, year: 
 
     404 when the viewer may not see the municipality's statistics, exactly as for a missing
     one. Nothing is audited here: the caller records the view (``dashboard_view_record``).
+
+    Who may see what is decided on the primary; the figures are read on the replica when one
+    is configured and healthy (``lib/replica.py``).
     """
     if municipality_id not in rules.visible_municipality_ids(viewer):
         raise Http404
     municipality = Municipality.objects.filter(pk=municipality_id).first()
     if municipality is None:
         raise Http404
+    all_agreements = municipality_id in promise_rules.reader_municipality_ids(viewer)
+    all_indicators = municipality_id in indicator_rules.readable_municipality_ids(viewer)
     start, end, after = year_bounds(year)
     limit = threshold()
-    facts = CaseFact.objects.filter(
-        municipality_id=municipality_id, raised_month__gte=start, raised_month__lt=after
-    )
-    counts = _counts(facts)
-    raised = counts["totals"]["n"]
-    too_few = raised < limit
-    tables: list[Table] = []
-    if not too_few:
-        case_tables = _case_tables(counts, limit)
-        case_tables["medians"] = _median_table(facts, limit)
-        case_tables["interventions"] = _intervention_table(municipality_id, start, after, limit)
-        tables = [case_tables[key] for key in CASE_TABLES]
-    tables.append(_meeting_table(municipality_id, start, end))
-    promises, all_agreements = _promise_table(viewer, municipality_id)
-    indicators, all_indicators = _indicator_tables(viewer, municipality_id, start, after)
+    with statistics_reads():
+        facts = CaseFact.objects.filter(
+            municipality_id=municipality_id, raised_month__gte=start, raised_month__lt=after
+        )
+        counts = _counts(facts)
+        too_few = counts["totals"]["n"] < limit
+        tables: list[Table] = []
+        if not too_few:
+            case_tables = _case_tables(counts, limit)
+            case_tables["medians"] = _median_table(facts, limit)
+            case_tables["interventions"] = _intervention_table(municipality_id, start, after, limit)
+            tables = [case_tables[key] for key in CASE_TABLES]
+        tables.append(_meeting_table(municipality_id, start, end))
+        promises = _promise_table(municipality_id, all_agreements)
+        indicators = _indicator_tables(municipality_id, all_indicators, start, after)
+        refreshed_at = figures_built_at()
     return Dashboard(
         municipality=municipality,
         year=year,
@@ -659,7 +665,7 @@ def dashboard_data(*, viewer: User | AnonymousUser, municipality_id: int, year: 
         preliminary=after > timezone.localdate(),
         too_few=too_few,
         threshold=limit,
-        refreshed_at=figures_built_at(),
+        refreshed_at=refreshed_at,
         tables=tuple(tables),
         context_tables=(promises, *indicators),
         all_agreements=all_agreements,
