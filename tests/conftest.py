@@ -136,8 +136,8 @@ def client_for(client: Client):
     return make
 
 
-_APPEND_ONLY = importlib.import_module("samverkan.audit.migrations.0003_pruning_anchor")
-_APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditanchor")
+_APPEND_ONLY = importlib.import_module("samverkan.audit.migrations.0004_append_then_seal")
+_APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditanchor", "audit_auditcheckpoint")
 _DB_FIXTURES = {"db", "transactional_db", "live_server"}
 
 

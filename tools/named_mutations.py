@@ -45,6 +45,7 @@ _STATUTORY = "tests/consent/test_statutory.py"
 _CONDITIONS = "tests/consent/test_statutory_conditions.py"
 _SIGNATURES = "tests/consent/test_signatures.py"
 _TAMPER = "tests/audit/test_chain_tampering.py"
+_SIGNED = "tests/audit/test_signed_checkpoints.py"
 _PRUNING = "tests/audit/test_pruning.py"
 _SEATS = "tests/cases/test_team_seat_follows_membership.py"
 _PURGE = "tests/records/test_retention_at_purge.py"
@@ -147,9 +148,28 @@ MUTATIONS: tuple[Mutation, ...] = (
         "6",
         "audit verify: the checkpoint's hash is not compared",
         "audit/selectors.py",
-        "            if list(stored) != [checkpoint.hash]:\n",
-        "            if False:\n",
+        "    if list(stored) != [checkpoint.hash]:\n",
+        "    if False:\n",
         f"{_TAMPER}::test_a_log_rewritten_with_the_key_fails_against_the_checkpoint",
+        f"{_SIGNED}::test_an_insider_rewrite_with_a_new_key_is_caught_by_the_published_checkpoint",
+    ),
+    _m(
+        "6b",
+        "audit verify: a signed checkpoint's signature is not checked",
+        "audit/selectors.py",
+        "        problem = _signature_problem(checkpoint)\n",
+        '        problem = ""\n',
+        f"{_SIGNED}::test_a_checkpoint_forged_to_match_a_rewrite_fails_its_signature",
+        f"{_SIGNED}::test_a_checkpoint_signed_with_another_key_is_refused",
+    ),
+    _m(
+        "6c",
+        "audit sealer: batches are sealed without the chain head's lock",
+        "audit/sealing.py",
+        "        head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)\n",
+        "        head, _ = ChainHead.objects.get_or_create(pk=1)\n",
+        "tests/audit/test_sealing.py::"
+        "test_many_writers_interleaved_with_the_sealer_leave_no_gap_and_no_duplicate",
     ),
     _m(
         "7a",

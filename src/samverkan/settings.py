@@ -441,6 +441,20 @@ AUDIT_PRUNE_IN_WORKER = env.get_bool("SAMVERKAN_AUDIT_PRUNE_IN_WORKER", True)
 AUDIT_CHECKPOINT_DIR = Path(
     env.get_str("SAMVERKAN_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints"))
 ).resolve()
+# Append, then seal (docs/decisions.md D28): on PostgreSQL writers append unsealed events and
+# the worker's sealer chains them ("deferred"); "inline" makes each writer seal under the chain
+# head's lock, as before (one writer at a time). SQLite always seals inline.
+AUDIT_SEALING = env.get_choice("SAMVERKAN_AUDIT_SEALING", ("deferred", "inline"), "deferred")
+AUDIT_SEAL_INTERVAL_MS = env.get_int("SAMVERKAN_AUDIT_SEAL_INTERVAL_MS", 500, minimum=50)
+# Ed25519 key (hex seed of 32 bytes) that signs published checkpoints of the chain head; kept
+# apart from SAMVERKAN_AUDIT_KEY, so that whoever holds the database and the HMAC key still
+# cannot rewrite the log past a published checkpoint.
+AUDIT_SIGNING_KEY: bytes = parse_audit_key(
+    "SAMVERKAN_AUDIT_SIGNING_KEY",
+    _secret("SAMVERKAN_AUDIT_SIGNING_KEY", "audit_signing_key", new_audit_key()),
+)
+if len(AUDIT_SIGNING_KEY) != 32:
+    raise ConfigError("SAMVERKAN_AUDIT_SIGNING_KEY must be exactly 32 bytes (64 hex digits)")
 RETENTION_NOTIFICATION_DAYS = env.get_int("SAMVERKAN_RETENTION_NOTIFICATION_DAYS", 180, minimum=1)
 RETENTION_PORTAL_CODE_DAYS = env.get_int("SAMVERKAN_RETENTION_PORTAL_CODE_DAYS", 30, minimum=1)
 RETENTION_EID_ORDER_DAYS = env.get_int("SAMVERKAN_RETENTION_EID_ORDER_DAYS", 30, minimum=1)

@@ -11,13 +11,21 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from samverkan.audit.models import AuditEvent, ChainHead
+from samverkan.audit.sealing import audit_seal
 from samverkan.audit.selectors import Checkpoint, audit_verify
 from samverkan.audit.services import AuditDetailError, audit_record
+from tests.audit.sealing import sealed, seq
+
+# Run again through pgbouncer in transaction mode in CI (.ci/run: -m postgresql).
+pytestmark = pytest.mark.postgresql
 
 
 def write_events(n: int) -> list[AuditEvent]:
+    """Events written and sealed (on PostgreSQL the sealer's work; SQLite seals inline)."""
     with transaction.atomic():
-        return [audit_record(action="test.event", details={"n": i}) for i in range(n)]
+        ids = [audit_record(action="test.event", details={"n": i}).pk for i in range(n)]
+    audit_seal()
+    return list(AuditEvent.objects.filter(pk__in=ids).order_by("seq"))
 
 
 def raw(sql: str, params: list[Any] | None = None) -> None:
@@ -39,12 +47,12 @@ def last_seq() -> int:
 class TestChain:
     def test_events_are_numbered_and_linked(self):
         events = write_events(3)
-        seqs = [e.seq for e in events]
+        seqs = [seq(e) for e in events]
         assert seqs == list(range(seqs[0], seqs[0] + 3))
         assert events[1].prev_hash == events[0].hash
         assert events[2].prev_hash == events[1].hash
         head = ChainHead.objects.get(pk=1)
-        assert (head.seq, head.hash) == (events[2].seq, events[2].hash)
+        assert (head.seq, head.hash) == (seq(events[2]), events[2].hash)
 
     def test_intact_log_verifies(self):
         write_events(5)
@@ -82,6 +90,7 @@ class TestChain:
                 action="test.bulk",
                 subjects=[Subject("cases.entry", str(i), 7) for i in range(30)],
             )
+        events = sealed(events)
         assert [e.seq for e in events] == list(range(before + 1, before + 31))
         assert all(e.case_id == 7 for e in events)
         assert audit_verify().ok
@@ -121,7 +130,7 @@ class TestAppendOnly:
 class TestTamperDetection:
     def test_modified_event_is_named(self):
         events = write_events(5)
-        target = events[2].seq
+        target = seq(events[2])
         raw("UPDATE audit_auditevent SET outcome = 'denied' WHERE seq = %s", [target])
         result = audit_verify()
         assert not result.ok
@@ -130,7 +139,7 @@ class TestTamperDetection:
 
     def test_deleted_event_is_named(self):
         events = write_events(5)
-        target = events[1].seq
+        target = seq(events[1])
         raw("DELETE FROM audit_auditevent WHERE seq = %s", [target])
         result = audit_verify()
         assert not result.ok
@@ -139,7 +148,7 @@ class TestTamperDetection:
     def test_inserted_event_is_named(self):
         events = write_events(3)
         # Make room after the first event and insert a forged one there.
-        first = events[0].seq
+        first = seq(events[0])
         raw("UPDATE audit_auditevent SET seq = seq + 1000 WHERE seq > %s", [first])
         raw("UPDATE audit_auditevent SET seq = seq - 999 WHERE seq > %s", [first + 999])
         raw(
@@ -154,7 +163,7 @@ class TestTamperDetection:
 
     def test_reordered_events_are_named(self):
         events = write_events(4)
-        a, b = events[1].seq, events[2].seq
+        a, b = seq(events[1]), seq(events[2])
         raw("UPDATE audit_auditevent SET seq = -1 WHERE seq = %s", [a])
         raw("UPDATE audit_auditevent SET seq = %s WHERE seq = %s", [a, b])
         raw("UPDATE audit_auditevent SET seq = %s WHERE seq = -1", [b])
@@ -164,7 +173,7 @@ class TestTamperDetection:
 
     def test_truncated_tail_is_caught_by_the_head_row(self):
         events = write_events(4)
-        raw("DELETE FROM audit_auditevent WHERE seq = %s", [events[-1].seq])
+        raw("DELETE FROM audit_auditevent WHERE seq = %s", [seq(events[-1])])
         result = audit_verify()
         assert not result.ok
         assert "chain head" in result.problem
@@ -172,15 +181,15 @@ class TestTamperDetection:
     def test_truncated_tail_with_rewound_head_is_caught_by_a_checkpoint(self):
         events = write_events(4)
         checkpoint = Checkpoint(
-            seq=events[-1].seq, hash=events[-1].hash, time=events[-1].occurred_at
+            seq=seq(events[-1]), hash=events[-1].hash, time=events[-1].occurred_at
         )
-        raw("DELETE FROM audit_auditevent WHERE seq >= %s", [events[-2].seq])
-        ChainHead.objects.filter(pk=1).update(seq=events[-3].seq, hash=events[-3].hash)
+        raw("DELETE FROM audit_auditevent WHERE seq >= %s", [seq(events[-2])])
+        ChainHead.objects.filter(pk=1).update(seq=seq(events[-3]), hash=events[-3].hash)
         assert audit_verify().ok  # without the checkpoint the shorter log looks whole
         result = audit_verify(checkpoint=checkpoint)
         assert not result.ok
         assert "truncated" in result.problem
-        assert result.first_bad_seq == events[-2].seq
+        assert result.first_bad_seq == seq(events[-2])
 
 
 @pytest.mark.django_db
@@ -190,24 +199,25 @@ class TestCommands:
         call_command("audit", "verify")
         out = capsys.readouterr().out
         head = ChainHead.objects.get(pk=1)
-        assert f"{head.seq} events" in out
+        assert f"{head.seq} sealed events" in out
         assert head.hash in out
 
     def test_verify_fails_naming_the_event(self):
         events = write_events(3)
-        raw("UPDATE audit_auditevent SET action = 'x.y' WHERE seq = %s", [events[1].seq])
-        with pytest.raises(CommandError, match=f"event {events[1].seq}"):
+        raw("UPDATE audit_auditevent SET action = 'x.y' WHERE seq = %s", [seq(events[1])])
+        with pytest.raises(CommandError, match=f"event {seq(events[1])}"):
             call_command("audit", "verify")
 
     def test_checkpoint_round_trip_and_truncation(self, tmp_path):
         write_events(3)
+        before = last_seq()
         out = tmp_path / "head.json"
         call_command("audit", "checkpoint", "--out", str(out))
         data = json.loads(out.read_text())
-        assert data["seq"] == last_seq()
+        assert data["seq"] == before  # the head it signed; its own event comes after
         assert oct(out.stat().st_mode & 0o777) == "0o600"
         call_command("audit", "verify", "--checkpoint", str(out))
-        raw("DELETE FROM audit_auditevent WHERE seq = %s", [data["seq"]])
+        raw("DELETE FROM audit_auditevent WHERE seq >= %s", [data["seq"]])
         ChainHead.objects.filter(pk=1).update(
             seq=data["seq"] - 1, hash=AuditEvent.objects.get(seq=data["seq"] - 1).hash
         )

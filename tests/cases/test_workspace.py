@@ -75,7 +75,7 @@ def test_missing_case_and_forbidden_case_look_the_same(client_for, personas, cas
 
 def test_refused_attempts_are_audited(client_for, personas, case_world):
     client_for(personas.outsider).get(reverse("cases:detail", args=[case_world.case.pk]))
-    event = AuditEvent.objects.filter(action="case.view_denied").latest("seq")
+    event = AuditEvent.objects.filter(action="case.view_denied").latest("id")
     assert event.actor_id == personas.outsider.pk
     assert event.case_id == case_world.case.pk
     assert event.outcome == "denied"
@@ -162,7 +162,7 @@ def test_every_entry_shown_is_audited_with_its_case(client_for, personas, case_w
         )
     before = AuditEvent.objects.filter(action="entry.viewed").count()
     client_for(personas.practitioner).get(reverse("cases:detail", args=[c.case.pk]))
-    viewed = AuditEvent.objects.filter(action="entry.viewed").order_by("seq")[before:]
+    viewed = AuditEvent.objects.filter(action="entry.viewed").order_by("id")[before:]
     assert len(viewed) == 4
     assert {e.case_id for e in viewed} == {c.case.pk}
     assert AuditEvent.objects.filter(
@@ -179,7 +179,7 @@ def test_each_entry_read_records_its_own_legal_basis(client_for, personas, case_
         text="Anteckning",
     )
     client_for(personas.practitioner).get(reverse("cases:detail", args=[case_world.case.pk]))
-    event = AuditEvent.objects.filter(action="entry.viewed").latest("seq")
+    event = AuditEvent.objects.filter(action="entry.viewed").latest("id")
     assert event.legal_basis == "own_agency"
 
 

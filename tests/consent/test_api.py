@@ -304,7 +304,7 @@ def test_the_raising_agency_reads_consents_with_names(client, personas, world, a
     assert body["disclosed"] == []
     assert body["last_day"] == (timezone.localdate() + dt.timedelta(days=180)).isoformat()
     assert_no_identity_numbers(response.content)
-    event = AuditEvent.objects.filter(action="consent.viewed").latest("seq")
+    event = AuditEvent.objects.filter(action="consent.viewed").latest("id")
     assert (event.actor_id, event.object_id, event.source) == (
         personas.practitioner.pk,
         str(active_consent.pk),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from samverkan.audit.models import AuditEvent
+from samverkan.audit.services import seals_inline
 from samverkan.consent.documents import document as documents
 from samverkan.consent.documents import pdf as document_pdf
 from samverkan.consent.documents.fhir import FHIR_STATUS, fhir_consent
@@ -822,7 +823,8 @@ def test_verification_code(personas, world, consent_case):
 # Pinned: the session, user and second factor (3); the consent with its prefetches (5); the case,
 # its team and the viewer's agencies (3: the disclosure layer reads the viewer's seats from the
 # team prefetched with the case, issue 16); the case's policy facts for the identity decision (6);
-# the disclosures (1); the audit event (7, savepoints included); the municipality (1). They must
+# the disclosures (1); the audit event (7, savepoints included; 5 where it is appended for the
+# sealer); the municipality (1). They must
 # not grow with the number of agencies, categories or signers.
 PINNED_QUERIES = {"form_pdf": 26, "receipt_pdf": 26, "receipt_json": 26, "fhir": 26}
 
@@ -853,8 +855,10 @@ def test_query_count_is_pinned_and_flat(client_for, personas, world, consent_cas
             actor=personas.practitioner, signer=signer, method=SignatureMethod.IN_PERSON
         )
     client.get(url(name, small))  # warm the session and caches
-    assert count_queries(client, url(name, small)) == PINNED_QUERIES[name]
-    assert count_queries(client, url(name, large)) == PINNED_QUERIES[name]
+    # Appending an event on PostgreSQL neither locks nor moves the chain head (D28): two fewer.
+    pinned = PINNED_QUERIES[name] - (0 if seals_inline() else 2)
+    assert count_queries(client, url(name, small)) == pinned
+    assert count_queries(client, url(name, large)) == pinned
 
 
 def world_category_ids(sector: str, *, exclude: int = 0) -> list[int]:

@@ -163,7 +163,7 @@ def test_a_signature_staff_record_is_told_to_that_signer_but_not_an_e_id_one(
     assert "staff at Avesta socialtjänst" in message.body
     assert PORTAL in message.body
     assert_nothing_of_the_case(f"{message.body} {message.subject}", consent_case)
-    notified = AuditEvent.objects.filter(action="consent.signers_notified").order_by("seq").last()
+    notified = AuditEvent.objects.filter(action="consent.signers_notified").order_by("id").last()
     assert notified is not None
     assert notified.details == {"reason": "signature", "notified": 1, "without_address": 0}
 
@@ -216,7 +216,7 @@ def test_no_mail_for_a_signer_without_an_address(
             method=SignatureMethod.IN_PERSON,
         )
     assert mail.outbox == []
-    signed = AuditEvent.objects.filter(action="consent.signers_notified").order_by("seq").last()
+    signed = AuditEvent.objects.filter(action="consent.signers_notified").order_by("id").last()
     assert signed is not None
     assert signed.details == {"reason": "signature", "notified": 0, "without_address": 1}
 
@@ -228,7 +228,7 @@ def _flags_of(auditor, event: AuditEvent) -> list[str]:
     today = timezone.localdate()
     filters = LogFilters(date_from=today, date_to=today, action="consent.")
     rows = event_rows(list(log_search(viewer=auditor, filters=filters).events))
-    (row,) = [r for r in rows if r.event.seq == event.seq]
+    (row,) = [r for r in rows if r.event.pk == event.pk]
     return [name for name, _label in row.flags]
 
 
@@ -240,7 +240,7 @@ def test_a_signature_recorded_by_the_consents_drafter_is_flagged_for_log_review(
     # coordinator records the second.
     signature_record(actor=personas.practitioner, signer=first, method=SignatureMethod.IN_PERSON)
     signature_record(actor=personas.coordinator, signer=second, method=SignatureMethod.IN_PERSON)
-    by_drafter, by_other = AuditEvent.objects.filter(action="consent.signed").order_by("seq")
+    by_drafter, by_other = AuditEvent.objects.filter(action="consent.signed").order_by("id")
     assert by_drafter.details["recorded_by_drafter"] is True
     assert by_other.details["recorded_by_drafter"] is False
     assert "drafter" in _flags_of(personas.auditor, by_drafter)

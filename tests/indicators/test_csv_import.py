@@ -203,7 +203,7 @@ def test_a_replacing_import_keeps_what_it_overwrote(
     assert latest.replaced_by_id == personas.agreement_editor.pk
     assert latest.indicator_value.period_label == "VT 2019"
     assert latest.indicator_value.display_value == Decimal("2.1")
-    event = AuditEvent.objects.filter(action="indicator.values_imported").order_by("seq").last()
+    event = AuditEvent.objects.filter(action="indicator.values_imported").order_by("id").last()
     assert event is not None
     assert event.details["changed_periods"] == ["2019"]
     assert event.details["replaced"] == 2

@@ -141,7 +141,7 @@ def test_agenda_takes_open_cases_of_the_group_only(personas, world, meeting_worl
     (second,) = raise_cases(personas, world, 1, first=2)
     item = agenda_item_add(actor=personas.coordinator, meeting=meeting, case=second)
     assert item.order == meeting_world.item.order + 1
-    event = AuditEvent.objects.filter(action="meeting.agenda_item_added").latest("seq")
+    event = AuditEvent.objects.filter(action="meeting.agenda_item_added").latest("id")
     assert event.case_id == second.pk
 
 

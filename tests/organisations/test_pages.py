@@ -74,7 +74,7 @@ def test_edit_agency(client_for, personas, world):
     world.avesta_leisure.refresh_from_db()
     assert world.avesta_leisure.name == "Avesta fritidsgårdar"
     assert not world.avesta_leisure.is_active
-    event = AuditEvent.objects.filter(action="agency.updated").latest("seq")
+    event = AuditEvent.objects.filter(action="agency.updated").latest("id")
     assert event.details == {"fields": ["is_active", "name"]}
 
 

@@ -119,7 +119,7 @@ def test_pseudonymous_viewer_cannot_get_the_pdf(client_for, personas, plan_world
     assert "pseudonym" in html
     assert YOUTH_NAME not in html
     assert not response.content.startswith(b"%PDF")
-    denied = AuditEvent.objects.filter(action="plan.pdf_export_denied").latest("seq")
+    denied = AuditEvent.objects.filter(action="plan.pdf_export_denied").latest("id")
     assert denied.outcome == "denied"
     assert denied.case_id == plan_world.cw.case.pk
     assert not AuditEvent.objects.filter(action="plan.pdf_exported").exists()
@@ -128,7 +128,7 @@ def test_pseudonymous_viewer_cannot_get_the_pdf(client_for, personas, plan_world
 def test_export_is_audited_with_the_language(client_for, personas, plan_world):
     client = client_for(personas.practitioner)
     client.get(url(plan_world, "en"))
-    events = AuditEvent.objects.filter(action="plan.pdf_exported").order_by("seq")
+    events = AuditEvent.objects.filter(action="plan.pdf_exported").order_by("id")
     assert {e.details["language"] for e in events} == {"en"}
     assert {(e.object_type, e.object_id) for e in events} == {
         ("plans.actionplan", str(plan_world.plan.pk)),

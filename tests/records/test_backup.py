@@ -125,7 +125,7 @@ def test_sqlite_round_trip_is_identical_and_verifies(content, tmp_path):
     verified = run_cli("audit", "verify", database_url=f"sqlite:///{target}")
     assert verified.returncode == 0, verified.stderr
     events = AuditEvent.objects.count()
-    assert f"audit chain OK: {events} events" in verified.stdout
+    assert f"audit chain OK: {events} sealed events" in verified.stdout
 
 
 @round_trip

@@ -46,18 +46,18 @@ def event(actor, *, case_id: int | None = None, **kwargs) -> AuditEvent:
         )
 
 
-def flags(viewer, seq: int, **filters) -> list[str]:
+def flags(viewer, event_id: int, **filters) -> list[str]:
     filters.setdefault("date_from", WEDNESDAY)
     filters.setdefault("date_to", SATURDAY + dt.timedelta(days=7))
     events = list(log_search(viewer=viewer, filters=LogFilters(**filters)).events)
-    (row,) = [r for r in event_rows(events) if r.event.seq == seq]
+    (row,) = [r for r in event_rows(events) if r.event.pk == event_id]
     return [name for name, _label in row.flags]
 
 
 def search(viewer, **filters) -> list[int]:
     filters.setdefault("date_from", WEDNESDAY)
     filters.setdefault("date_to", SATURDAY + dt.timedelta(days=7))
-    return [e.seq for e in log_search(viewer=viewer, filters=LogFilters(**filters)).events]
+    return [e.pk for e in log_search(viewer=viewer, filters=LogFilters(**filters)).events]
 
 
 def test_selector_refuses_everyone_but_auditors(personas):
@@ -74,10 +74,10 @@ def test_statutory_and_denied(personas):
         consent = event(personas.practitioner, case_id=1, legal_basis="consent:4")
         denied = event(personas.practitioner, outcome=Outcome.DENIED)
     auditor = personas.auditor
-    assert flags(auditor, marked.seq) == ["statutory"]
-    assert flags(auditor, statute.seq) == ["statutory"]
-    assert flags(auditor, consent.seq) == []
-    assert flags(auditor, denied.seq) == ["denied"]
+    assert flags(auditor, marked.pk) == ["statutory"]
+    assert flags(auditor, statute.pk) == ["statutory"]
+    assert flags(auditor, consent.pk) == []
+    assert flags(auditor, denied.pk) == ["denied"]
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,7 @@ def test_statutory_and_denied(personas):
 def test_off_hours_are_local_time_and_weekends(personas, day, hour, minute, off):
     with at(day, hour, minute):
         seen = event(personas.practitioner)
-    assert ("off_hours" in flags(personas.auditor, seen.seq)) is off
+    assert ("off_hours" in flags(personas.auditor, seen.pk)) is off
 
 
 @override_settings(LOG_REVIEW_HOURS=(8, 17))
@@ -104,14 +104,14 @@ def test_working_hours_come_from_the_setting(personas):
         early = event(personas.practitioner)
     with at(WEDNESDAY, 17, 30):
         late = event(personas.practitioner)
-    assert flags(personas.auditor, early.seq) == ["off_hours"]
-    assert flags(personas.auditor, late.seq) == ["off_hours"]
+    assert flags(personas.auditor, early.pk) == ["off_hours"]
+    assert flags(personas.auditor, late.pk) == ["off_hours"]
 
 
 def test_system_events_are_not_off_hours(personas):
     with at(WEDNESDAY, 2):
         job = event(None)
-    assert flags(personas.auditor, job.seq) == []
+    assert flags(personas.auditor, job.pk) == []
 
 
 @override_settings(LOG_REVIEW_DAILY_CASES=2)
@@ -127,10 +127,10 @@ def test_volume_counts_distinct_cases_per_local_day(personas):
     with at(WEDNESDAY + dt.timedelta(days=2), 0, 30):
         next_day = event(bertil, case_id=203)
     auditor = personas.auditor
-    assert [("volume" in flags(auditor, e.seq)) for e in busy] == [True, True, True, True, False]
-    assert not any("volume" in flags(auditor, e.seq) for e in [*calm, *late, next_day])
+    assert [("volume" in flags(auditor, e.pk)) for e in busy] == [True, True, True, True, False]
+    assert not any("volume" in flags(auditor, e.pk) for e in [*calm, *late, next_day])
     # Filtering down to one action does not hide the day's volume.
-    assert "volume" in flags(auditor, busy[0].seq, action="entry.")
+    assert "volume" in flags(auditor, busy[0].pk, action="entry.")
 
 
 @override_settings(LOG_REVIEW_DAILY_CASES=2)
@@ -140,7 +140,7 @@ def test_volume_counts_the_whole_day_whatever_the_other_filters(personas):
         viewed = event(anna, case_id=1)
         event(anna, case_id=2, action="plan.viewed")
         event(anna, case_id=3, action="meeting.viewed")
-    assert "volume" in flags(personas.auditor, viewed.seq, action="entry.viewed")
+    assert "volume" in flags(personas.auditor, viewed.pk, action="entry.viewed")
 
 
 def test_after_team(personas, world, consent_case):
@@ -169,15 +169,15 @@ def test_after_team(personas, world, consent_case):
     with at(WEDNESDAY, 13):
         back_on_team = event(cecilia, case_id=case.pk)
     auditor = personas.auditor
-    assert flags(auditor, while_on_team.seq) == []
-    assert flags(auditor, after.seq) == ["after_team"]
+    assert flags(auditor, while_on_team.pk) == []
+    assert flags(auditor, after.pk) == ["after_team"]
     # The gap stays flagged although she is back on the team now.
-    assert flags(auditor, denied_after.seq) == ["denied", "after_team"]
-    assert flags(auditor, other_case.seq) == []
-    assert flags(auditor, never_on_team.seq) == []
-    assert flags(auditor, by_coordinator.seq) == []
-    assert flags(auditor, on_team.seq) == []
-    assert flags(auditor, back_on_team.seq) == []
+    assert flags(auditor, denied_after.pk) == ["denied", "after_team"]
+    assert flags(auditor, other_case.pk) == []
+    assert flags(auditor, never_on_team.pk) == []
+    assert flags(auditor, by_coordinator.pk) == []
+    assert flags(auditor, on_team.pk) == []
+    assert flags(auditor, back_on_team.pk) == []
 
 
 def test_flagged_only_and_counts(personas):
@@ -190,8 +190,8 @@ def test_flagged_only_and_counts(personas):
     auditor = personas.auditor
     window: dict[str, Any] = {"date_from": WEDNESDAY, "date_to": SATURDAY, "actor": "anna"}
     shown = search(auditor, flagged_only=True, **window)
-    assert plain.seq not in shown
-    assert shown == [weekend_denied.seq, statutory.seq, denied.seq]
+    assert plain.pk not in shown
+    assert shown == [weekend_denied.pk, statutory.pk, denied.pk]
     counts = log_search(viewer=auditor, filters=LogFilters(**window)).counts
     assert counts == {
         "total": 4,
@@ -224,19 +224,19 @@ def test_filters(personas, world, consent_case):
         next_day = event(personas.colleague)
     auditor = personas.auditor
     assert search(auditor, actor="ANNA", date_from=WEDNESDAY, date_to=WEDNESDAY) == [
-        youth.seq,
-        anna.seq,
+        youth.pk,
+        anna.pk,
     ]
-    assert search(auditor, agency_id=world.police.pk) == [denied.seq]
-    assert search(auditor, action="plan.") == [bertil.seq]
-    assert search(auditor, outcome=Outcome.DENIED) == [denied.seq]
-    assert search(auditor, case=pseudonym.lower(), action="entry.") == [anna.seq]
-    assert search(auditor, case=pseudonym, action="youth.") == [youth.seq]
+    assert search(auditor, agency_id=world.police.pk) == [denied.pk]
+    assert search(auditor, action="plan.") == [bertil.pk]
+    assert search(auditor, outcome=Outcome.DENIED) == [denied.pk]
+    assert search(auditor, case=pseudonym.lower(), action="entry.") == [anna.pk]
+    assert search(auditor, case=pseudonym, action="youth.") == [youth.pk]
     assert search(auditor, case="AVE-1999-0001") == []
     # Local days: 23:30 is still Wednesday, 00:30 is Thursday, though both are Wednesday UTC.
     wednesday = search(auditor, actor="bertil", date_from=WEDNESDAY, date_to=WEDNESDAY)
-    assert late.seq in wednesday
-    assert next_day.seq not in wednesday
+    assert late.pk in wednesday
+    assert next_day.pk not in wednesday
 
 
 @override_settings(LOG_REVIEW_DAILY_CASES=2)
@@ -258,12 +258,12 @@ def test_listings_and_the_records_apps_own_events_do_not_count_towards_volume(pe
             for c in (301, 302, 303)
         ]
     auditor = personas.auditor
-    assert not any("volume" in flags(auditor, e.seq) for e in [*listed, *agenda, opened, *records])
+    assert not any("volume" in flags(auditor, e.pk) for e in [*listed, *agenda, opened, *records])
     # Opening the cases themselves still counts.
     with at(WEDNESDAY, 11):
         opened_more = [event(eva, case_id=c, action="case.viewed") for c in (302, 303)]
-    assert all("volume" in flags(auditor, e.seq) for e in [opened, *opened_more])
-    assert not any("volume" in flags(auditor, e.seq) for e in listed)
+    assert all("volume" in flags(auditor, e.pk) for e in [opened, *opened_more])
+    assert not any("volume" in flags(auditor, e.pk) for e in listed)
 
 
 def test_a_former_coordinator_is_judged_by_todays_seats(personas, world, consent_case):
@@ -277,9 +277,9 @@ def test_a_former_coordinator_is_judged_by_todays_seats(personas, world, consent
         after_leaving = event(eva, case_id=case.pk)
     auditor = personas.auditor
     # While she is the group's coordinator, she sees the case by her role.
-    assert flags(auditor, after_leaving.seq) == []
+    assert flags(auditor, after_leaving.pk) == []
     # Her account is closed: the seat row remains, but no longer stands. Seat history is not
     # kept, so her events are judged by today's seats.
     eva.is_active = False
     eva.save(update_fields=["is_active"])
-    assert flags(auditor, after_leaving.seq) == ["after_team"]
+    assert flags(auditor, after_leaving.pk) == ["after_team"]

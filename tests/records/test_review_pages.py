@@ -168,7 +168,7 @@ def test_search_is_audited_with_its_filters(client_for, personas, world):
     assert response.status_code == 200
     searched = AuditEvent.objects.filter(
         action="records.log_searched", actor=personas.auditor
-    ).latest("seq")
+    ).latest("id")
     assert searched.details["actor"] == "anna"
     assert searched.details["agency"] == world.avesta_school.pk
     assert searched.details["action"] == "auth."
@@ -214,13 +214,13 @@ def test_identity_number_search_by_post(client_for, personas, consent_case):
     assert "date_from=2026-01-01" in location
     for variant in (YOUTH_NUMBER, YOUTH_NUMBER.replace("-", ""), YOUTH_NUMBER[2:]):
         assert variant not in location
-    searched = AuditEvent.objects.filter(action="records.log_searched").latest("seq")
+    searched = AuditEvent.objects.filter(action="records.log_searched").latest("id")
     assert searched.details == {"by_identity_number": True, "found": True}
     page = client.get(location)
     assert page.status_code == 200
     assert page.context["form"].cleaned_data["case"] == pseudonym
     # The log keeps the youth's id, not the pseudonym: it outlives a purged case.
-    searched = AuditEvent.objects.filter(action="records.log_searched").latest("seq")
+    searched = AuditEvent.objects.filter(action="records.log_searched").latest("id")
     assert searched.details["youth"] == consent_case.case.youth_id
     assert pseudonym not in str(searched.details)
     # Neither the number nor its keyed hash is anywhere in the log.
@@ -240,7 +240,7 @@ def test_identity_number_search_unknown_or_invalid(client_for, personas):
     assert "No youth with that number" in page
     assert unknown not in page
     assert unknown.replace("-", "") not in page
-    searched = AuditEvent.objects.filter(action="records.log_searched").latest("seq")
+    searched = AuditEvent.objects.filter(action="records.log_searched").latest("id")
     assert searched.details == {"by_identity_number": True, "found": False}
     response = client.post(REVIEW, {"identity_number": "19800101-1232"})
     assert response.status_code == 400

@@ -162,16 +162,16 @@ def test_a_guardians_export_holds_their_links_and_signatures_not_the_childs_jour
 def test_nothing_held_answers_none_and_is_audited_without_the_number(personas, consent_case):
     before = AuditEvent.objects.count()
     assert export.subject_export(actor=personas.auditor, identity_number=UNKNOWN_NUMBER) is None
-    event = AuditEvent.objects.latest("seq")
+    event = AuditEvent.objects.latest("id")
     assert AuditEvent.objects.count() == before + 1
     assert event.action == "records.subject_exported"
     assert event.details == {"found": False}
 
 
 def test_the_export_is_audited_per_person_and_case_without_personal_data(personas, rich_case):
-    before = AuditEvent.objects.latest("seq").seq
+    before = AuditEvent.objects.latest("id").id
     export.subject_export(actor=personas.auditor, identity_number=YOUTH_NUMBER)
-    events = list(AuditEvent.objects.filter(seq__gt=before, action="records.subject_exported"))
+    events = list(AuditEvent.objects.filter(id__gt=before, action="records.subject_exported"))
     assert {(e.object_type, e.case_id) for e in events} == {
         ("cases.youth", None),
         ("cases.case", rich_case.case.pk),
@@ -324,7 +324,7 @@ def test_the_command_reads_the_number_from_stdin_and_writes_a_private_zip(
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     data, _ = _unzip(target.read_bytes())
     assert data["youth"]["name"] == YOUTH_NAME
-    event = AuditEvent.objects.filter(action="records.subject_exported").latest("seq")
+    event = AuditEvent.objects.filter(action="records.subject_exported").latest("id")
     assert event.actor_id is None
 
 
@@ -452,7 +452,7 @@ def _guardian_without_custody_elsewhere(personas, world, rich_case):
 
 def test_a_guardian_without_custody_learns_nothing_of_that_child(personas, world, rich_case):
     sibling = _guardian_without_custody_elsewhere(personas, world, rich_case)
-    before = AuditEvent.objects.latest("seq").seq
+    before = AuditEvent.objects.latest("id").id
     archive = export.subject_export(actor=personas.auditor, identity_number=GUARDIAN_1_NUMBER)
     assert archive is not None
     data, files = _unzip(archive.content)
@@ -469,7 +469,7 @@ def test_a_guardian_without_custody_learns_nothing_of_that_child(personas, world
     assert sibling.youth.pseudonym not in text
     # The sibling case's handling is not in the access log, nor is the case audited as exported.
     assert "Polisen LPO Falun" not in {row["agency"] for row in data["access_log"]}
-    exported = AuditEvent.objects.filter(seq__gt=before, action="records.subject_exported")
+    exported = AuditEvent.objects.filter(id__gt=before, action="records.subject_exported")
     assert sibling.pk not in {e.case_id for e in exported}
     pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(files["subject.pdf"])).pages)
     assert "Siv Syskonsson" not in pdf

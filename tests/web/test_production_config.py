@@ -40,6 +40,7 @@ def production_env(tmp_path) -> dict[str, str]:
         "SAMVERKAN_AUDIT_KEY_FILE": str(key_file),
         "SAMVERKAN_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "SAMVERKAN_SEARCH_KEY": secrets.token_hex(32),
+        "SAMVERKAN_AUDIT_SIGNING_KEY": secrets.token_hex(32),
         "SAMVERKAN_ALLOWED_HOSTS": "samverkan.example.se",
         "SAMVERKAN_BASE_URL": "https://samverkan.example.se",
     }
@@ -52,6 +53,7 @@ def production_env(tmp_path) -> dict[str, str]:
         "SAMVERKAN_AUDIT_KEY_FILE",
         "SAMVERKAN_ENCRYPTION_KEYS",
         "SAMVERKAN_SEARCH_KEY",
+        "SAMVERKAN_AUDIT_SIGNING_KEY",
         "SAMVERKAN_ALLOWED_HOSTS",
         "SAMVERKAN_BASE_URL",
     ],
@@ -97,7 +99,13 @@ def test_development_generates_keys_once(tmp_path):
     first = run_cli("check", env={}, tmp_path=tmp_path)
     assert first.returncode == 0, first.stderr
     keys = {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
-    assert set(keys) == {"secret_key", "audit_key", "encryption_keys", "search_key"}
+    assert set(keys) == {
+        "secret_key",
+        "audit_key",
+        "audit_signing_key",
+        "encryption_keys",
+        "search_key",
+    }
     run_cli("check", env={}, tmp_path=tmp_path)
     assert keys == {p.name: p.read_text() for p in (tmp_path / "keys").iterdir()}
 

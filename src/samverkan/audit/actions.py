@@ -39,6 +39,7 @@ SENTENCES: dict[str, StrOrPromise] = {
     "api_token.rejected": _("used an API token that was refused"),
     "api_token.revoked": _("revoked an API token"),
     "api_token.used": _("used an API token"),
+    "audit.checkpoint_made": _("signed a checkpoint of the audit log"),
     "audit.checkpoint_exported": _("exported a checkpoint of the audit log"),
     "audit.log_viewed": _("read the audit log"),
     "audit.pruned": _("pruned old events from the audit log"),

@@ -110,6 +110,7 @@ class VerifyResult:
     first_bad_seq: int | None = None
     problem: str = ""
     note: str = ""  # something verification could not check, though nothing is wrong
+    unsealed: int = 0  # events written but not yet given a place in the chain (not a failure)
 
 
 def _ip_problem(event: EventRecord, ip_truncated_through: int) -> str:

@@ -1,9 +1,11 @@
 """The append-only, hash-chained audit log (DESIGN rule 8).
 
 Rows are written only by ``samverkan.audit.services.audit_record``. The database refuses
-UPDATE, DELETE and TRUNCATE on the event table through triggers (see the migrations); the
-chain head row is the one place a writer must lock, which serialises writers so the chain
-cannot fork.
+UPDATE, DELETE and TRUNCATE on the event table through triggers (see the migrations), with one
+exception: an unsealed event may be sealed once. Writers append events without a place in the
+chain; the sealer (``samverkan.audit.sealing``) numbers, links and hashes committed events in
+batches, holding the chain head row, which only it locks (docs/decisions.md D28). SQLite has
+one writer at a time and seals each event as it is written.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ class Outcome(models.TextChoices):
 
 
 class AuditEvent(models.Model):
+    # The order of writing: the database assigns it without a lock. Events written before
+    # sealing was decoupled carry their chain position here too.
+    id = models.BigAutoField(primary_key=True)
+    # The place in the chain, set once by the sealer (NULL until then): 1, 2, 3 … without gaps.
+    seq = models.BigIntegerField(_("sequence number"), null=True, blank=True, unique=True)
     # Foreign keys carry no database constraint: the log must outlive any row it names, and a
     # constraint would let a purge of other data be blocked by, or cascade into, the log.
-    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -57,19 +63,34 @@ class AuditEvent(models.Model):
     ip_salt = models.CharField(max_length=32, blank=True, default="", db_default="")
     ip_commitment = models.CharField(max_length=64, blank=True, default="", db_default="")
     details = models.JSONField(_("details"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # Both empty until the event is sealed.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["actor", "occurred_at"], name="audit_actor_time")]
+        indexes = [
+            models.Index(fields=["actor", "occurred_at"], name="audit_actor_time"),
+            # The sealer's work list: small, because sealing keeps up.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}"
+        return f"#{self.seq or '-'} {self.action}"
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
 
     def to_record(self) -> EventRecord:
+        if self.seq is None:
+            raise ValueError(
+                f"audit event {self.pk} is not sealed yet: it has no place in the chain"
+            )
         return EventRecord(
             seq=self.seq,
             occurred_at=self.occurred_at,
@@ -93,7 +114,7 @@ class AuditEvent(models.Model):
 
 
 class ChainHead(models.Model):
-    """Exactly one row (pk 1): the last sequence number and hash. Writers lock it."""
+    """Exactly one row (pk 1): the last sealed sequence number and hash. The sealer locks it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
@@ -145,3 +166,28 @@ class PruneGate(models.Model):
 
     def __str__(self) -> str:
         return "prune gate"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain head: sequence number, hash and time (D28).
+
+    Signed with Ed25519 under a key kept apart from the HMAC key (``SAMVERKAN_AUDIT_SIGNING_KEY``),
+    made by the worker every hour and on ``samverkan audit checkpoint``, and published without
+    personal data (``/audit/checkpoints/``). Whoever keeps a copy can later prove that the log
+    still extends it, even against someone holding the database and the audit key. Append-only,
+    like the events.
+    """
+
+    created_at = models.DateTimeField(_("created"))
+    seq = models.BigIntegerField(_("sequence number"))
+    hash = models.CharField(max_length=64)
+    key_id = models.CharField(_("key"), max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq}"

@@ -79,7 +79,7 @@ def _last_prunable(base: int, cutoff: datetime) -> AuditEvent | None:
 def _last_before(moment: datetime) -> int:
     """The sequence number of the last event older than ``moment``; 0 if none."""
     return (
-        AuditEvent.objects.filter(occurred_at__lt=moment)
+        AuditEvent.objects.filter(occurred_at__lt=moment, seq__isnull=False)
         .order_by("-seq")
         .values_list("seq", flat=True)
         .first()
@@ -111,7 +111,8 @@ def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
         base = latest.pruned_through if latest else 0
         base_ip = latest.ip_truncated_through if latest else 0
         last_old = _last_prunable(base, cutoff)
-        through = last_old.seq if last_old else base
+        # Only sealed events are prunable (the filters compare seq); the chain stays a prefix.
+        through = last_old.seq if last_old is not None and last_old.seq is not None else base
         pruned = AuditEvent.objects.filter(seq__gt=base, seq__lte=through)
         pruned_count = pruned.count()
         first = pruned.order_by("seq").values_list("seq", flat=True).first() or 0
@@ -193,7 +194,9 @@ def _truncate(events: QuerySet[AuditEvent]) -> int:
     """Replace each address by its network and drop its salt; one UPDATE per network."""
     by_network: dict[str, list[int]] = {}
     for seq, ip in events.values_list("seq", "ip").iterator(chunk_size=2000):
-        if ip is None:  # a salt without an address is not written; nothing to truncate
+        # A salt without an address is not written: nothing to truncate. (Every event here is
+        # sealed: the filter compares its number.)
+        if ip is None or seq is None:
             continue
         by_network.setdefault(truncate_ip(ip), []).append(seq)
     count = 0

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.db.models import Max
 
+from samverkan.audit import checkpoints
 from samverkan.audit.chain import (
     GENESIS_HASH,
     EventRecord,
@@ -21,10 +22,49 @@ from samverkan.audit.chain import (
 )
 from samverkan.audit.models import AuditAnchor, AuditEvent, ChainHead
 
+# The hashed columns, in EventRecord's field order.
+_RECORD_FIELDS = (
+    "seq",
+    "occurred_at",
+    "action",
+    "outcome",
+    "actor_id",
+    "agency_id",
+    "object_type",
+    "object_id",
+    "case_id",
+    "legal_basis",
+    "request_id",
+    "source",
+    "ip",
+    "ip_salt",
+    "ip_commitment",
+    "details",
+    "prev_hash",
+    "hash",
+)
+PAGE = 5000
 
-def _stream() -> Iterator[EventRecord]:
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        yield event.to_record()
+
+def sealed_records(
+    *, after: int = 0, through: int | None = None, page: int = PAGE
+) -> Iterator[EventRecord]:
+    """Sealed events in chain order, a page at a time by keyset (``seq > last``).
+
+    No server-side cursor and no transaction held across pages: it works behind pgbouncer in
+    transaction mode, and a verification of millions of events holds back nothing.
+    """
+    last = after
+    while True:
+        rows = AuditEvent.objects.filter(seq__gt=last)
+        if through is not None:
+            rows = rows.filter(seq__lte=through)
+        batch = list(rows.order_by("seq").values_list(*_RECORD_FIELDS)[:page])
+        for row in batch:
+            yield EventRecord(*row)
+        if len(batch) < page:
+            return
+        last = batch[-1][0]
 
 
 @dataclass(frozen=True)
@@ -32,12 +72,18 @@ class Checkpoint:
     seq: int
     hash: str
     time: datetime
-    signature: str = ""  # set when the file is a published pruning anchor
+    signature: str = ""  # a pruning anchor's HMAC, or a signed checkpoint's Ed25519 signature
+    kind: str = ""  # checkpoints.KIND for a signed checkpoint
+    key_id: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
             {"seq": self.seq, "hash": self.hash, "time": self.time.isoformat()}, indent=2
         )
+
+    @property
+    def ed25519(self) -> bool:
+        return self.kind == checkpoints.KIND
 
     @classmethod
     def from_file(cls, path: Path) -> Checkpoint:
@@ -45,20 +91,41 @@ class Checkpoint:
             data = json.loads(path.read_text(encoding="utf-8"))
             seq, digest, time = int(data["seq"]), str(data["hash"]), str(data["time"])
             signature = str(data.get("signature") or "")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            kind, key_id = str(data.get("kind") or ""), str(data.get("key_id") or "")
+            moment = datetime.fromisoformat(time.replace("Z", "+00:00"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path} is not a Samverkan audit checkpoint: {exc}") from None
-        if seq < 0 or len(digest) != 64:
+        if seq < 0 or len(digest) != 64 or moment.tzinfo is None:
             raise ValueError(f"{path} is not a Samverkan audit checkpoint")
-        return cls(seq=seq, hash=digest, time=datetime.fromisoformat(time), signature=signature)
+        return cls(seq, digest, moment, signature, kind, key_id)
+
+
+def _signature_problem(checkpoint: Checkpoint) -> str:
+    """Why a signed checkpoint's signature does not hold, or ``""``."""
+    public = checkpoints.public_key_bytes()
+    if checkpoint.key_id != checkpoints.key_id_of(public):
+        return (
+            f"the checkpoint of {checkpoint.time.isoformat()} is signed by key "
+            f"{checkpoint.key_id or '(none)'}, not by this installation's key "
+            f"{checkpoints.key_id_of(public)}"
+        )
+    valid = checkpoints.signature_valid(
+        seq=checkpoint.seq,
+        digest=checkpoint.hash,
+        created_at=checkpoint.time,
+        signature=checkpoint.signature,
+        public=public,
+    )
+    if not valid:
+        return (
+            f"the checkpoint of {checkpoint.time.isoformat()} does not carry a valid signature "
+            "(forged, or altered after it was signed)"
+        )
+    return ""
 
 
 def _head() -> ChainHead:
     return ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1)
-
-
-def audit_head() -> Checkpoint:
-    head = _head()
-    return Checkpoint(seq=head.seq, hash=head.hash, time=timezone.now())
 
 
 def _anchor_is_signed(anchor: AuditAnchor) -> bool:
@@ -98,15 +165,25 @@ def audit_anchor() -> tuple[AuditAnchor | None, VerifyResult | None]:
     return previous, None
 
 
-def audit_verify(*, checkpoint: Checkpoint | None = None) -> VerifyResult:
-    """Verify the chain from its anchor, its agreement with the head row and, if given, a
-    checkpoint. Before the first pruning the anchor is the genesis."""
+def audit_verify(
+    *,
+    checkpoint: Checkpoint | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> VerifyResult:
+    """Verify the sealed chain from its anchor up to the head row as it stood when verification
+    began, its agreement with that head and, if given, a checkpoint; count the events not yet
+    sealed (an unsealed tail is not a failure). Before the first pruning the anchor is the
+    genesis. ``progress`` is called with the number of events verified, every page."""
+    head = _head()
     anchor, broken = audit_anchor()
     if broken is not None:
         return broken
     start_seq = anchor.pruned_through if anchor else 0
+    events: Iterable[EventRecord] = sealed_records(after=start_seq, through=head.seq)
+    if progress is not None:
+        events = _reporting(events, progress)
     result = verify_chain(
-        _stream(),
+        events,
         settings.AUDIT_KEY,
         start_seq=start_seq,
         start_hash=anchor.pruned_hash if anchor else GENESIS_HASH,
@@ -114,7 +191,21 @@ def audit_verify(*, checkpoint: Checkpoint | None = None) -> VerifyResult:
     )
     if not result.ok:
         return result
-    head = _head()
+    result = replace(result, unsealed=AuditEvent.objects.filter(seq__isnull=True).count())
+    # Sealed events past the head that was read are the sealer's since; past the head as it is
+    # now (read after them, and the sealer moves both in one transaction), they are forged.
+    last_sealed = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+    now_head = _head()
+    if last_sealed > now_head.seq:
+        return VerifyResult(
+            False,
+            result.count,
+            result.head_seq,
+            result.head_hash,
+            now_head.seq + 1,
+            f"events up to {last_sealed} are numbered past the chain head at event "
+            f"{now_head.seq} (added without the sealer, or the head altered)",
+        )
     if head.seq != result.head_seq or head.hash != result.head_hash:
         return VerifyResult(
             False,
@@ -126,31 +217,54 @@ def audit_verify(*, checkpoint: Checkpoint | None = None) -> VerifyResult:
             f"{result.head_seq} (events removed from the tail, or the head altered)",
         )
     if checkpoint is not None:
-        if checkpoint.seq > result.head_seq:
-            return VerifyResult(
-                False,
-                result.count,
-                result.head_seq,
-                result.head_hash,
-                result.head_seq + 1,
-                f"the checkpoint of {checkpoint.time.isoformat()} names event {checkpoint.seq}, "
-                f"but the log ends at event {result.head_seq}: the tail was truncated",
-            )
-        if checkpoint.seq <= start_seq:
-            return _pruned_checkpoint(result, checkpoint)
-        if checkpoint.seq > 0:
-            stored = AuditEvent.objects.filter(seq=checkpoint.seq).values_list("hash", flat=True)
-            if list(stored) != [checkpoint.hash]:
-                return VerifyResult(
-                    False,
-                    result.count,
-                    result.head_seq,
-                    result.head_hash,
-                    checkpoint.seq,
-                    f"event {checkpoint.seq} differs from the checkpoint of "
-                    f"{checkpoint.time.isoformat()}: the log was rewritten",
-                )
+        return _against_checkpoint(result, checkpoint, start_seq=start_seq)
     return result
+
+
+def _against_checkpoint(
+    result: VerifyResult, checkpoint: Checkpoint, *, start_seq: int
+) -> VerifyResult:
+    """A verified chain held against a checkpoint published earlier: its signature (when it is
+    a signed one), then whether the log still holds the event it names, as it named it."""
+    if checkpoint.ed25519:
+        problem = _signature_problem(checkpoint)
+        if problem:
+            return replace(result, ok=False, first_bad_seq=checkpoint.seq, problem=problem)
+    if checkpoint.seq > result.head_seq:
+        return VerifyResult(
+            False,
+            result.count,
+            result.head_seq,
+            result.head_hash,
+            result.head_seq + 1,
+            f"the checkpoint of {checkpoint.time.isoformat()} names event {checkpoint.seq}, "
+            f"but the log ends at event {result.head_seq}: the tail was truncated",
+        )
+    if checkpoint.seq <= start_seq:
+        return _pruned_checkpoint(result, checkpoint)
+    stored = AuditEvent.objects.filter(seq=checkpoint.seq).values_list("hash", flat=True)
+    if list(stored) != [checkpoint.hash]:
+        return VerifyResult(
+            False,
+            result.count,
+            result.head_seq,
+            result.head_hash,
+            checkpoint.seq,
+            f"event {checkpoint.seq} differs from the checkpoint of "
+            f"{checkpoint.time.isoformat()}: the log was rewritten",
+        )
+    return result
+
+
+def _reporting(
+    events: Iterable[EventRecord], progress: Callable[[int], object]
+) -> Iterator[EventRecord]:
+    count = 0
+    for count, event in enumerate(events, start=1):
+        if count % PAGE == 0:
+            progress(count)
+        yield event
+    progress(count)
 
 
 def _pruned_checkpoint(result: VerifyResult, checkpoint: Checkpoint) -> VerifyResult:
@@ -168,11 +282,11 @@ def _pruned_checkpoint(result: VerifyResult, checkpoint: Checkpoint) -> VerifyRe
     )
     if kept:
         matches = any(digest == checkpoint.hash for digest, _ in kept)
-        if checkpoint.signature:
+        if checkpoint.signature and not checkpoint.ed25519:
             matches = (checkpoint.hash, checkpoint.signature) in kept
         if matches:
             return result
-    elif not checkpoint.signature:
+    elif not checkpoint.signature or checkpoint.ed25519:
         return replace(
             result,
             note=f"the checkpoint names event {checkpoint.seq}, which has been pruned; check the "

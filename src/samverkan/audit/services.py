@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from samverkan.audit.chain import EventRecord, compute_hash, ip_commitment
 from samverkan.audit.models import AuditEvent, ChainHead, Outcome
+from samverkan.audit.sealing import audit_seal
 from samverkan.lib import context
 from samverkan.lib.bulk import insert_values, refuse_in_production
 from samverkan.lib.personnummer import looks_like_identity_number
@@ -147,10 +148,13 @@ def audit_record_many(
     outcome: str = Outcome.ALLOWED,
     details: Mapping[str, Any] | None = None,
 ) -> list[AuditEvent]:
-    """One event per subject (say, each journal entry shown on a page), chained in order.
+    """One event per subject (say, each journal entry shown on a page), in order.
 
-    A fixed number of queries however many subjects: the head is locked once and the events
-    are inserted together, so a page that shows fifty entries costs what a page with one does.
+    A fixed number of queries however many subjects: the events are inserted together, so a
+    page that shows fifty entries costs what a page with one does. On PostgreSQL the events are
+    appended unsealed and take no lock (the sealer gives them their place in the chain once they
+    have committed, D28); on SQLite, or with ``SAMVERKAN_AUDIT_SEALING=inline``, they are sealed
+    here under the chain head's lock.
     """
     _check_event(action, outcome)
     if not subjects:
@@ -160,40 +164,58 @@ def audit_record_many(
     actor_id = actor.pk if actor is not None and actor.pk is not None else None
     now = timezone.now()
     ip, ip_salt, commitment = _ip_fields(ctx.ip)
+    records = [
+        EventRecord(
+            seq=0,
+            occurred_at=now,
+            action=action,
+            outcome=str(outcome),
+            actor_id=actor_id,
+            agency_id=agency.pk if agency is not None else None,
+            object_type=subject.object_type,
+            object_id=subject.object_id,
+            case_id=subject.case_id,
+            legal_basis=subject.legal_basis or legal_basis,
+            request_id=ctx.request_id,
+            source=ctx.source,
+            ip=ip,
+            ip_salt=ip_salt,
+            ip_commitment=commitment,
+            details=clean_details,
+        )
+        for subject in subjects
+    ]
     with transaction.atomic():
+        if not seals_inline():
+            events = [AuditEvent(**_stored(r, seq=None, prev_hash="", hash="")) for r in records]
+            return AuditEvent.objects.bulk_create(events)
         # The migration creates the head row; get_or_create only matters for an emptied test
         # database. Were events left without a head, the insert below collides and fails.
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
-        events: list[AuditEvent] = []
+        events = []
         seq, prev_hash = head.seq, head.hash
-        for subject in subjects:
+        for record in records:
             seq += 1
-            record = EventRecord(
-                seq=seq,
-                occurred_at=now,
-                action=action,
-                outcome=str(outcome),
-                actor_id=actor_id,
-                agency_id=agency.pk if agency is not None else None,
-                object_type=subject.object_type,
-                object_id=subject.object_id,
-                case_id=subject.case_id,
-                legal_basis=subject.legal_basis or legal_basis,
-                request_id=ctx.request_id,
-                source=ctx.source,
-                ip=ip,
-                ip_salt=ip_salt,
-                ip_commitment=commitment,
-                details=clean_details,
-                prev_hash=prev_hash,
-            )
-            prev_hash = _seal(record, settings.AUDIT_KEY)
-            stored = {name: getattr(record, name) for name in _COLUMNS[:-1]}
-            events.append(AuditEvent(**stored, hash=prev_hash))
+            linked = replace(record, seq=seq, prev_hash=prev_hash)
+            prev_hash = _seal(linked, settings.AUDIT_KEY)
+            events.append(AuditEvent(**_stored(linked, hash=prev_hash)))
         AuditEvent.objects.bulk_create(events)
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
     return events
+
+
+def seals_inline() -> bool:
+    """Whether a writer seals its own events: always on SQLite, which has one writer at a
+    time anyway; on PostgreSQL only when ``SAMVERKAN_AUDIT_SEALING=inline``."""
+    return connection.vendor != "postgresql" or settings.AUDIT_SEALING == "inline"
+
+
+def _stored(record: EventRecord, **overrides: Any) -> dict[str, Any]:
+    """The stored columns of a record, as model field values."""
+    values = {name: getattr(record, name) for name in _COLUMNS}
+    values.update(overrides)
+    return values
 
 
 class PreparedEvent(NamedTuple):
@@ -223,6 +245,8 @@ def append_bulk(events: Iterable[PreparedEvent]) -> int:
     refuse_in_production()
     key: bytes = settings.AUDIT_KEY
     with transaction.atomic():
+        # What was written before goes first: seal it, then append after it (D28).
+        audit_seal()
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
         tail: list[Any] = [head.seq, head.hash]
 

@@ -1,6 +1,8 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
+from samverkan.audit import views
+
 app_name = "audit"
 
 urlpatterns = [
@@ -18,4 +20,7 @@ urlpatterns = [
         ),
         name="event_list",
     ),
+    # Public, no login: the recent signed checkpoints, for anyone to keep copies (D28).
+    path("checkpoints/", views.checkpoint_list_view, name="checkpoints"),
+    path("checkpoints.json", views.checkpoint_feed_view, name="checkpoints_json"),
 ]

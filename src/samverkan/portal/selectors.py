@@ -298,7 +298,7 @@ def access_log(*, subject: PortalSubject, page_number: str | None) -> AccessLog:
     """
     case_ids = _case_ids(subject)
     key = SqlCase(
-        When(request_id="", then=Cast("seq", output_field=CharField())),
+        When(request_id="", then=Cast("id", output_field=CharField())),
         default=F("request_id"),
         output_field=CharField(),
     )
@@ -306,7 +306,7 @@ def access_log(*, subject: PortalSubject, page_number: str | None) -> AccessLog:
         AuditEvent.objects.filter(case_id__in=case_ids, actor_id__isnull=False)
         .annotate(key=key)
         .values("key", "actor_id", "agency_id", "agency__name", "action", "case_id", "outcome")
-        .annotate(at=Max("occurred_at"), n=Count("seq"), last=Max("seq"))
+        .annotate(at=Max("occurred_at"), n=Count("id"), last=Max("id"))
         .order_by("-last")
     )
     page = Paginator(grouped, ACCESS_LOG_PAGE_SIZE).get_page(page_number)

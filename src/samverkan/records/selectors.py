@@ -90,9 +90,9 @@ def log_search(*, viewer: User, filters: LogFilters) -> LogSearch:
     conditions = flag_conditions(filters)
     events = annotated(filters)
     counts = events.aggregate(
-        total=Count("seq"),
-        flagged=Count("seq", filter=any_flag(conditions)),
-        **{name: Count("seq", filter=condition) for name, condition in conditions.items()},
+        total=Count("id"),
+        flagged=Count("id", filter=any_flag(conditions)),
+        **{name: Count("id", filter=condition) for name, condition in conditions.items()},
     )
     if filters.flagged_only:
         events = events.filter(any_flag(conditions))
@@ -106,7 +106,7 @@ def log_search(*, viewer: User, filters: LogFilters) -> LogSearch:
             },
         )
         .select_related("actor", "agency")
-        .order_by("-seq")
+        .order_by("-id")
     )
     return LogSearch(events=events, counts={key: counts[key] or 0 for key in counts})
 

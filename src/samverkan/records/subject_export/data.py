@@ -341,7 +341,7 @@ def _portal_activity(kind: str, pk: int) -> list[dict[str, Any]]:
         action__startswith="portal.",
         details__portal_subject=kind,
         details__portal_subject_id=pk,
-    ).order_by("seq")
+    ).order_by("id")
     return [
         {
             "at": _t(e.occurred_at),
@@ -483,7 +483,7 @@ def _access_log(found: Found) -> list[AccessRow]:
         link_ids = [str(pk) for pk in found.guardian.youth_links.values_list("pk", flat=True)]
         own |= Q(object_type="cases.guardianlink", object_id__in=link_ids)
     key = SqlCase(
-        When(request_id="", then=Cast("seq", output_field=CharField())),
+        When(request_id="", then=Cast("id", output_field=CharField())),
         default=F("request_id"),
         output_field=CharField(),
     )
@@ -491,7 +491,7 @@ def _access_log(found: Found) -> list[AccessRow]:
         AuditEvent.objects.filter(Q(case_id__in=found.case_ids) | own, actor_id__isnull=False)
         .annotate(key=key)
         .values("key", "actor_id", "agency_id", "agency__name", "action", "case_id", "outcome")
-        .annotate(at=Max("occurred_at"), n=Count("seq"), last=Max("seq"))
+        .annotate(at=Max("occurred_at"), n=Count("id"), last=Max("id"))
         .order_by("-last")
     )
     events: list[dict[str, Any]] = [dict(e) for e in grouped]

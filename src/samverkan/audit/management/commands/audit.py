@@ -1,19 +1,23 @@
-"""``samverkan audit verify [--checkpoint FILE]``, ``samverkan audit checkpoint --out FILE``,
-``samverkan audit prune [--dry-run]`` and ``samverkan audit anchor --out FILE``."""
+"""``samverkan audit verify [--checkpoint FILE] [--progress]``, ``samverkan audit checkpoint
+--out FILE``, ``samverkan audit seal [--loop]``, ``samverkan audit status``, ``samverkan audit
+prune [--dry-run]`` and ``samverkan audit anchor --out FILE``."""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from samverkan.audit import checkpoints
 from samverkan.audit.pruning import anchor_json, audit_prune
-from samverkan.audit.selectors import Checkpoint, audit_anchor, audit_head, audit_verify
-from samverkan.audit.services import audit_record
+from samverkan.audit.sealing import audit_seal, seal_forever, seal_status
+from samverkan.audit.selectors import Checkpoint, audit_anchor, audit_verify
 
 
 class Command(BaseCommand):
@@ -28,10 +32,23 @@ class Command(BaseCommand):
         verify.add_argument(
             "--checkpoint",
             type=Path,
-            help="A checkpoint file written earlier; also detects a truncated tail.",
+            help="A checkpoint or anchor file published earlier: proves the log still extends "
+            "it (detects a truncated tail, and a rewrite by someone holding the audit key).",
         )
-        checkpoint = sub.add_parser("checkpoint", help="Write the chain head to a file.")
+        verify.add_argument(
+            "--progress", action="store_true", help="Report progress on standard error."
+        )
+        checkpoint = sub.add_parser(
+            "checkpoint", help="Sign the chain head and write the checkpoint to a file."
+        )
         checkpoint.add_argument("--out", type=Path, required=True, help="File to write.")
+        seal = sub.add_parser(
+            "seal", help="Seal the events written so far (the worker does this continuously)."
+        )
+        seal.add_argument(
+            "--loop", action="store_true", help="Keep sealing until interrupted (Ctrl-C, SIGTERM)."
+        )
+        sub.add_parser("status", help="Show the chain head and how far sealing lags.")
         prune = sub.add_parser(
             "prune",
             help="Prune events past SAMVERKAN_RETENTION_AUDIT_YEARS up to a signed anchor, and "
@@ -45,7 +62,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "verify":
-            self._verify(options.get("checkpoint"))
+            self._verify(options.get("checkpoint"), progress=options["progress"])
+        elif options["subcommand"] == "seal":
+            self._seal(loop=options["loop"])
+        elif options["subcommand"] == "status":
+            self._status()
         elif options["subcommand"] == "prune":
             self._prune(dry_run=options["dry_run"])
         elif options["subcommand"] == "anchor":
@@ -53,36 +74,85 @@ class Command(BaseCommand):
         else:
             self._checkpoint(options["out"])
 
-    def _verify(self, checkpoint_path: Path | None) -> None:
+    def _verify(self, checkpoint_path: Path | None, *, progress: bool) -> None:
         checkpoint = None
         if checkpoint_path is not None:
             try:
                 checkpoint = Checkpoint.from_file(checkpoint_path)
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
-        result = audit_verify(checkpoint=checkpoint)
+        report = None
+        if progress:
+
+            def report(count: int) -> None:
+                self.stderr.write(f"verified {count} events", ending="\r")
+                self.stderr.flush()
+
+        result = audit_verify(checkpoint=checkpoint, progress=report)
+        if progress:
+            self.stderr.write("")
         if not result.ok:
             raise CommandError(
                 f"audit chain BROKEN at event {result.first_bad_seq}: {result.problem} "
                 f"({result.count} events verified before it)"
             )
         self.stdout.write(
-            f"audit chain OK: {result.count} events, head {result.head_seq} {result.head_hash}"
+            f"audit chain OK: {result.count} sealed events, head {result.head_seq} "
+            f"{result.head_hash}; {result.unsealed} events not yet sealed"
         )
+        if checkpoint is not None:
+            self.stdout.write(
+                f"the log extends the checkpoint of {checkpoint.time.isoformat()} "
+                f"(event {checkpoint.seq})"
+            )
         if result.note:
             self.stdout.write(f"note: {result.note}")
 
     def _checkpoint(self, out: Path) -> None:
-        with transaction.atomic():
-            audit_record(action="audit.checkpoint_exported", object_type="audit.chain")
-            head = audit_head()
+        # Seal first, so that the checkpoint covers what has been written until now.
+        audit_seal()
+        made = checkpoints.published(checkpoints.checkpoint_make(exported=True))
         try:
             fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(head.to_json() + "\n")
+                handle.write(made.to_json() + "\n")
         except OSError as exc:
             raise CommandError(f"cannot write {out}: {exc.strerror}") from None
-        self.stdout.write(f"checkpoint written to {out}: event {head.seq} {head.hash}")
+        self.stdout.write(
+            f"signed checkpoint written to {out}: event {made.seq} {made.hash} (key {made.key_id})"
+        )
+
+    def _seal(self, *, loop: bool) -> None:
+        if not loop:
+            self.stdout.write(f"sealed {audit_seal()} events")
+            return
+        stop = threading.Event()
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in handled}
+        try:
+            seal_forever(
+                interval=settings.AUDIT_SEAL_INTERVAL_MS / 1000,
+                should_stop=stop.is_set,
+                wait=stop.wait,
+            )
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write("sealer stopped")
+
+    def _status(self) -> None:
+        status = seal_status()
+        self.stdout.write(f"chain head: event {status.head_seq} {status.head_hash}")
+        self.stdout.write(f"unsealed events: {status.unsealed}")
+        self.stdout.write(f"seal lag: {status.lag.total_seconds():.1f} s")
+        latest = checkpoints.recent(1)
+        if latest:
+            self.stdout.write(
+                f"last signed checkpoint: event {latest[0].seq} at "
+                f"{latest[0].created_at.isoformat()} (key {latest[0].key_id})"
+            )
+        else:
+            self.stdout.write("last signed checkpoint: none yet")
 
     def _prune(self, *, dry_run: bool) -> None:
         try:
