@@ -153,8 +153,8 @@ class TestDeferred:
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_many_writers_interleaved_with_the_sealer_leave_no_gap_and_no_duplicate() -> None:
-    """Eight writer threads (own connections, own transactions, some rolled back) and a sealer
-    running all along: every committed event is sealed exactly once, 1..N without a gap."""
+    """Eight writer threads (own connections, own transactions, some rolled back) and two
+    sealers running all along: every committed event is sealed exactly once, 1..N, no gap."""
     writers, rounds = 8, 25
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -185,15 +185,18 @@ def test_many_writers_interleaved_with_the_sealer_leave_no_gap_and_no_duplicate(
         finally:
             connection.close()
 
-    sealing = threading.Thread(target=sealer)
-    sealing.start()
+    # Two sealers, as two workers run them: they queue on the chain head, never both seal.
+    sealers = [threading.Thread(target=sealer) for _ in range(2)]
+    for thread in sealers:
+        thread.start()
     threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     stop.set()
-    sealing.join()
+    for thread in sealers:
+        thread.join()
     assert not errors, errors
     audit_seal()
 
