@@ -24,6 +24,7 @@ from samverkan.lib.env import (
     new_secret_key,
     parse_audit_key,
     parse_encryption_keys,
+    parse_public_keys,
     parse_rate,
 )
 
@@ -455,6 +456,13 @@ AUDIT_SIGNING_KEY: bytes = parse_audit_key(
 )
 if len(AUDIT_SIGNING_KEY) != 32:
     raise ConfigError("SAMVERKAN_AUDIT_SIGNING_KEY must be exactly 32 bytes (64 hex digits)")
+if AUDIT_KEY[:32] == AUDIT_SIGNING_KEY:
+    raise ConfigError("SAMVERKAN_AUDIT_SIGNING_KEY must differ from SAMVERKAN_AUDIT_KEY")
+# Public keys (base64, as /audit/checkpoints.json shows them) of signing keys used before a
+# rotation: checkpoints they signed still verify.
+AUDIT_RETIRED_PUBLIC_KEYS: list[bytes] = parse_public_keys(
+    "SAMVERKAN_AUDIT_RETIRED_PUBLIC_KEYS", env.get_list("SAMVERKAN_AUDIT_RETIRED_PUBLIC_KEYS", [])
+)
 RETENTION_NOTIFICATION_DAYS = env.get_int("SAMVERKAN_RETENTION_NOTIFICATION_DAYS", 180, minimum=1)
 RETENTION_PORTAL_CODE_DAYS = env.get_int("SAMVERKAN_RETENTION_PORTAL_CODE_DAYS", 30, minimum=1)
 RETENTION_EID_ORDER_DAYS = env.get_int("SAMVERKAN_RETENTION_EID_ORDER_DAYS", 30, minimum=1)

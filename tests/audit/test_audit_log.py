@@ -164,9 +164,9 @@ class TestTamperDetection:
     def test_reordered_events_are_named(self):
         events = write_events(4)
         a, b = seq(events[1]), seq(events[2])
-        raw("UPDATE audit_auditevent SET seq = -1 WHERE seq = %s", [a])
+        raw("UPDATE audit_auditevent SET seq = 999999999 WHERE seq = %s", [a])
         raw("UPDATE audit_auditevent SET seq = %s WHERE seq = %s", [a, b])
-        raw("UPDATE audit_auditevent SET seq = %s WHERE seq = -1", [b])
+        raw("UPDATE audit_auditevent SET seq = %s WHERE seq = 999999999", [b])
         result = audit_verify()
         assert not result.ok
         assert result.first_bad_seq == a

@@ -220,9 +220,9 @@ def test_reordering_remaining_events_is_detected(log: Log) -> None:
     a, b = log.young[0].seq, log.young[1].seq
     lift()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET seq = -1 WHERE seq = %s", [a])
+        cursor.execute("UPDATE audit_auditevent SET seq = 999999999 WHERE seq = %s", [a])
         cursor.execute("UPDATE audit_auditevent SET seq = %s WHERE seq = %s", [a, b])
-        cursor.execute("UPDATE audit_auditevent SET seq = %s WHERE seq = -1", [b])
+        cursor.execute("UPDATE audit_auditevent SET seq = %s WHERE seq = 999999999", [b])
     assert broken("does not link") == a
 
 

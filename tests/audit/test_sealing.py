@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, close_old_connections, connection, transaction
 
 from samverkan.audit.models import AuditEvent, ChainHead
@@ -112,6 +112,30 @@ class TestDeferred:
         # A seal without a hash or a link is refused.
         assert refused(f"UPDATE {table} SET seq = 1 WHERE id = %s", [event_id])  # noqa: S608
 
+    def test_a_seal_outside_the_chain_is_refused(self) -> None:
+        """A number at or below the head (or below zero), or a link or hash that is not one,
+        would put the event outside what verification walks; pruning's gate could then
+        delete it unseen."""
+        write(2)
+        audit_seal()
+        (event_id,) = write(1)
+        good = ["0" * 64, "d" * 64, event_id]
+        sql = "UPDATE audit_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s"
+        assert refused(sql, [-1, *good])
+        assert refused(sql, [2, *good])  # the head is at 2
+        assert refused(sql, [3, "x", "d" * 64, event_id])
+        assert not refused(sql, [3, *good])  # the form passes; only the key makes it valid
+
+    def test_a_half_sealed_row_cannot_be_written(self) -> None:
+        """An unsealed row with a hash would be refused by every seal and stop the sealer."""
+        sql = """INSERT INTO audit_auditevent (occurred_at, action, object_type, object_id,
+                     legal_basis, outcome, request_id, source, details, prev_hash, hash,
+                     ip_salt, ip_commitment, seq)
+                 VALUES (now(), 'x.y', '', '', '', 'allowed', '', '', '{}', %s, %s, '', '', %s)"""
+        assert refused(sql, ["", "e" * 64, None])
+        assert refused(sql, ["", "", 5])
+        assert refused(sql, ["0" * 64, "e" * 64, 0])
+
     def test_a_sealed_event_cannot_be_sealed_again(self) -> None:
         (event_id,) = write(1)
         audit_seal()
@@ -146,8 +170,11 @@ class TestDeferred:
         out = capsys.readouterr().out
         assert "unsealed events: 2" in out
         assert "seal lag:" in out
+        with pytest.raises(CommandError, match="seal lag"):
+            call_command("audit", "status", "--max-lag", "0")
         call_command("audit", "seal")
         assert "sealed 2 events" in capsys.readouterr().out
+        call_command("audit", "status", "--max-lag", "0")
 
 
 @postgresql_only

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,75 @@ def test_a_checkpoint_signed_with_another_key_is_refused(tmp_path: Path, setting
     settings.AUDIT_SIGNING_KEY = secrets.token_bytes(32)
     result = audit_verify(checkpoint=Checkpoint.from_file(out))
     assert not result.ok
-    assert "not by this installation's key" in result.problem
+    assert "neither this installation's key" in result.problem
+
+
+def test_a_checkpoint_signed_before_a_key_rotation_verifies_with_the_retired_public_key(
+    tmp_path: Path, settings: Any
+) -> None:
+    write(2)
+    out = export(tmp_path)
+    retired = checkpoints.public_key_bytes()
+    settings.AUDIT_SIGNING_KEY = secrets.token_bytes(32)
+    settings.AUDIT_RETIRED_PUBLIC_KEYS = [retired]
+    assert audit_verify(checkpoint=Checkpoint.from_file(out)).ok
+    # A retired key does not make a forged file pass.
+    data = json.loads(out.read_text())
+    data["seq"] = 1
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(data))
+    assert "valid signature" in audit_verify(checkpoint=Checkpoint.from_file(forged)).problem
+
+
+def test_an_insider_who_prunes_past_a_recent_signed_checkpoint_is_caught(
+    tmp_path: Path, settings: Any
+) -> None:
+    """Whoever holds the database and the audit key can sign an anchor at the head and delete
+    every event through pruning's gate; a checkpoint signed within the retention period says
+    that its event cannot have been pruned."""
+    from django.utils import timezone
+
+    from samverkan.audit.chain import anchor_signature
+    from samverkan.audit.models import AuditAnchor, PruneGate
+
+    write(4)
+    out = export(tmp_path)
+    audit_seal()
+    head = ChainHead.objects.get(pk=1)
+    now = timezone.now()
+    claimed_old = datetime(2000, 1, 1, tzinfo=UTC)  # old enough to pass as pruned
+    signature = anchor_signature(
+        settings.AUDIT_KEY,
+        pruned_through=head.seq,
+        pruned_hash=head.hash,
+        pruned_time=claimed_old,
+        ip_truncated_through=head.seq,
+        created_at=now,
+    )
+    with transaction.atomic():
+        AuditAnchor.objects.create(
+            pruned_through=head.seq,
+            pruned_hash=head.hash,
+            pruned_time=claimed_old,
+            ip_truncated_through=head.seq,
+            created_at=now,
+            signature=signature,
+        )
+        PruneGate.objects.create(pk=1)
+        AuditEvent.objects.filter(seq__lte=head.seq).delete()
+        PruneGate.objects.filter(pk=1).delete()
+    assert audit_verify().ok  # the chain alone cannot tell
+    result = audit_verify(checkpoint=Checkpoint.from_file(out))
+    assert not result.ok
+    assert "pruned early or rewritten" in result.problem
+
+
+def test_a_checkpoint_of_the_empty_log_must_carry_the_genesis_hash(tmp_path: Path) -> None:
+    out = tmp_path / "empty.json"
+    out.write_text(json.dumps({"seq": 0, "hash": "a" * 64, "time": "2026-12-01T00:00:00+00:00"}))
+    result = audit_verify(checkpoint=Checkpoint.from_file(out))
+    assert not result.ok
+    assert "genesis" in result.problem
 
 
 def test_signatures_are_ed25519_over_sequence_hash_and_time() -> None:
@@ -149,3 +218,24 @@ def test_the_worker_makes_one_every_hour() -> None:
     made = AuditCheckpoint.objects.get()
     assert made.seq == 2
     assert AuditEvent.objects.filter(action="audit.checkpoint_made").exists()
+
+
+def test_an_anchor_that_claims_to_prune_young_events_is_refused(settings: Any) -> None:
+    from django.utils import timezone
+
+    from samverkan.audit.chain import anchor_signature
+    from samverkan.audit.models import AuditAnchor
+
+    write(2)
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "pruned_through": 1,
+        "pruned_hash": AuditEvent.objects.get(seq=1).hash,
+        "pruned_time": now,
+        "ip_truncated_through": 1,
+        "created_at": now,
+    }
+    AuditAnchor.objects.create(**fields, signature=anchor_signature(settings.AUDIT_KEY, **fields))
+    result = audit_verify()
+    assert not result.ok
+    assert "younger than 5 years" in result.problem

@@ -136,3 +136,27 @@ def test_data_folder_is_private(tmp_path):
     result = run_cli("check", env={"SAMVERKAN_DATA_DIR": str(data)}, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert oct(data.stat().st_mode & 0o777) == "0o700"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SAMVERKAN_AUDIT_SIGNING_KEY": "ab" * 33}, "exactly 32 bytes"),
+        ({"SAMVERKAN_AUDIT_RETIRED_PUBLIC_KEYS": "not base64!"}, "is not base64"),
+        ({"SAMVERKAN_AUDIT_RETIRED_PUBLIC_KEYS": "AAAA"}, "must be 32 bytes"),
+        ({"SAMVERKAN_AUDIT_SEALING": "later"}, "SAMVERKAN_AUDIT_SEALING"),
+    ],
+)
+def test_bad_audit_signing_settings_are_one_line_errors(tmp_path, env, message):
+    result = run_cli("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_signing_key_must_differ_from_the_audit_key(tmp_path):
+    key = secrets.token_hex(32)
+    env = {"SAMVERKAN_AUDIT_KEY": key, "SAMVERKAN_AUDIT_SIGNING_KEY": key}
+    result = run_cli("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "must differ from SAMVERKAN_AUDIT_KEY" in result.stderr

@@ -52,6 +52,18 @@ class EventRecord:
     hash: str = ""
 
 
+# The shortest period the log is kept (HSLF-FS 2016:40 4 kap. 9 §; SAMVERKAN_RETENTION_AUDIT_YEARS
+# may be longer, never shorter): nothing younger can have been pruned, whatever was configured.
+MIN_RETENTION_YEARS = 5
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
 def truncate_ip(ip: str) -> str:
     """The address's network base: IPv4 to /24, IPv6 to /48 (what is kept after the period)."""
     address = ipaddress.ip_address(ip)

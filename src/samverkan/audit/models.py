@@ -78,6 +78,14 @@ class AuditEvent(models.Model):
                 fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"
             ),
         ]
+        constraints = [
+            # Wholly unsealed, or wholly sealed with a place in the chain (migration 0004).
+            models.CheckConstraint(
+                condition=models.Q(seq__isnull=True, prev_hash="", hash="")
+                | (models.Q(seq__gt=0) & ~models.Q(prev_hash="") & ~models.Q(hash="")),
+                name="audit_event_sealed_whole",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq or '-'} {self.action}"

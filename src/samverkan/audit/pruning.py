@@ -29,16 +29,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from samverkan.audit.chain import GENESIS_HASH, anchor_signature, truncate_ip
+from samverkan.audit.chain import (
+    GENESIS_HASH,
+    MIN_RETENTION_YEARS,
+    anchor_signature,
+    truncate_ip,
+    years_before,
+)
 from samverkan.audit.models import AuditAnchor, AuditEvent, ChainHead, PruneGate
 from samverkan.audit.services import audit_record
-
-
-def _years_before(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year - years, day=28)
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def _pruned_link(
 def audit_prune(*, dry_run: bool, now: datetime | None = None) -> PruneReport:
     """Prune and truncate what is due (or, with ``dry_run``, only say what that is)."""
     now = now or timezone.now()
-    cutoff = _years_before(now, max(5, settings.RETENTION_AUDIT_YEARS))
+    cutoff = years_before(now, max(MIN_RETENTION_YEARS, settings.RETENTION_AUDIT_YEARS))
     ip_cutoff = now - timedelta(days=settings.RETENTION_AUDIT_IP_DAYS)
     with transaction.atomic():
         if not dry_run:

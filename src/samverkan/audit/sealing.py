@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from samverkan.audit.chain import EventRecord, compute_hash
 from samverkan.audit.models import AuditEvent, ChainHead
+from samverkan.lib.redact import exception_summary
 
 logger = logging.getLogger("samverkan.audit")
 
@@ -89,17 +90,12 @@ def seal_batch(*, limit: int = BATCH) -> int:
             links.append(prev_hash)
             prev_hash = compute_hash(record, key)
             hashes.append(prev_hash)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(_UPDATE, [ids, seqs, links, hashes])
-                updated = cursor.rowcount
-        else:
-            # SQLite seals as it writes; this path only serves a database switched over with
-            # unsealed events left in it, and takes one statement per event.
-            updated = sum(
-                AuditEvent.objects.filter(pk=i, seq__isnull=True).update(seq=s, prev_hash=p, hash=h)
-                for i, s, p, h in zip(ids, seqs, links, hashes, strict=True)
-            )
+        if connection.vendor != "postgresql":
+            # SQLite seals every event as it is written, and its triggers refuse a later seal.
+            raise SealConflictError(f"{len(ids)} unsealed events in a SQLite database")
+        with connection.cursor() as cursor:
+            cursor.execute(_UPDATE, [ids, seqs, links, hashes])
+            updated = cursor.rowcount
         if updated != len(ids):
             raise SealConflictError(f"sealed {updated} of {len(ids)} events; nothing was sealed")
         head.seq, head.hash = seq, prev_hash
@@ -160,7 +156,7 @@ def seal_forever(
         try:
             sealed = audit_seal()
         except DatabaseError as exc:
-            logger.error("audit sealer: database error: %s", type(exc).__name__)
+            logger.error("audit sealer: database error: %s", exception_summary(exc))
             close_old_connections()
             wait(max(interval, 5.0))
             continue

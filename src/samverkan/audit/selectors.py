@@ -11,14 +11,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import timezone
 
 from samverkan.audit import checkpoints
 from samverkan.audit.chain import (
     GENESIS_HASH,
+    MIN_RETENTION_YEARS,
     EventRecord,
     VerifyResult,
     anchor_signature,
     verify_chain,
+    years_before,
 )
 from samverkan.audit.models import AuditAnchor, AuditEvent, ChainHead
 
@@ -102,12 +105,14 @@ class Checkpoint:
 
 def _signature_problem(checkpoint: Checkpoint) -> str:
     """Why a signed checkpoint's signature does not hold, or ``""``."""
-    public = checkpoints.public_key_bytes()
-    if checkpoint.key_id != checkpoints.key_id_of(public):
+    known = [checkpoints.public_key_bytes(), *settings.AUDIT_RETIRED_PUBLIC_KEYS]
+    by_id = {checkpoints.key_id_of(key): key for key in known}
+    public = by_id.get(checkpoint.key_id)
+    if public is None:
         return (
             f"the checkpoint of {checkpoint.time.isoformat()} is signed by key "
-            f"{checkpoint.key_id or '(none)'}, not by this installation's key "
-            f"{checkpoints.key_id_of(public)}"
+            f"{checkpoint.key_id or '(none)'}, neither this installation's key "
+            f"{checkpoints.key_id_of(known[0])} nor one in SAMVERKAN_AUDIT_RETIRED_PUBLIC_KEYS"
         )
     valid = checkpoints.signature_valid(
         seq=checkpoint.seq,
@@ -159,6 +164,13 @@ def audit_anchor() -> tuple[AuditAnchor | None, VerifyResult | None]:
             or anchor.ip_truncated_through < previous.ip_truncated_through
         ):
             problem = f"the pruning anchor at event {anchor.pruned_through} goes backwards"
+        elif anchor.pruned_time is not None and anchor.pruned_time > years_before(
+            anchor.created_at, MIN_RETENTION_YEARS
+        ):
+            problem = (
+                f"the pruning anchor at event {anchor.pruned_through} prunes events younger "
+                f"than {MIN_RETENTION_YEARS} years, which no pruning does"
+            )
         if problem:
             return None, VerifyResult(False, 0, 0, GENESIS_HASH, anchor.pruned_through, problem)
         previous = anchor
@@ -192,6 +204,32 @@ def audit_verify(
     if not result.ok:
         return result
     result = replace(result, unsealed=AuditEvent.objects.filter(seq__isnull=True).count())
+    problem = _outside_the_chain(result, head, start_seq=start_seq)
+    if problem is not None:
+        return problem
+    if checkpoint is not None:
+        return _against_checkpoint(result, checkpoint, start_seq=start_seq)
+    return result
+
+
+def _outside_the_chain(
+    result: VerifyResult, head: ChainHead, *, start_seq: int
+) -> VerifyResult | None:
+    """Sealed events the walk from the start to the head did not meet, or a head it did not
+    end at: a failed result, else None."""
+    # Numbered at or below the start: pruned events are deleted with their anchor, so such an
+    # event was put outside the chain.
+    below = AuditEvent.objects.filter(seq__lte=start_seq).order_by("seq").values_list("seq").first()
+    if below is not None:
+        return VerifyResult(
+            False,
+            result.count,
+            result.head_seq,
+            result.head_hash,
+            below[0],
+            f"event {below[0]} is numbered at or below where the chain starts (event "
+            f"{start_seq}): it was put outside the chain",
+        )
     # Sealed events past the head that was read are the sealer's since; past the head as it is
     # now (read after them, and the sealer moves both in one transaction), they are forged.
     last_sealed = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
@@ -216,9 +254,7 @@ def audit_verify(
             f"the chain head names event {head.seq} but the log ends at event "
             f"{result.head_seq} (events removed from the tail, or the head altered)",
         )
-    if checkpoint is not None:
-        return _against_checkpoint(result, checkpoint, start_seq=start_seq)
-    return result
+    return None
 
 
 def _against_checkpoint(
@@ -274,7 +310,26 @@ def _pruned_checkpoint(result: VerifyResult, checkpoint: Checkpoint) -> VerifyRe
     that fell among the pruned events can no longer be checked, which is said, not hidden.
     """
     if checkpoint.seq == 0:
-        return result
+        if checkpoint.hash == GENESIS_HASH:
+            return result
+        return replace(
+            result,
+            ok=False,
+            first_bad_seq=0,
+            problem="the checkpoint names event 0 with a hash other than the genesis hash",
+        )
+    if checkpoint.ed25519 and checkpoint.time > years_before(timezone.now(), MIN_RETENTION_YEARS):
+        # Signed less than five years ago: the event it names is younger still, and no
+        # pruning removes that. Whoever holds the audit key could forge an anchor and delete
+        # through it; the signed checkpoint, which they cannot forge, says so.
+        return replace(
+            result,
+            ok=False,
+            first_bad_seq=checkpoint.seq,
+            problem=f"the checkpoint signed on {checkpoint.time.isoformat()} names event "
+            f"{checkpoint.seq}, which is gone, though no pruning removes events younger than "
+            f"{MIN_RETENTION_YEARS} years: the log was pruned early or rewritten",
+        )
     kept = list(
         AuditAnchor.objects.filter(pruned_through=checkpoint.seq).values_list(
             "pruned_hash", "signature"

@@ -112,6 +112,20 @@ def parse_audit_key(name: str, value: str) -> bytes:
     return key
 
 
+def parse_public_keys(name: str, values: list[str]) -> list[bytes]:
+    """Ed25519 public keys, each 32 bytes in base64."""
+    keys: list[bytes] = []
+    for value in values:
+        try:
+            key = base64.b64decode(value, validate=True)
+        except ValueError:
+            raise ConfigError(f"{name}: {value!r} is not base64") from None
+        if len(key) != 32:
+            raise ConfigError(f"{name}: each key must be 32 bytes; got {len(key)}")
+        keys.append(key)
+    return keys
+
+
 def parse_encryption_keys(name: str, value: str) -> dict[str, bytes]:
     """``id:base64key,id:base64key``; the first is the current key. Order is preserved."""
     keys: dict[str, bytes] = {}

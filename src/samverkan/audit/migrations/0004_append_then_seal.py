@@ -4,9 +4,14 @@
 * ``seq``, ``prev_hash`` and ``hash`` stay as they are on every existing event (nothing is
   rewritten, so ``audit verify`` passes across the change); on a new event they are empty until
   the sealer sets them, once.
-* The PostgreSQL trigger lets exactly that one update through: an unsealed event gains its
-  place, link and hash, and nothing else about it changes. Everything else stays refused.
-  SQLite seals each event as it is written and keeps refusing every update (but pruning's).
+* The PostgreSQL trigger lets exactly that one update through: an unsealed event gains a place
+  past the chain head (the sealer moves the head after its events, in the same transaction),
+  a link and a hash of the right form, and nothing else about it changes. Everything else
+  stays refused. SQLite seals each event as it is written and keeps refusing every update (but
+  pruning's).
+* A check constraint keeps every event wholly unsealed (no number, link or hash) or wholly
+  sealed with a positive number: a row that is neither would stop the sealer for good, and a
+  number at or below zero would sit outside the chain, where pruning's gate could delete it.
 * ``AuditCheckpoint``: signed checkpoints, append-only like the anchors.
 """
 
@@ -19,8 +24,9 @@ _PRUNING = importlib.import_module("samverkan.audit.migrations.0003_pruning_anch
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION samverkan_audit_append_only() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL AND OLD.hash = ''
-        AND NEW.hash <> '' AND NEW.prev_hash <> ''
+    IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.hash = ''
+        AND NEW.seq > (SELECT coalesce(max(seq), 0) FROM audit_chainhead)
+        AND NEW.hash ~ '^[0-9a-f]{64}$' AND NEW.prev_hash ~ '^[0-9a-f]{64}$'
         AND (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
             = (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
         RETURN NEW;
@@ -84,6 +90,11 @@ SQLITE_REVERSE = [
 ]
 
 
+SEALED_WHOLE = (
+    "(seq IS NULL AND prev_hash = '' AND hash = '') OR (seq > 0 AND prev_hash <> '' AND hash <> '')"
+)
+
+
 def copy_seq_to_id(apps, schema_editor):
     """Existing events keep their number as their id; the triggers would refuse the update."""
     vendor = schema_editor.connection.vendor
@@ -115,6 +126,10 @@ def id_becomes_key(apps, schema_editor):
             ALTER TABLE audit_auditevent ALTER COLUMN seq DROP NOT NULL;
             ALTER TABLE audit_auditevent ADD CONSTRAINT audit_auditevent_seq_key UNIQUE (seq);
             CREATE INDEX audit_unsealed ON audit_auditevent (id) WHERE seq IS NULL;
+            ALTER TABLE audit_auditevent ADD CONSTRAINT audit_event_sealed_whole
+                CHECK ((seq IS NULL AND prev_hash = '' AND hash = '')
+                       OR (seq > 0 AND prev_hash <> '' AND hash <> '')) NOT VALID;
+            ALTER TABLE audit_auditevent VALIDATE CONSTRAINT audit_event_sealed_whole;
             """
         )
         schema_editor.execute(PG_FUNCTION)
@@ -193,6 +208,21 @@ class Migration(migrations.Migration):
                         condition=models.Q(("seq__isnull", True)),
                         fields=["id"],
                         name="audit_unsealed",
+                    ),
+                ),
+                migrations.AddConstraint(
+                    model_name="auditevent",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("hash", ""), ("prev_hash", ""), ("seq__isnull", True)),
+                            models.Q(
+                                ("seq__gt", 0),
+                                models.Q(("prev_hash", ""), _negated=True),
+                                models.Q(("hash", ""), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="audit_event_sealed_whole",
                     ),
                 ),
             ],

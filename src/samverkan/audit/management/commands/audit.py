@@ -48,7 +48,13 @@ class Command(BaseCommand):
         seal.add_argument(
             "--loop", action="store_true", help="Keep sealing until interrupted (Ctrl-C, SIGTERM)."
         )
-        sub.add_parser("status", help="Show the chain head and how far sealing lags.")
+        status = sub.add_parser("status", help="Show the chain head and how far sealing lags.")
+        status.add_argument(
+            "--max-lag",
+            type=float,
+            metavar="SECONDS",
+            help="Exit with status 1 when the seal lag is longer (for monitoring).",
+        )
         prune = sub.add_parser(
             "prune",
             help="Prune events past SAMVERKAN_RETENTION_AUDIT_YEARS up to a signed anchor, and "
@@ -66,7 +72,7 @@ class Command(BaseCommand):
         elif options["subcommand"] == "seal":
             self._seal(loop=options["loop"])
         elif options["subcommand"] == "status":
-            self._status()
+            self._status(max_lag=options["max_lag"])
         elif options["subcommand"] == "prune":
             self._prune(dry_run=options["dry_run"])
         elif options["subcommand"] == "anchor":
@@ -140,7 +146,7 @@ class Command(BaseCommand):
                 signal.signal(sig, handler)
         self.stdout.write("sealer stopped")
 
-    def _status(self) -> None:
+    def _status(self, *, max_lag: float | None) -> None:
         status = seal_status()
         self.stdout.write(f"chain head: event {status.head_seq} {status.head_hash}")
         self.stdout.write(f"unsealed events: {status.unsealed}")
@@ -153,6 +159,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("last signed checkpoint: none yet")
+        if max_lag is not None and status.lag.total_seconds() > max_lag:
+            raise CommandError(
+                f"seal lag {status.lag.total_seconds():.1f} s is over {max_lag:g} s: is a worker "
+                "(or samverkan audit seal --loop) running, with the grants of operations.md §3?"
+            )
 
     def _prune(self, *, dry_run: bool) -> None:
         try:
