@@ -108,6 +108,15 @@ def test_pool(tmp_path: Path) -> None:
             {"SAMVERKAN_DATABASE_REPLICA_MAX_LAG_SECONDS": "10"},
             "REPLICA_MAX_LAG_SECONDS is set but SAMVERKAN_DATABASE_REPLICA_URL is not",
         ),
+        (
+            {"SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT": "10"},
+            "REPLICA_STATEMENT_TIMEOUT is set but SAMVERKAN_DATABASE_REPLICA_URL is not",
+        ),
+        (
+            {"SAMVERKAN_DATABASE_REPLICA_URL": "postgres://r@h/s"}
+            | {"SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT": "-1"},
+            "REPLICA_STATEMENT_TIMEOUT must be at least 0 and at most 3600",
+        ),
     ],
 )
 def test_bad_values_stop_start_up_naming_the_variable(
@@ -150,6 +159,28 @@ def test_replica_mirrors_the_primary_in_tests_and_times_out_quickly(tmp_path: Pa
         SAMVERKAN_DATABASE_REPLICA_URL="postgres://r@standby.example/s?connect_timeout=1",
     )
     assert explicit["replica"]["OPTIONS"]["connect_timeout"] == 1
+
+
+def test_statements_on_the_replica_time_out(tmp_path: Path) -> None:
+    url = "postgres://reader@standby.example/s"
+    found = databases(tmp_path, DATABASE_URL=PG, SAMVERKAN_DATABASE_REPLICA_URL=url)
+    assert found["replica"]["OPTIONS"]["options"] == "-c statement_timeout=30000"
+    assert "options" not in found["default"]["OPTIONS"]
+    # After the URL's own options, so the setting is the one the server keeps.
+    found = databases(
+        tmp_path,
+        DATABASE_URL=PG,
+        SAMVERKAN_DATABASE_REPLICA_URL=f"{url}?options=-c%20work_mem%3D8MB",
+        SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT="5",
+    )
+    assert found["replica"]["OPTIONS"]["options"] == "-c work_mem=8MB -c statement_timeout=5000"
+    found = databases(
+        tmp_path,
+        DATABASE_URL=PG,
+        SAMVERKAN_DATABASE_REPLICA_URL=url,
+        SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT="0",
+    )
+    assert "options" not in found["replica"]["OPTIONS"]
 
 
 def test_replica_max_lag() -> None:

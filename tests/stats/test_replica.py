@@ -15,18 +15,22 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import dj_database_url
+import psycopg
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from samverkan.audit.models import AuditEvent
 from samverkan.lib import replica
-from samverkan.lib.database import REPLICA_ALIAS
+from samverkan.lib.database import REPLICA_ALIAS, database_settings
+from samverkan.lib.env import Env
 from samverkan.organisations.models import Municipality
 from samverkan.stats.models import CaseFact
 from tests.stats.stats_data import avesta, council_dashboard, make_facts
@@ -66,10 +70,15 @@ def replica_alias(django_db_setup: None) -> Iterator[dict[str, Any]]:
         server = {key: parsed[key] for key in ("HOST", "PORT", "USER", "PASSWORD")}
     else:
         server = {"HOST": "127.0.0.1", "PORT": _closed_port()}
+    # The connection options SAMVERKAN_DATABASE_REPLICA_URL gets (timeouts) by default.
+    url = "postgres://u@h/d"
+    built = database_settings(
+        Env({"DATABASE_URL": url, "SAMVERKAN_DATABASE_REPLICA_URL": url}), Path()
+    )
     connections.settings[REPLICA_ALIAS] = {
         **connection.settings_dict,
         "CONN_MAX_AGE": 0,
-        "OPTIONS": {"connect_timeout": 3},
+        "OPTIONS": built[REPLICA_ALIAS]["OPTIONS"],
         "TEST": {"MIRROR": "default"},
         **server,
     }
@@ -120,6 +129,49 @@ def _on_standby(sql: str, params: list[Any] | None = None) -> Any:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def _run_on_standby(sql: str, params: list[Any] | None = None) -> None:
+    with connections[REPLICA_ALIAS].cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _streaming() -> bool:
+    return bool(_on_standby("SELECT status = 'streaming' FROM pg_stat_wal_receiver"))
+
+
+@contextmanager
+def _not_streaming() -> Iterator[None]:
+    """The standby's WAL receiver stopped (no ``primary_conninfo``), as when the network to the
+    primary breaks; streaming again afterwards, whatever the test did."""
+    conninfo = _on_standby("SHOW primary_conninfo")
+    if not conninfo or not _streaming():
+        _unavailable("the standby is not streaming from the primary (run .ci/standby.sh)")
+    try:
+        _run_on_standby("ALTER SYSTEM SET primary_conninfo = ''")
+        _run_on_standby("SELECT pg_reload_conf()")
+        _wait_until(
+            lambda: not _on_standby("SELECT EXISTS (SELECT 1 FROM pg_stat_wal_receiver)"),
+            "stopped its WAL receiver",
+        )
+        yield
+    finally:
+        _run_on_standby("ALTER SYSTEM SET primary_conninfo = %s", [conninfo])
+        _run_on_standby("SELECT pg_reload_conf()")
+        _wait_until(_streaming, "streamed again")
+
+
+def _terminate_on_standby(backend: int) -> None:
+    """End one of the standby's connections from another one, and wait until it has ended."""
+    server = connections[REPLICA_ALIAS].settings_dict
+    with psycopg.connect(
+        host=server["HOST"],
+        port=server["PORT"],
+        user=server["USER"],
+        password=server["PASSWORD"] or None,
+        dbname="postgres",
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", [backend])
 
 
 def _primary_lsn() -> str:
@@ -259,3 +311,63 @@ def test_an_unreachable_replica_sends_the_reads_to_the_primary(
     # No address or account in the log.
     assert "127.0.0.1" not in caplog.text
     assert "postgres" not in caplog.text
+
+
+def test_a_standby_that_stopped_streaming_sends_the_reads_to_the_primary(
+    standby, personas, caplog
+) -> None:
+    """Received and replayed positions are equal on a standby cut off from its primary (the
+    stream stopped there), yet it falls further behind with every commit on the primary."""
+    make_facts(avesta(), 12)
+    _replayed()
+    with _not_streaming():
+        make_facts(avesta(), 1)  # committed on the primary, never received
+        assert _on_standby("SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()")
+        replica.forget()
+        with (
+            override_settings(DATABASE_REPLICA_MAX_LAG_SECONDS=0),
+            caplog.at_level(logging.WARNING, logger="samverkan.lib.replica"),
+            CaptureQueriesContext(connections[REPLICA_ALIAS]) as on_replica,
+            CaptureQueriesContext(connection) as on_primary,
+        ):
+            council_dashboard(personas)
+        assert "stats_casefact" in _sql(on_primary)
+        assert "stats_casefact" not in _sql(on_replica)
+        assert "behind (limit 0 s) and not streaming" in caplog.text
+    _replayed()
+    replica.forget()
+    assert replica.statistics_alias() == REPLICA_ALIAS
+
+
+def test_statements_on_the_replica_time_out(standby) -> None:
+    """SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT's default reaches the replica's server."""
+    assert _on_standby("SHOW statement_timeout") == "30s"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("0",)
+
+
+def test_a_read_that_fails_on_the_replica_sends_the_next_reads_to_the_primary(
+    standby, world, caplog, monkeypatch
+) -> None:
+    monkeypatch.setattr(replica, "HEALTH_SECONDS", 3600.0)  # no probe in between
+    _replayed()
+    with replica.statistics_reads() as alias:
+        assert alias == REPLICA_ALIAS
+        backend = _on_standby("SELECT pg_backend_pid()")
+    # The replica fails between two probes: its server ends the connection.
+    _terminate_on_standby(backend)
+    with (
+        caplog.at_level(logging.WARNING, logger="samverkan.lib.replica"),
+        pytest.raises(OperationalError),
+        replica.statistics_reads(),
+    ):
+        CaseFact.objects.count()
+    assert "a read on the replica failed (OperationalError)" in caplog.text
+    with (
+        CaptureQueriesContext(connections[REPLICA_ALIAS]) as on_replica,
+        replica.statistics_reads() as alias,
+    ):
+        assert alias == DEFAULT_DB_ALIAS
+        assert Municipality.objects.filter(code="2084").exists()
+    assert not on_replica.captured_queries

@@ -20,6 +20,9 @@ REPLICA_ALIAS = "replica"
 # Seconds a connection to the replica may take before the statistics fall back to the primary
 # (unless the replica URL names its own ``connect_timeout``).
 REPLICA_CONNECT_TIMEOUT = 3
+# Seconds a statement may run on the replica (SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT):
+# a replica that hangs fails the read instead of holding the request.
+REPLICA_STATEMENT_TIMEOUT = 30
 _POSTGRES_ONLY = (
     "SAMVERKAN_DATABASE_DISABLE_SERVER_SIDE_CURSORS",
     "SAMVERKAN_DATABASE_PREPARE_THRESHOLD",
@@ -29,6 +32,12 @@ _POSTGRES_ONLY = (
     "SAMVERKAN_DATABASE_POOL_TIMEOUT",
     "SAMVERKAN_DATABASE_REPLICA_URL",
     "SAMVERKAN_DATABASE_REPLICA_MAX_LAG_SECONDS",
+    "SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT",
+)
+# Meaningful only with SAMVERKAN_DATABASE_REPLICA_URL.
+_REPLICA_ONLY = (
+    "SAMVERKAN_DATABASE_REPLICA_MAX_LAG_SECONDS",
+    "SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT",
 )
 _POOL_SIZES = (
     "SAMVERKAN_DATABASE_POOL_MIN_SIZE",
@@ -126,17 +135,23 @@ def database_settings(env: Env, data_dir: Path) -> dict[str, dict[str, Any]]:
     databases = {"default": _postgres(default, env)}
     replica_url = env.get_str("SAMVERKAN_DATABASE_REPLICA_URL", "")
     if not replica_url:
-        if env.raw("SAMVERKAN_DATABASE_REPLICA_MAX_LAG_SECONDS") is not None:
-            raise ConfigError(
-                "SAMVERKAN_DATABASE_REPLICA_MAX_LAG_SECONDS is set but "
-                "SAMVERKAN_DATABASE_REPLICA_URL is not"
-            )
+        for name in _REPLICA_ONLY:
+            if env.raw(name) is not None:
+                raise ConfigError(f"{name} is set but SAMVERKAN_DATABASE_REPLICA_URL is not")
         return databases
     replica = _parse_url("SAMVERKAN_DATABASE_REPLICA_URL", replica_url)
     if replica["ENGINE"] == "django.db.backends.sqlite3":
         raise ConfigError("SAMVERKAN_DATABASE_REPLICA_URL must be a postgres:// address")
     replica = _postgres(replica, env)
     replica["OPTIONS"].setdefault("connect_timeout", REPLICA_CONNECT_TIMEOUT)
+    timeout = env.get_int(
+        "SAMVERKAN_DATABASE_REPLICA_STATEMENT_TIMEOUT", REPLICA_STATEMENT_TIMEOUT, maximum=3600
+    )
+    if timeout:
+        # libpq's startup options; after any ``?options=`` of the URL, so this one counts.
+        given = replica["OPTIONS"].get("options", "")
+        setting = f"-c statement_timeout={timeout * 1000}"
+        replica["OPTIONS"]["options"] = f"{given} {setting}".strip()
     # The test suite never creates a database there: a replica mirrors the primary.
     replica["TEST"] = {"MIRROR": "default"}
     databases[REPLICA_ALIAS] = replica
