@@ -29,10 +29,15 @@ pytestmark = pytest.mark.usefixtures("db_backend")
 STALE = 60
 
 
-def beat(worker_id: str, seconds_ago: float) -> WorkerHeartbeat:
+def beat(worker_id: str, seconds_ago: float, stale: float = STALE) -> WorkerHeartbeat:
     at = timezone.now() - timedelta(seconds=seconds_ago)
     return WorkerHeartbeat.objects.create(
-        worker_id=worker_id, host="host", pid=1, started_at=at, beat_at=at
+        worker_id=worker_id,
+        host="host",
+        pid=1,
+        started_at=at,
+        beat_at=at,
+        stale_after=timedelta(seconds=stale),
     )
 
 
@@ -204,6 +209,7 @@ def test_status_shows_the_workers_and_the_queue(db, capsys):
     assert "worker alive-1: alive, host host, pid 1, last heartbeat 2s ago" in out
     assert "running 1" in out
     assert "worker dead-1: silent" in out
+    assert "background loops in each worker (not in worker --once): audit.seal\n" in out
     assert out.strip().endswith("workers alive: 1; tasks ready: 1; running: 1")
 
 

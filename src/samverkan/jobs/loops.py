@@ -9,6 +9,8 @@ seal lag within seconds however long a task takes). An app declares its loop in 
 
 ``run(should_stop, wait)`` must return soon after ``should_stop()`` turns true, call
 ``wait(seconds)`` instead of sleeping (so that a stop wakes it), and survive database errors.
+A loop that dies all the same is logged and started again after a pause (``RESTART_AFTER``), as
+often as it takes, until the worker stops: a worker never runs on without its sealer.
 Several workers may run the same loop at once: it must be safe to (the sealer is, as its
 batches queue on the chain head's lock).
 """
@@ -27,6 +29,8 @@ from samverkan.lib.redact import exception_summary
 logger = logging.getLogger("samverkan.jobs")
 
 Run = Callable[[Callable[[], bool], Callable[[float], object]], None]
+
+RESTART_AFTER = 5.0  # seconds between a loop's death and its next start
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,11 @@ def loops() -> list[Loop]:
 class LoopThreads:
     """The worker's loops, each in a daemon thread, stopped together."""
 
-    def __init__(self, selected: list[Loop] | None = None) -> None:
+    def __init__(
+        self, selected: list[Loop] | None = None, *, restart_after: float = RESTART_AFTER
+    ) -> None:
         self._loops = loops() if selected is None else selected
+        self.restart_after = restart_after
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -66,13 +73,28 @@ class LoopThreads:
             self._threads.append(thread)
 
     def _run(self, loop: Loop) -> None:
-        try:
-            loop.run(self._stop.is_set, self._stop.wait)
-        except Exception as exc:
-            # A loop that dies is logged loudly; the worker goes on with its tasks.
-            logger.error("background loop %s stopped: %s", loop.name, exception_summary(exc))
-        finally:
-            connection.close()  # this thread's own connection
+        while not self._stop.is_set():
+            try:
+                loop.run(self._stop.is_set, self._stop.wait)
+            except Exception as exc:
+                logger.error(
+                    "background loop %s stopped: %s; starting it again in %gs",
+                    loop.name,
+                    exception_summary(exc),
+                    self.restart_after,
+                )
+                self._stop.wait(self.restart_after)
+            else:
+                if not self._stop.is_set():
+                    logger.error(
+                        "background loop %s returned before the worker stopped; starting it "
+                        "again in %gs",
+                        loop.name,
+                        self.restart_after,
+                    )
+                    self._stop.wait(self.restart_after)
+            finally:
+                connection.close()  # this thread's own connection, possibly broken
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()

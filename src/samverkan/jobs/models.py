@@ -35,9 +35,10 @@ class WorkerHeartbeat(models.Model):
     """A running worker, as it last told the database (jobs/heartbeat.py).
 
     A worker writes its row at start, updates ``beat_at`` every few seconds from a thread of its
-    own (so a long task does not stop it) and deletes the row when it stops cleanly. A row whose
-    beat is older than the stale limit belongs to a worker that died; the reaper
-    (jobs/reaper.py) then hands its running task to another worker and deletes the row.
+    own (so a long task does not stop it) and deletes the row when it stops cleanly. Both times
+    are the database's clock. A row whose beat is older than its own ``stale_after`` belongs to
+    a worker that died; the reaper (jobs/reaper.py) deletes the row and, in the same
+    transaction, hands that worker's running task to another worker.
     """
 
     worker_id = models.CharField(_("worker"), max_length=64, unique=True)
@@ -45,6 +46,9 @@ class WorkerHeartbeat(models.Model):
     pid = models.PositiveIntegerField(_("process id"))
     started_at = models.DateTimeField(_("started at"))
     beat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+    # The worker's own SAMVERKAN_WORKER_STALE_SECONDS: a reaper judges each worker by the limit
+    # that worker fences itself by, not by its own (they differ during a rolling change).
+    stale_after = models.DurationField(_("stale limit"))
 
     class Meta:
         ordering = ["worker_id"]

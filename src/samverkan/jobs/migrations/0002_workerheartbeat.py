@@ -23,6 +23,7 @@ class Migration(migrations.Migration):
                 ("pid", models.PositiveIntegerField(verbose_name="process id")),
                 ("started_at", models.DateTimeField(verbose_name="started at")),
                 ("beat_at", models.DateTimeField(db_index=True, verbose_name="last heartbeat")),
+                ("stale_after", models.DurationField(verbose_name="stale limit")),
             ],
             options={
                 "verbose_name": "worker heartbeat",

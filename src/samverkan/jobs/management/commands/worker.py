@@ -6,11 +6,11 @@ import math
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from samverkan.jobs.heartbeat import Status, worker_status
+from samverkan.jobs.loops import loops
 from samverkan.jobs.worker import Worker, check_configuration
 
 
@@ -39,8 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--status",
             action="store_true",
-            help="Print the workers' heartbeats and the queue, then exit (status 1 when no "
-            "worker is alive).",
+            help="Print the workers' heartbeats, the queue and the background loops a worker "
+            "runs, then exit (status 1 when no worker is alive).",
         )
         parser.add_argument(
             "--interval",
@@ -61,7 +61,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         check_configuration(backend_name=options["backend"])
         if options["status"]:
-            self._print_status(worker_status(stale_seconds=settings.WORKER_STALE_SECONDS))
+            self._print_status(worker_status())
             return
         worker = Worker(
             backend_name=options["backend"],
@@ -83,19 +83,18 @@ class Command(BaseCommand):
             raise CommandError("worker stopped at once by a second signal") from None
 
     def _print_status(self, status: Status) -> None:
-        now = timezone.now()
         for worker in status.workers:
             state = "alive" if worker.alive else "silent"
             self.stdout.write(
                 f"worker {worker.worker_id}: {state}, host {worker.host}, pid {worker.pid}, "
-                f"last heartbeat {(now - worker.beat_at).total_seconds():.0f}s ago, "
+                f"last heartbeat {worker.silent_for.total_seconds():.0f}s ago, "
                 f"started {timezone.localtime(worker.started_at):%Y-%m-%d %H:%M:%S}, "
                 f"running {worker.running}"
             )
+        names = ", ".join(loop.name for loop in loops()) or "none"
         self.stdout.write(
+            f"background loops in each worker (not in worker --once): {names}\n"
             f"workers alive: {status.alive}; tasks ready: {status.ready}; running: {status.running}"
         )
         if not status.alive:
-            raise CommandError(
-                f"no worker has written a heartbeat in the last {settings.WORKER_STALE_SECONDS}s"
-            )
+            raise CommandError("no worker has written a heartbeat within its stale limit")
