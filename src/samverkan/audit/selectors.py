@@ -52,18 +52,22 @@ PAGE = 5000
 def sealed_records(
     *, after: int = 0, through: int | None = None, page: int = PAGE
 ) -> Iterator[EventRecord]:
-    """Sealed events in chain order, a page at a time by keyset (``seq > last``).
+    """Sealed events in chain order, a page at a time by keyset (``seq > last``), up to
+    ``through``.
 
     No server-side cursor and no transaction held across pages: it works behind pgbouncer in
-    transaction mode, and a verification of millions of events holds back nothing.
+    transaction mode, and a verification of millions of events holds back nothing. The upper
+    bound is applied here, not in the query: ``seq > last ORDER BY seq LIMIT n`` walks the
+    unique index whatever the planner's statistics say, where a range it misjudges can make
+    every page read the whole rest of the table.
     """
     last = after
     while True:
-        rows = AuditEvent.objects.filter(seq__gt=last)
-        if through is not None:
-            rows = rows.filter(seq__lte=through)
-        batch = list(rows.order_by("seq").values_list(*_RECORD_FIELDS)[:page])
+        rows = AuditEvent.objects.filter(seq__gt=last).order_by("seq")
+        batch = list(rows.values_list(*_RECORD_FIELDS)[:page])
         for row in batch:
+            if through is not None and row[0] > through:
+                return
             yield EventRecord(*row)
         if len(batch) < page:
             return
