@@ -19,7 +19,7 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,10 @@ def years_before(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year - years)
     except ValueError:  # 29 February
         return moment.replace(year=moment.year - years, day=28)
+
+
+# Every stored field of an event, in EventRecord's order: what a read must fetch to verify it.
+RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(EventRecord))
 
 
 def truncate_ip(ip: str) -> str:

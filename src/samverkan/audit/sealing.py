@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from samverkan.audit.chain import EventRecord, compute_hash
+from samverkan.audit.chain import RECORD_FIELDS, EventRecord, compute_hash
 from samverkan.audit.models import AuditEvent, ChainHead
 from samverkan.lib.redact import exception_summary
 
@@ -33,25 +33,8 @@ logger = logging.getLogger("samverkan.audit")
 
 BATCH = 5000
 
-# The hashed content of an event, in EventRecord's field order (seq and the link come later).
-_CONTENT = (
-    "id",
-    "occurred_at",
-    "action",
-    "outcome",
-    "actor_id",
-    "agency_id",
-    "object_type",
-    "object_id",
-    "case_id",
-    "legal_basis",
-    "request_id",
-    "source",
-    "ip",
-    "ip_salt",
-    "ip_commitment",
-    "details",
-)
+# What the sealer reads of an event: its id, then its content without place and link.
+_CONTENT = ("id", *RECORD_FIELDS[1:-2])
 
 _UPDATE = """
 UPDATE audit_auditevent AS e

@@ -17,6 +17,7 @@ from samverkan.audit import checkpoints
 from samverkan.audit.chain import (
     GENESIS_HASH,
     MIN_RETENTION_YEARS,
+    RECORD_FIELDS,
     EventRecord,
     VerifyResult,
     anchor_signature,
@@ -25,27 +26,6 @@ from samverkan.audit.chain import (
 )
 from samverkan.audit.models import AuditAnchor, AuditEvent, ChainHead
 
-# The hashed columns, in EventRecord's field order.
-_RECORD_FIELDS = (
-    "seq",
-    "occurred_at",
-    "action",
-    "outcome",
-    "actor_id",
-    "agency_id",
-    "object_type",
-    "object_id",
-    "case_id",
-    "legal_basis",
-    "request_id",
-    "source",
-    "ip",
-    "ip_salt",
-    "ip_commitment",
-    "details",
-    "prev_hash",
-    "hash",
-)
 PAGE = 5000
 
 
@@ -64,7 +44,7 @@ def sealed_records(
     last = after
     while True:
         rows = AuditEvent.objects.filter(seq__gt=last).order_by("seq")
-        batch = list(rows.values_list(*_RECORD_FIELDS)[:page])
+        batch = list(rows.values_list(*RECORD_FIELDS)[:page])
         for row in batch:
             if through is not None and row[0] > through:
                 return
