@@ -26,7 +26,8 @@ def daily(at: time = time(0, 0)) -> PeriodicJob:
 
 def test_a_due_job_is_enqueued_once_per_period(db):
     job = daily()
-    now = timezone.now()
+    # Mid-morning, local time: five minutes later is the same day (a real clock at 23:57 was not).
+    now = datetime(2026, 3, 14, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
     runs = run_due_jobs(now=now, jobs=[job])
     assert [(r.job_name, r.period) for r in runs] == [("test.daily", job.period(now))]
     task = DBTaskResult.objects.get()
