@@ -127,7 +127,7 @@ def measure(town: Municipality, year: int, runs: int, warmup: int) -> Result:
     start, _end, after = selectors.year_bounds(year)
     user = council_member(town)
     client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="sv")
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    client.force_login(user, backend="samverkan.accounts.backends.AuthenticationBackend")
     url = reverse("stats:dashboard")
     params = {"municipality": town.code, "year": str(year)}
 

@@ -122,7 +122,7 @@ def make_user(
 
 def login(client: Client, user: User) -> Client:
     """A session as after a completed password + second-factor login."""
-    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    client.force_login(user, backend="samverkan.accounts.backends.AuthenticationBackend")
     return client
 
 
