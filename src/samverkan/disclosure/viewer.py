@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from samverkan.disclosure.policy import Viewer
-from samverkan.organisations.models import Agency, Membership, Role, Sector
+from samverkan.organisations.models import Agency, Role, Sector
+from samverkan.organisations.rules import held_memberships
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -22,17 +23,9 @@ def practising_agency_ids(user: User | AnonymousUser) -> frozenset[int]:
     agency is closed, loses the case when the membership goes, not when someone remembers to
     take them off every team.
     """
-    if not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached: frozenset[int] | None = getattr(user, "_samverkan_practising", None)
-    if cached is None:
-        cached = frozenset(
-            Membership.objects.filter(
-                user_id=user.pk, role=Role.PRACTITIONER, agency__is_active=True
-            ).values_list("agency_id", flat=True)
-        )
-        setattr(user, "_samverkan_practising", cached)  # noqa: B010 - a per-request cache
-    return cached
+    return frozenset(
+        agency_id for role, agency_id in held_memberships(user) if role == Role.PRACTITIONER
+    )
 
 
 def team_agency_ids(user: User | AnonymousUser, case: Case) -> frozenset[int]:

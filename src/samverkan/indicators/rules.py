@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from samverkan.organisations.models import Membership, Municipality, Role
+from samverkan.organisations.rules import roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -25,7 +26,8 @@ _READ_ROLES = (Role.AGREEMENT_EDITOR, Role.COUNCIL_MEMBER)
 
 def _municipality_ids(user: User | AnonymousUser) -> dict[str, frozenset[int]]:
     """Municipality ids per indicator role, cached on the user object for the request."""
-    if not user.is_authenticated or not user.is_active:
+    if not roles_of(user) & set(_READ_ROLES):
+        # The roles are known for the request already: most users need no query here.
         return {}
     cached: dict[str, frozenset[int]] | None = getattr(user, "_samverkan_indicator_areas", None)
     if cached is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from samverkan.organisations.models import GroupMembership, Role
+from django.db.models import CharField, IntegerField, QuerySet, Value
+
+from samverkan.lib.compiled import CompiledValues
+from samverkan.organisations.models import GroupMembership, Membership, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -12,32 +15,71 @@ if TYPE_CHECKING:
     from samverkan.accounts.models import User
 
 
-def roles_of(user: User | AnonymousUser) -> frozenset[str]:
-    """The set of roles the user holds in any agency, cached on the user object per request."""
+def _positions(user_id: int) -> QuerySet[Any]:
+    none = Value(None, output_field=IntegerField())
+    held = (
+        Membership.objects.filter(user_id=user_id, agency__is_active=True)
+        .order_by()
+        .values_list(Value("held", output_field=CharField()), "role", "agency_id", none, none)
+    )
+    # GroupMembership's default manager keeps only seats that still stand (SeatManager).
+    seats = (
+        GroupMembership.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list(
+            Value("seat", output_field=CharField()),
+            "role",
+            none,
+            "group_id",
+            "group__municipality_id",
+        )
+    )
+    return held.union(seats, all=True)
+
+
+# Read on every signed-in page: compiled once per process (lib/compiled.py).
+_POSITIONS = CompiledValues(_positions)
+
+
+def _read_positions(user: User | AnonymousUser) -> None:
+    """Read, in one query for the request, the memberships the user holds in active agencies
+    and the group seats that stand, and cache both on the user object: the roles, the
+    practising agencies, the seats and the navigation are all answered from them."""
+    memberships: set[tuple[str, int]] = set()
+    standing: list[tuple[int, str, int]] = []
+    for kind, role, agency_id, group_id, municipality_id in _POSITIONS.rows(user.pk or 0):
+        if kind == "held":
+            memberships.add((role, agency_id))
+        else:
+            standing.append((group_id, role, municipality_id))
+    setattr(user, "_samverkan_memberships", frozenset(memberships))  # noqa: B010 - per request
+    setattr(user, "_samverkan_seats", tuple(sorted(standing)))  # noqa: B010 - per request
+
+
+def held_memberships(user: User | AnonymousUser) -> frozenset[tuple[str, int]]:
+    """(role, agency id) of each membership the user holds in an active agency, for the
+    request."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached: frozenset[str] | None = getattr(user, "_samverkan_roles", None)
-    if cached is None:
-        cached = frozenset(
-            user.memberships.filter(agency__is_active=True).values_list("role", flat=True)
-        )
-        setattr(user, "_samverkan_roles", cached)  # noqa: B010 - a per-request cache
+    if not hasattr(user, "_samverkan_memberships"):
+        _read_positions(user)
+    cached: frozenset[tuple[str, int]] = getattr(user, "_samverkan_memberships")  # noqa: B009
     return cached
+
+
+def roles_of(user: User | AnonymousUser) -> frozenset[str]:
+    """The set of roles the user holds in any active agency, for the request."""
+    return frozenset(role for role, _agency in held_memberships(user))
 
 
 def standing_seats(user: User | AnonymousUser) -> tuple[tuple[int, str, int], ...]:
     """(group id, group role, municipality id) of each seat the user holds that still stands,
-    cached on the user object per request: the navigation asks twice (meetings, statistics)."""
+    for the request: the navigation asks twice (meetings, statistics), the case page once."""
     if not user.is_authenticated or not user.is_active:
         return ()
-    cached: tuple[tuple[int, str, int], ...] | None = getattr(user, "_samverkan_seats", None)
-    if cached is None:
-        cached = tuple(
-            GroupMembership.objects.filter(user_id=user.pk).values_list(
-                "group_id", "role", "group__municipality_id"
-            )
-        )
-        setattr(user, "_samverkan_seats", cached)  # noqa: B010 - a per-request cache
+    if not hasattr(user, "_samverkan_seats"):
+        _read_positions(user)
+    cached: tuple[tuple[int, str, int], ...] = getattr(user, "_samverkan_seats")  # noqa: B009
     return cached
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 
 from samverkan.organisations.models import Agency, Municipality, Role
+from samverkan.organisations.rules import roles_of
 from samverkan.organisations.selectors import group_list
 from samverkan.promises.models import PartyKind
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
 def _municipality_ids(user: User | AnonymousUser, role: Role) -> frozenset[int]:
     if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if role not in roles_of(user):
+        # The roles are known for the request already: most users need no query here.
         return frozenset()
     attr = f"_samverkan_agreement_{role}"
     cached: frozenset[int] | None = getattr(user, attr, None)
@@ -64,6 +68,8 @@ def can_edit_agreement(user: User | AnonymousUser, agreement: Agreement) -> bool
 def editor_agency_ids(user: User | AnonymousUser) -> frozenset[int]:
     """The active agencies where the user holds the agreement-editor role."""
     if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if Role.AGREEMENT_EDITOR not in roles_of(user):
         return frozenset()
     attr = "_samverkan_agreement_agencies"
     cached: frozenset[int] | None = getattr(user, attr, None)
