@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -156,6 +158,29 @@ def audit_record_many(
     have committed, D28); on SQLite, or with ``SAMVERKAN_AUDIT_SEALING=inline``, they are sealed
     here under the chain head's lock.
     """
+    records = _records(
+        action=action,
+        subjects=subjects,
+        actor=actor,
+        agency=agency,
+        legal_basis=legal_basis,
+        outcome=outcome,
+        details=details,
+    )
+    return _append(records) if records else []
+
+
+def _records(
+    *,
+    action: str,
+    subjects: Sequence[Subject],
+    actor: User | None,
+    agency: Agency | None,
+    legal_basis: str,
+    outcome: str,
+    details: Mapping[str, Any] | None,
+) -> list[EventRecord]:
+    """The events of one call, checked, with the request's facts, not yet numbered."""
     _check_event(action, outcome)
     if not subjects:
         return []
@@ -164,7 +189,7 @@ def audit_record_many(
     actor_id = actor.pk if actor is not None and actor.pk is not None else None
     now = timezone.now()
     ip, ip_salt, commitment = _ip_fields(ctx.ip)
-    records = [
+    return [
         EventRecord(
             seq=0,
             occurred_at=now,
@@ -185,10 +210,16 @@ def audit_record_many(
         )
         for subject in subjects
     ]
+
+
+def _append(records: Sequence[EventRecord]) -> list[AuditEvent]:
+    """Write events in one INSERT: unsealed on PostgreSQL, sealed under the head's lock where
+    writers seal inline (D28)."""
+    if not seals_inline():
+        events = [AuditEvent(**_stored(r, seq=None, prev_hash="", hash="")) for r in records]
+        _insert_unsealed(events)
+        return events
     with transaction.atomic():
-        if not seals_inline():
-            events = [AuditEvent(**_stored(r, seq=None, prev_hash="", hash="")) for r in records]
-            return AuditEvent.objects.bulk_create(events)
         # The migration creates the head row; get_or_create only matters for an emptied test
         # database. Were events left without a head, the insert below collides and fails.
         head, _ = ChainHead.objects.select_for_update().get_or_create(pk=1)
@@ -203,6 +234,107 @@ def audit_record_many(
         head.seq, head.hash = seq, prev_hash
         head.save(update_fields=["seq", "hash"])
     return events
+
+
+def _insert_unsealed(events: Sequence[AuditEvent]) -> None:
+    """One INSERT statement for unsealed events, in the caller's transaction or, outside one,
+    as a statement of its own: ``bulk_create`` would wrap even one statement in a transaction of
+    its own, two more round trips on every page (BEGIN and COMMIT)."""
+    fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    params = [
+        f.get_db_prep_save(getattr(event, f.attname), connection)  # type: ignore[union-attr]
+        for event in events
+        for f in fields
+    ]
+    # Only quoted names and placeholders are formatted in; every value is a parameter.
+    statement = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(events))}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+# The reads of the request being served, waiting to be appended together (``request_reads``).
+_reads: contextvars.ContextVar[list[EventRecord] | None] = contextvars.ContextVar(
+    "samverkan_audit_reads", default=None
+)
+
+
+@contextmanager
+def request_reads() -> Iterator[None]:
+    """Collect the events ``audit_read`` records while the block runs and append them together
+    when it ends: one INSERT per request, however many reads the page made (issue 18).
+
+    The middleware wraps every request in this, around the rendering of the response, so a
+    page's reads are in the log before a byte of it leaves the server; when the append fails,
+    the exception leaves the middleware and Django answers 500 instead of the page.
+    Events written inside a write's transaction (``audit_record``) never wait here.
+    """
+    pending: list[EventRecord] = []
+    token = _reads.set(pending)
+    try:
+        yield
+    finally:
+        # Also when the block raised: a read that was made is recorded whatever came after.
+        _reads.reset(token)
+        if pending:
+            _append(pending)
+
+
+def audit_read(
+    *,
+    action: str,
+    actor: User | None = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    case_id: int | None = None,
+    legal_basis: str = "",
+    outcome: str = Outcome.ALLOWED,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record that something was read (or a read refused): like ``audit_record``, but within a
+    request the event is appended at the end of it, with the request's other reads, by
+    ``request_reads``. Outside a request (commands, jobs, tests calling a selector) it is
+    appended at once. Only for reads: a write's event must commit with the write."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    audit_reads(
+        action=action,
+        actor=actor,
+        subjects=[Subject(object_type, str(object_id), case_id)],
+        legal_basis=legal_basis,
+        outcome=outcome,
+        details=details,
+    )
+
+
+def audit_reads(
+    *,
+    action: str,
+    subjects: Sequence[Subject],
+    actor: User | None = None,
+    legal_basis: str = "",
+    outcome: str = Outcome.ALLOWED,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """``audit_read`` for several subjects at once (``audit_record_many`` for reads)."""
+    records = _records(
+        action=action,
+        subjects=subjects,
+        actor=actor,
+        agency=None,
+        legal_basis=legal_basis,
+        outcome=outcome,
+        details=details,
+    )
+    pending = _reads.get()
+    if pending is not None:
+        pending.extend(records)
+    elif records:
+        _append(records)
 
 
 def seals_inline() -> bool:

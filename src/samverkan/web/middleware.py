@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from samverkan.accounts.mfa import has_second_factor
 from samverkan.accounts.services import session_expired
+from samverkan.audit.services import request_reads
 from samverkan.lib import context
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -32,7 +33,9 @@ class RequestContextMiddleware:
         # client's address from REMOTE_ADDR; behind trusted proxies that is the proxy's.
         request.META["REMOTE_ADDR"] = ip or ""
         ctx = context.RequestContext(request_id=context.new_request_id(), source=source, ip=ip)
-        with context.bound(ctx):
+        with context.bound(ctx), request_reads():
+            # The request's reads are appended to the audit log as the block ends, before the
+            # response is returned; a failed append raises, and Django answers 500 instead.
             response = self.get_response(request)
         response["X-Request-ID"] = ctx.request_id
         return response
