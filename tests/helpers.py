@@ -161,6 +161,19 @@ def assert_trio(
     assert call(allowed, wrong_method).status_code == 405, f"{wrong_method} accepted on {url}"
 
 
+# Where writers seal the audit log themselves (SQLite, ``SAMVERKAN_AUDIT_SEALING=inline``), a
+# request's one audit append also takes a savepoint, reads the chain head under lock, moves it
+# and releases the savepoint: four statements more than PostgreSQL's one INSERT (D28).
+INLINE_SEALING_QUERIES = 4
+
+
+def inline_sealing_queries() -> int:
+    """What a pinned PostgreSQL query count grows by where the writer seals inline."""
+    from samverkan.audit.services import seals_inline
+
+    return INLINE_SEALING_QUERIES if seals_inline() else 0
+
+
 def count_queries(client: Client, url: str) -> int:
     """Queries for one GET of ``url``; pin list pages with it (DESIGN §5)."""
     with CaptureQueriesContext(connection) as ctx:

@@ -808,6 +808,9 @@ def test_no_identity_number_in_any_answer(client, personas, world, consent_case,
 
 
 def _queries(client: Client, url: str, auth: dict[str, Any]) -> int:
+    """Queries of a second read: the first marks the token used (at most once a minute) and
+    records which entries crossed to the caller's agency."""
+    client.get(url, **auth)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, **auth)
     assert response.status_code == 200, response.status_code

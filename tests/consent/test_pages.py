@@ -330,6 +330,8 @@ def test_query_counts_do_not_grow_with_consents_or_entries(
         client.get(url)
     one = [count_queries(client, url) for url in urls]
     add_rows(6)
+    for url in urls:
+        client.get(url)  # the first read records which of the new entries crossed
     seven = [count_queries(client, url) for url in urls]
     assert one == seven
 

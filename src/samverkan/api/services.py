@@ -17,10 +17,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from samverkan.accounts.mfa import has_second_factor
+from samverkan.accounts.mfa import (
+    has_second_factor,
+    has_second_factor_expression,
+    remember_second_factor,
+)
 from samverkan.api.models import ApiToken, IdempotencyKey, Scope
 from samverkan.audit.models import Outcome
-from samverkan.audit.services import audit_record
+from samverkan.audit.services import audit_read, audit_record
 
 if TYPE_CHECKING:
     from samverkan.accounts.models import User
@@ -108,9 +112,16 @@ def _token_match(text: str) -> ApiToken | None:
     # Only printable ASCII reaches the database: PostgreSQL refuses a NUL in a query parameter.
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not text.isascii() or not text.isprintable():
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .annotate(has_factor=has_second_factor_expression("user_id"))
+        .filter(prefix=parts[1])
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.secret_sha256, _digest(parts[2])):
         return None
+    # Read with the token, so that ``_works`` asks nothing more of the database.
+    remember_second_factor(token.user, token.has_factor)
     return token
 
 
@@ -133,24 +144,29 @@ def token_identify(text: str) -> ApiToken | None:
     return token if _works(token) else None
 
 
+# How stale a token's "last used" may be: written at most this often, not on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def token_authenticate(text: str) -> ApiToken | None:
-    """The live token for ``text``, or None. Both outcomes are audited."""
+    """The live token for ``text``, or None. Both outcomes are audited, as reads: with the
+    request's other reads, in one statement (``audit.services.request_reads``)."""
     token = _token_match(text)
     now = timezone.now()
     usable = _works(token)
-    with transaction.atomic():
-        if token is not None and usable:
+    if token is not None and usable:
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-            audit_record(action="api_token.used", actor=token.user, obj=token)
-        else:
-            audit_record(
-                action="api_token.rejected",
-                actor=token.user if token is not None else None,
-                object_type="api.apitoken",
-                object_id=str(token.pk) if token is not None else "",
-                outcome=Outcome.DENIED,
-                details={"reason": "expired_or_revoked" if token is not None else "unknown"},
-            )
+        audit_read(action="api_token.used", actor=token.user, obj=token)
+    else:
+        audit_read(
+            action="api_token.rejected",
+            actor=token.user if token is not None else None,
+            object_type="api.apitoken",
+            object_id=str(token.pk) if token is not None else "",
+            outcome=Outcome.DENIED,
+            details={"reason": "expired_or_revoked" if token is not None else "unknown"},
+        )
     return token if usable else None
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Min, Prefetch, Q, QuerySet
+from django.db.models import Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from samverkan.accounts.models import User
-from samverkan.audit.services import Subject, audit_record, audit_record_many
+from samverkan.audit.services import Subject, audit_read, audit_reads
 from samverkan.cases import rules
 from samverkan.cases.activity import OPEN_STATUSES, dormant_before, last_activity
 from samverkan.cases.models import Case, CaseTeamMember
@@ -80,8 +79,7 @@ def my_cases(*, viewer: User) -> list[CaseRow]:
         )
         if decision:
             shown.append(Subject("cases.case", str(case.pk), case.pk, decision.basis))
-    with transaction.atomic():
-        audit_record_many(action="case.listed", actor=viewer, subjects=shown)
+    audit_reads(action="case.listed", actor=viewer, subjects=shown)
     return rows
 
 
@@ -105,21 +103,30 @@ def case_index(*, viewer: User, group: CollaborationGroup) -> list[CaseRow]:
         )
         # The next meeting that has the case on its agenda: the coordinator's "next step".
         .annotate(
-            next_meeting=Min(
-                "agenda_items__meeting__starts_at",
-                filter=Q(agenda_items__meeting__starts_at__gte=now),
+            # A subquery per case rather than an aggregate over the join: the outer query then
+            # needs no GROUP BY over every column of the case and the tables joined to it.
+            next_meeting=Subquery(
+                Case.objects.filter(pk=OuterRef("pk"))
+                .annotate(
+                    first=Min(
+                        "agenda_items__meeting__starts_at",
+                        filter=Q(agenda_items__meeting__starts_at__gte=now),
+                    )
+                )
+                .values("first")
             ),
             last_activity=last_activity(),
         )
         .order_by("status", "-raised_at")
     )
-    with transaction.atomic():
-        audit_record_many(
-            action="case_index.viewed",
-            actor=viewer,
-            subjects=[Subject("cases.case", str(c.pk), c.pk) for c in cases],
-            details={"group_id": group.pk},
-        )
+    # One row per case listed, all in one statement: the review of a case and the guardian's
+    # access log (records, portal) find who saw it in the index by the event's case.
+    audit_reads(
+        action="case_index.viewed",
+        actor=viewer,
+        subjects=[Subject("cases.case", str(c.pk), c.pk) for c in cases],
+        details={"group_id": group.pk},
+    )
     quiet_before = dormant_before(now)
     return [
         CaseRow(
@@ -152,6 +159,5 @@ def case_card(*, viewer: User, pk: int) -> Case:
     )
     if case is None or not rules.can_see_case_card(viewer, case):
         raise Http404
-    with transaction.atomic():
-        audit_record(action="case.card_viewed", actor=viewer, obj=case, case_id=case.pk)
+    audit_read(action="case.card_viewed", actor=viewer, obj=case, case_id=case.pk)
     return case

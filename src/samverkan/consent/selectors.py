@@ -11,13 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from samverkan.accounts.models import User
-from samverkan.audit.services import Subject, audit_record, audit_record_many
+from samverkan.audit.services import audit_read
 from samverkan.cases.models import Case, CaseTeamMember
 from samverkan.consent import rules
 from samverkan.consent.models import (
@@ -151,14 +150,19 @@ def _queryset() -> QuerySet[Consent]:
 def case_consents(*, viewer: User, case_pk: int) -> CaseConsents:
     """The consents of a case, newest first, for its team and coordinator; 404 otherwise."""
     case = _case_for(viewer, case_pk)
-    names = identity_shown(viewer, case)
     now = timezone.now()
-    consents = [_view(c, at=now, names=names) for c in _queryset().filter(case=case)]
-    with transaction.atomic():
-        audit_record_many(
+    # Read once: the consents the page shows are every consent the identity rule weighs.
+    rows = list(_queryset().filter(case=case))
+    names = identity_shown(viewer, case, consents=[facts_of(c) for c in rows])
+    consents = [_view(c, at=now, names=names) for c in rows]
+    if consents:
+        # One event for the page, naming the consents it showed.
+        audit_read(
             action="consent.listed",
             actor=viewer,
-            subjects=[Subject("consent.consent", str(v.consent.pk), case.pk) for v in consents],
+            obj=case,
+            case_id=case.pk,
+            details={"consents": [v.consent.pk for v in consents]},
         )
     return CaseConsents(
         case=case,
@@ -181,14 +185,13 @@ def consent_get(*, viewer: User, pk: int, audit_action: str = "consent.viewed") 
     )
     agencies = {a.pk: a for a in Agency.objects.filter(pk__in=counts)}
     view.disclosed = [(agencies[pk], n) for pk, n in sorted(counts.items())]
-    with transaction.atomic():
-        audit_record(
-            action=audit_action,
-            actor=viewer,
-            obj=consent,
-            case_id=consent.case_id,
-            details={"identity_shown": view.identity_shown},
-        )
+    audit_read(
+        action=audit_action,
+        actor=viewer,
+        obj=consent,
+        case_id=consent.case_id,
+        details={"identity_shown": view.identity_shown},
+    )
     return view
 
 
@@ -207,14 +210,13 @@ def evidence_get(*, viewer: User, consent_pk: int, signer_pk: int) -> EvidenceFi
     ).first()
     if evidence is None:
         raise Http404
-    with transaction.atomic():
-        audit_record(
-            action="consent.evidence_viewed",
-            actor=viewer,
-            obj=evidence,
-            case_id=case.pk,
-            details={"consent_id": consent_pk},
-        )
+    audit_read(
+        action="consent.evidence_viewed",
+        actor=viewer,
+        obj=evidence,
+        case_id=case.pk,
+        details={"consent_id": consent_pk},
+    )
     return evidence
 
 

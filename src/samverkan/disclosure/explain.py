@@ -64,15 +64,22 @@ class ConsentSummary:
 
 
 def consent_summaries(
-    consents: list[ConsentFacts], *, at: datetime, case: Case, names: bool
+    consents: list[ConsentFacts],
+    *,
+    at: datetime,
+    case: Case,
+    names: bool,
+    rows: list[Consent] | None = None,
 ) -> dict[str, ConsentSummary]:
-    """Keyed by audit basis (``consent:12``), for the explanation beside each shared entry."""
+    """Keyed by audit basis (``consent:12``), for the explanation beside each shared entry.
+    ``rows``: the consents already loaded with ``consent_queryset("guardian_link")``."""
     if not consents:
         return {}
-    loaded = {
-        c.pk: c
-        for c in consent_queryset("guardian_link").filter(pk__in=[f.consent_id for f in consents])
-    }
+    if rows is None:
+        rows = list(
+            consent_queryset("guardian_link").filter(pk__in=[f.consent_id for f in consents])
+        )
+    loaded = {c.pk: c for c in rows}
     summaries: dict[str, ConsentSummary] = {}
     for facts in consents:
         consent = loaded.get(facts.consent_id)
@@ -185,7 +192,11 @@ def entry_explanation(access: CaseAccess, view: EntryView) -> str:
     if view.basis == BASIS_OWN_AGENCY:
         return ""
     summaries = consent_summaries(
-        access.consents, at=access.at, case=access.case, names=access.identity.allowed
+        access.consents,
+        at=access.at,
+        case=access.case,
+        names=access.identity.allowed,
+        rows=access.consent_rows,
     )
     return explain_basis(view.basis, summaries)
 
@@ -193,7 +204,9 @@ def entry_explanation(access: CaseAccess, view: EntryView) -> str:
 def case_page_notes(access: CaseAccess, listing: EntryListing) -> CasePageNotes:
     """At most three queries whatever the number of entries or consents."""
     names = access.identity.allowed
-    summaries = consent_summaries(access.consents, at=access.at, case=access.case, names=names)
+    summaries = consent_summaries(
+        access.consents, at=access.at, case=access.case, names=names, rows=access.consent_rows
+    )
     explanations = {
         view.entry.pk: explain_basis(view.basis, summaries)
         for view in listing.visible

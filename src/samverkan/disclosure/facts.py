@@ -17,12 +17,12 @@ from django.db.models import Prefetch, QuerySet
 from samverkan.consent.models import (
     Consent,
     ConsentSignature,
-    ConsentWithdrawal,
     RequiredSigner,
     SignerKind,
     StatutoryDisclosure,
 )
 from samverkan.disclosure.policy import ConsentFacts, Grant, LaterSigner, all_grants
+from samverkan.lib.aggregates import parse_ids, related_ids
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -70,7 +70,8 @@ def signing_age_at(consent: Consent) -> datetime:
 def consent_queryset(*signer_relations: str) -> QuerySet[Consent]:
     """Consents with everything ``facts_of`` reads; ``signer_relations`` adds what a page shows
     of each signer (``"guardian_link"`` …)."""
-    return Consent.objects.select_related("youth").prefetch_related(
+    # The withdrawal (one per consent at most) comes in the same row, not a query of its own.
+    return Consent.objects.select_related("youth", "withdrawal").prefetch_related(
         "agencies",
         "categories",
         Prefetch(
@@ -79,7 +80,6 @@ def consent_queryset(*signer_relations: str) -> QuerySet[Consent]:
                 "order"
             ),
         ),
-        Prefetch("withdrawal", queryset=ConsentWithdrawal.objects.all()),
     )
 
 
@@ -118,7 +118,8 @@ def counts_from(signature: ConsentSignature | None) -> datetime | None:
 
 
 def facts_of(consent: Consent) -> ConsentFacts:
-    """Needs the prefetches of ``consent_queryset`` to stay at a fixed number of queries."""
+    """Needs the prefetches of ``consent_queryset`` (or ``policy_queryset``) to stay at a fixed
+    number of queries."""
     signers = list(consent.signers.all())
     signed: list[datetime | None] = []
     later: list[LaterSigner] = []
@@ -151,8 +152,8 @@ def facts_of(consent: Consent) -> ConsentFacts:
     withdrawal = getattr(consent, "withdrawal", None)
     return ConsentFacts(
         consent_id=consent.pk,
-        agency_ids=frozenset(a.pk for a in consent.agencies.all()),
-        category_ids=frozenset(c.pk for c in consent.categories.all()),
+        agency_ids=_ids(consent, "agency_id_list", "agencies"),
+        category_ids=_ids(consent, "category_id_list", "categories"),
         valid_from=consent.valid_from,
         valid_until=consent.valid_until,
         signed_at=tuple(signed),
@@ -167,9 +168,38 @@ def facts_of(consent: Consent) -> ConsentFacts:
     )
 
 
-def _load(case_ids: Iterable[int]) -> dict[int, list[Consent]]:
+def policy_queryset(*signer_relations: str) -> QuerySet[Consent]:
+    """Consents with what ``facts_of`` reads and nothing more: the agencies and categories they
+    cover as ids in the consent's own row (``related_ids``), the signers in one more query."""
+    return (
+        Consent.objects.select_related("youth", "withdrawal")
+        .annotate(
+            agency_id_list=related_ids(Consent.agencies.through, "consent_id", "agency_id"),
+            category_id_list=related_ids(
+                Consent.categories.through, "consent_id", "informationcategory_id"
+            ),
+        )
+        .prefetch_related(
+            Prefetch(
+                "signers",
+                queryset=RequiredSigner.objects.select_related(
+                    "signature", *signer_relations
+                ).order_by("order"),
+            ),
+        )
+    )
+
+
+def _ids(consent: Consent, annotation: str, relation: str) -> frozenset[int]:
+    """The ids ``policy_queryset`` put in the row, or else those of the prefetched relation."""
+    if hasattr(consent, annotation):
+        return parse_ids(getattr(consent, annotation))
+    return frozenset(related.pk for related in getattr(consent, relation).all())
+
+
+def _load(case_ids: Iterable[int], *signer_relations: str) -> dict[int, list[Consent]]:
     by_case: dict[int, list[Consent]] = defaultdict(list)
-    queryset = consent_queryset().filter(case_id__in=list(case_ids))
+    queryset = policy_queryset(*signer_relations).filter(case_id__in=list(case_ids))
     for consent in queryset:
         by_case[consent.case_id].append(consent)
     return by_case
@@ -204,8 +234,8 @@ def _statutory_grants(case_ids: list[int]) -> dict[int, list[Grant]]:
 def case_policy_facts(
     case_ids: Iterable[int],
 ) -> dict[int, tuple[list[ConsentFacts], list[Grant]]]:
-    """Per case: its consents' facts and every grant (consents' and statutory), in four
-    queries whatever the number of cases."""
+    """Per case: its consents' facts and every grant (consents' and statutory), in three
+    queries whatever the number of cases (consents, their signers, statutory disclosures)."""
     ids = list(case_ids)
     consents = consent_facts_for_cases(ids)
     statutory = _statutory_grants(ids)
@@ -216,3 +246,17 @@ def case_policy_facts(
         )
         for case_id in ids
     }
+
+
+def one_case_facts(case_id: int) -> tuple[list[Consent], list[ConsentFacts], list[Grant]]:
+    """One case's consents (with the signers' guardian links, for a page that names them), their
+    facts and every grant: loaded once for a request that opens the case, in three queries."""
+    consents = _load([case_id], "guardian_link").get(case_id, [])
+    facts = [facts_of(c) for c in consents]
+    return consents, facts, all_grants(facts) + _statutory_grants([case_id]).get(case_id, [])
+
+
+def grants_with(case_id: int, consents: list[ConsentFacts]) -> list[Grant]:
+    """Every grant of one case whose consents' facts the caller has already read (a page that
+    loads the consents to show them): the statutory disclosures are one more query."""
+    return all_grants(consents) + _statutory_grants([case_id]).get(case_id, [])

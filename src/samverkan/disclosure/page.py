@@ -17,7 +17,6 @@ from samverkan.disclosure.selectors import (
     entry_listing,
     youth_of,
 )
-from samverkan.disclosure.viewer import receives_concern_reports
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def case_page(access: CaseAccess) -> CasePage:
     journal's reads are audited by ``entry_listing``."""
     listing = entry_listing(access)
     youth = youth_of(access)
-    social = receives_concern_reports(access.viewer.agency_ids)
+    social = access.receives_concern_reports
     return CasePage(
         access=access,
         listing=listing,

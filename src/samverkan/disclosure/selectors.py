@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from samverkan.accounts.models import User
 from samverkan.audit.models import Outcome
-from samverkan.audit.services import Subject, audit_record, audit_record_many
+from samverkan.audit.services import audit_read
 from samverkan.cases.models import (
     Case,
     CaseTeamMember,
@@ -30,7 +29,8 @@ from samverkan.cases.models import (
     Factor,
     Youth,
 )
-from samverkan.disclosure.facts import case_policy_facts
+from samverkan.consent.models import Consent, Disclosure
+from samverkan.disclosure.facts import case_policy_facts, grants_with, one_case_facts
 from samverkan.disclosure.policy import (
     BASIS_OWN_AGENCY,
     DENIED,
@@ -45,14 +45,14 @@ from samverkan.disclosure.policy import (
     identity_decision,
     identity_shared_with_team,
 )
-from samverkan.disclosure.services import disclosures_record
+from samverkan.disclosure.services import disclosures_record, recorded_as
 from samverkan.disclosure.viewer import (
-    receives_concern_reports,
     team_agency_ids,
     viewer_for,
     viewer_of,
 )
-from samverkan.organisations.models import Agency
+from samverkan.lib.aggregates import parse_ids, related_ids
+from samverkan.organisations.models import Agency, Sector
 
 
 def policy_facts(case: Case) -> tuple[list[ConsentFacts], list[Grant]]:
@@ -83,6 +83,9 @@ class CaseAccess:
     grants: list[Grant]
     consents: list[ConsentFacts]
     at: datetime
+    # The same consents as loaded, with the signers' guardian links: the request's one read
+    # of them, for the explanations the page shows (``disclosure.explain``).
+    consent_rows: list[Consent]
     pseudonymous_team: bool
     # Rule 16: whether the viewer's agencies may read the reason, factors, plan, minutes and
     # decisions. Pages, API and exports show those only through ``CaseAccess`` when this holds.
@@ -100,6 +103,12 @@ class CaseAccess:
         ]
 
     @property
+    def receives_concern_reports(self) -> bool:
+        """Whether the viewer sits on the team for social services, who receive reports of
+        concern (SoL 14 kap. 1 §) and so see every report: read from the team, no query."""
+        return any(a.sector == Sector.SOCIAL_SERVICES for a in self.my_agencies)
+
+    @property
     def youth_label(self) -> str:
         return self.case.youth.name if self.identity else self.case.youth.pseudonym
 
@@ -114,7 +123,7 @@ class CaseAccess:
 
 def _access(viewer: User, case: Case, view: Viewer) -> CaseAccess:
     now = timezone.now()
-    consents, grants = policy_facts(case)
+    rows, consents, grants = one_case_facts(case.pk)
     agencies = view.agency_ids
     team = {m.agency_id for m in case.team.all() if m.removed_at is None}
     return CaseAccess(
@@ -127,6 +136,7 @@ def _access(viewer: User, case: Case, view: Viewer) -> CaseAccess:
         grants=grants,
         consents=consents,
         at=now,
+        consent_rows=rows,
         pseudonymous_team=not identity_shared_with_team(
             team_agency_ids=team, raising_agency_id=case.raising_agency_id, at=now, grants=grants
         ),
@@ -150,27 +160,25 @@ def case_open(*, viewer: User, pk: int) -> CaseAccess:
     if case is None:
         raise Http404
     view = viewer_for(viewer, case)
-    with transaction.atomic():
-        if not view.agency_ids or not viewer.is_active:
-            audit_record(
-                action="case.view_denied",
-                actor=viewer,
-                obj=case,
-                case_id=case.pk,
-                outcome=Outcome.DENIED,
-            )
-        else:
-            access = _access(viewer, case, view)
-            audit_record(
-                action="case.viewed",
-                actor=viewer,
-                obj=case,
-                case_id=case.pk,
-                legal_basis=access.identity.basis,
-                details={"identity_shown": access.identity.allowed},
-            )
-            return access
-    raise Http404
+    if not view.agency_ids or not viewer.is_active:
+        audit_read(
+            action="case.view_denied",
+            actor=viewer,
+            obj=case,
+            case_id=case.pk,
+            outcome=Outcome.DENIED,
+        )
+        raise Http404
+    access = _access(viewer, case, view)
+    audit_read(
+        action="case.viewed",
+        actor=viewer,
+        obj=case,
+        case_id=case.pk,
+        legal_basis=access.identity.basis,
+        details={"identity_shown": access.identity.allowed},
+    )
+    return access
 
 
 @dataclass
@@ -199,31 +207,63 @@ class EntryListing:
     hidden: list[HiddenGroup] = field(default_factory=list)
 
 
-def _record_disclosures(access: CaseAccess, shown: list[tuple[Entry, Decision]]) -> None:
+def _record_disclosures(
+    access: CaseAccess,
+    shown: list[tuple[Entry, Decision]],
+    known: Callable[[Entry, tuple[str, int]], bool] = lambda _entry, _key: False,
+) -> None:
     """The first time an entry reaches another agency, say under which basis: after a
-    withdrawal this is what is marked as disclosed under the withdrawn consent."""
-    crossed = [(entry, d) for entry, d in shown if d.basis != BASIS_OWN_AGENCY]
+    withdrawal this is what is marked as disclosed under the withdrawn consent. ``known``:
+    whether that is recorded already, where the caller read it with the entries."""
+    crossed = [
+        (entry, d)
+        for entry, d in shown
+        if d.basis != BASIS_OWN_AGENCY
+        and not ((key := recorded_as(d)) is not None and known(entry, key))
+    ]
     if crossed:
         disclosures_record(crossed=crossed)
 
 
+def _ids_by_basis(visible: list[EntryView]) -> dict[str, list[int]]:
+    """The entries a page shows, grouped by the legal basis each was shown under: one event per
+    basis names its entries, so a page of two hundred entries writes a handful of rows, not two
+    hundred, and the log still says who read entry N and under which basis."""
+    by_basis: dict[str, list[int]] = {}
+    for view in visible:
+        by_basis.setdefault(view.basis, []).append(view.entry.pk)
+    return {basis: by_basis[basis] for basis in sorted(by_basis)}
+
+
 def entry_listing(access: CaseAccess) -> EntryListing:
-    """The journal as the viewer may see it, and what is withheld, counted per agency."""
-    entries = (
-        Entry.objects.filter(case=access.case)
-        .select_related("agency", "category", "created_by")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=EntryVersion.objects.select_related("author").order_by("number"),
-            )
-        )
+    """The journal as the viewer may see it, and what is withheld, counted per agency.
+
+    One query for every entry with its current version only (``Entry.version_count`` numbers
+    the last); the history is ``entry_history``'s."""
+    current = (
+        EntryVersion.objects.filter(entry__case=access.case, number=F("entry__version_count"))
+        .select_related("entry__agency", "entry__category", "entry__created_by")
+        .order_by("-entry__created_at", "-entry__pk")
     )
+    recorded: dict[int, frozenset[tuple[str, int]]] = {}
+    if len(access.viewer.agency_ids) == 1:
+        # What already reached the viewer's one agency, read with the entries, so that reading
+        # the page again writes nothing (with several agencies, the insert skips repeats).
+        (agency_id,) = access.viewer.agency_ids
+        current = current.annotate(
+            by_consent=related_ids(
+                Disclosure, "entry_id", "consent_id", "entry_id", to_agency_id=agency_id
+            ),
+            by_statute=related_ids(
+                Disclosure, "entry_id", "statutory_id", "entry_id", to_agency_id=agency_id
+            ),
+        )
     visible: list[EntryView] = []
     shown: list[tuple[Entry, Decision]] = []
     hidden: Counter[tuple[int, DenialReason]] = Counter()
     agencies: dict[int, Agency] = {}
-    for entry in entries:
+    for version in current:
+        entry = version.entry
         decision = entry_decision(
             access.viewer,
             entry_id=entry.pk,
@@ -233,8 +273,12 @@ def entry_listing(access: CaseAccess) -> EntryListing:
             grants=access.grants,
         )
         if decision:
-            versions = list(entry.versions.all())
-            visible.append(EntryView(entry=entry, current=versions[-1], basis=decision.basis))
+            if len(access.viewer.agency_ids) == 1:
+                recorded[entry.pk] = frozenset(
+                    [("consent", i) for i in parse_ids(version.by_consent)]  # type: ignore[attr-defined]
+                    + [("statute", i) for i in parse_ids(version.by_statute)]  # type: ignore[attr-defined]
+                )
+            visible.append(EntryView(entry=entry, current=version, basis=decision.basis))
             shown.append((entry, decision))
         else:
             reason = denial_reason(
@@ -246,15 +290,15 @@ def entry_listing(access: CaseAccess) -> EntryListing:
             )
             hidden[(entry.agency_id, reason)] += 1
             agencies[entry.agency_id] = entry.agency
-    with transaction.atomic():
-        _record_disclosures(access, shown)
-        audit_record_many(
+    _record_disclosures(access, shown, lambda entry, key: key in recorded.get(entry.pk, ()))
+    for basis, ids in _ids_by_basis(visible).items():
+        audit_read(
             action="entry.viewed",
             actor=access.user,
-            subjects=[
-                Subject("cases.entry", str(v.entry.pk), access.case.pk, legal_basis=v.basis)
-                for v in visible
-            ],
+            obj=access.case,
+            case_id=access.case.pk,
+            legal_basis=basis,
+            details={"entries": ids},
         )
     return EntryListing(
         visible=visible,
@@ -291,15 +335,14 @@ def entry_history(access: CaseAccess, entry_pk: int) -> EntryView | None:
     if not decision:
         return None
     versions = list(entry.versions.all())
-    with transaction.atomic():
-        _record_disclosures(access, [(entry, decision)])
-        audit_record(
-            action="entry.history_viewed",
-            actor=access.user,
-            obj=entry,
-            case_id=access.case.pk,
-            legal_basis=decision.basis,
-        )
+    _record_disclosures(access, [(entry, decision)])
+    audit_read(
+        action="entry.history_viewed",
+        actor=access.user,
+        obj=entry,
+        case_id=access.case.pk,
+        legal_basis=decision.basis,
+    )
     return EntryView(entry=entry, current=versions[-1], basis=decision.basis)
 
 
@@ -324,10 +367,20 @@ def case_content(access: CaseAccess) -> CaseContent | None:
     if not access.content:
         return None
     case = access.case
+    risk = Case.risk_factors.through.objects.filter(case_id=case.pk, factor_id=OuterRef("pk"))
+    protective = Case.protective_factors.through.objects.filter(
+        case_id=case.pk, factor_id=OuterRef("pk")
+    )
+    # Both lists in one query: each factor says which of the two it is on.
+    factors = list(
+        Factor.objects.annotate(is_risk=Exists(risk), is_protective=Exists(protective)).filter(
+            Q(is_risk=True) | Q(is_protective=True)
+        )
+    )
     return CaseContent(
         reason=case.reason,
-        risk_factors=list(case.risk_factors.all()),
-        protective_factors=list(case.protective_factors.all()),
+        risk_factors=[f for f in factors if f.is_risk],
+        protective_factors=[f for f in factors if f.is_protective],
         closure_outcome=case.closure_outcome,
     )
 
@@ -350,14 +403,17 @@ def content_case_ids(
     }
 
 
-def identity_shown(user: User | AnonymousUser, case: Case) -> bool:
+def identity_shown(
+    user: User | AnonymousUser, case: Case, *, consents: list[ConsentFacts] | None = None
+) -> bool:
     """Whether the policy lets the user see who the youth is on this case, now: for pages that
-    show a case's consents and for writers whose text is screened for names."""
+    show a case's consents and for writers whose text is screened for names. ``consents``: all
+    the case's consents' facts, where the caller has read them already."""
     return identity_decision(
         viewer_for(user, case),
         raising_agency_id=case.raising_agency_id,
         at=timezone.now(),
-        grants=grants_for(case),
+        grants=grants_for(case) if consents is None else grants_with(case.pk, consents),
     ).allowed
 
 
@@ -399,7 +455,7 @@ def concern_reports(access: CaseAccess, *, social: bool | None = None) -> list[C
     agencies' reports for the others. ``social`` when the caller already asked
     ``receives_concern_reports``."""
     if social is None:
-        social = receives_concern_reports(access.viewer.agency_ids)
+        social = access.receives_concern_reports
     reports = ConcernReport.objects.filter(case=access.case).select_related(
         "agency", "reported_by", "acknowledged_by"
     )
