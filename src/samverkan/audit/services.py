@@ -95,6 +95,16 @@ class Subject:
     legal_basis: str = ""  # overrides the call's basis: each entry read can rest on its own
 
 
+def _subject(
+    obj: models.Model | None, object_type: str, object_id: str | int, case_id: int | None
+) -> Subject:
+    """The one object of ``audit_record`` and ``audit_read``: ``obj``, or the type and id given."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    return Subject(object_type, str(object_id), case_id)
+
+
 def audit_record(
     *,
     action: str,
@@ -114,14 +124,11 @@ def audit_record(
     rolls back together with the action it describes. Locking the chain head row serialises
     concurrent writers (PostgreSQL row lock; SQLite's write lock, taken at BEGIN IMMEDIATE).
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
     return audit_record_many(
         action=action,
         actor=actor,
         agency=agency,
-        subjects=[Subject(object_type, str(object_id), case_id)],
+        subjects=[_subject(obj, object_type, object_id, case_id)],
         legal_basis=legal_basis,
         outcome=outcome,
         details=details,
@@ -237,9 +244,10 @@ def _append(records: Sequence[EventRecord]) -> list[AuditEvent]:
 
 
 def _insert_unsealed(events: Sequence[AuditEvent]) -> None:
-    """One INSERT statement for unsealed events, in the caller's transaction or, outside one,
-    as a statement of its own: ``bulk_create`` would wrap even one statement in a transaction of
-    its own, two more round trips on every page (BEGIN and COMMIT)."""
+    """One INSERT statement for unsealed events (PostgreSQL), in the caller's transaction or,
+    outside one, as a statement of its own: ``bulk_create`` would wrap even one statement in a
+    transaction of its own, two more round trips on every page (BEGIN and COMMIT). The events
+    get their ids, as ``bulk_create`` gives them."""
     fields = [AuditEvent._meta.get_field(name) for name in _COLUMNS]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
@@ -249,10 +257,16 @@ def _insert_unsealed(events: Sequence[AuditEvent]) -> None:
         for event in events
         for f in fields
     ]
+    rows = ", ".join([row] * len(events))
     # Only quoted names and placeholders are formatted in; every value is a parameter.
-    statement = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(events))}"  # noqa: S608
+    statement = f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING id"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
+        # In the order of the VALUES, which Django's bulk_create relies on too.
+        for event, (key,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = key
+            event._state.adding = False
+            event._state.db = connection.alias
 
 
 # The reads of the request being served, waiting to be appended together (``request_reads``).
@@ -298,13 +312,10 @@ def audit_read(
     request the event is appended at the end of it, with the request's other reads, by
     ``request_reads``. Outside a request (commands, jobs, tests calling a selector) it is
     appended at once. Only for reads: a write's event must commit with the write."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or str(obj.pk)
     audit_reads(
         action=action,
         actor=actor,
-        subjects=[Subject(object_type, str(object_id), case_id)],
+        subjects=[_subject(obj, object_type, object_id, case_id)],
         legal_basis=legal_basis,
         outcome=outcome,
         details=details,
