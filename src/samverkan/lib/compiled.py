@@ -18,16 +18,23 @@ from django.db.models import QuerySet
 _PROBE = -7_340_033
 
 
+# The SQL, its parameters and the places of the value among them.
+_Compiled = tuple[str, tuple[Any, ...], tuple[int, ...]]
+
+
 class CompiledValues:
     """``build(value)`` is a queryset; ``rows(value)`` runs its SQL, compiled at the first call
     per database, with ``value`` in the probe's places."""
 
     def __init__(self, build: Callable[[int], QuerySet[Any]]) -> None:
         self._build = build
-        self._compiled: dict[tuple[str, str], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 
-    def _compile(self, using: str) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
-        key = (using, connections[using].settings_dict["NAME"])
+    def _compile(self, using: str) -> _Compiled:
+        connection = connections[using]
+        # Per database, not per alias only: the SQL differs between engines, and a test run
+        # points an alias at a database of its own.
+        key = (using, connection.vendor, str(connection.settings_dict["NAME"]))
         if key not in self._compiled:
             query = self._build(_PROBE).query
             sql, params = query.get_compiler(using=using).as_sql()
