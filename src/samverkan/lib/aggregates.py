@@ -3,9 +3,10 @@ page reads a row and its many-to-many ids in one query instead of one per relati
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db.models import Aggregate, OuterRef, Subquery, TextField
+from django.db.models import Aggregate, F, Func, IntegerField, OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 
 
@@ -39,3 +40,25 @@ def related_ids(model: Any, owner: str, column: str, outer: str = "pk", **where:
 def parse_ids(text: str | None) -> frozenset[int]:
     """The ids ``JoinedIds`` joined; empty for no rows (the subquery gives NULL)."""
     return frozenset(int(part) for part in text.split(",")) if text else frozenset()
+
+
+class ListedCount(Func):
+    """How many items an event's ``details[key]`` list names, or 1 where it names none: an
+    event that covers many objects (``entry.viewed``, D29) counts as that many, any other as
+    one. Both databases: ``jsonb_array_length`` / ``json_array_length``."""
+
+    output_field = IntegerField()
+
+    def __init__(self, field: str, key: str, **extra: Any) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise ValueError(f"not a details key: {key!r}")
+        self.key = key
+        super().__init__(F(field), **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"COALESCE(jsonb_array_length({column} -> '{self.key}'), 1)", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"COALESCE(json_array_length({column}, '$.{self.key}'), 1)", params

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, Count, F, Max, Prefetch, When
+from django.db.models import CharField, F, Max, Prefetch, Sum, When
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
@@ -28,6 +28,7 @@ from samverkan.audit.services import Subject, audit_record, audit_record_many
 from samverkan.consent.models import Consent, ConsentWithdrawal, RequiredSigner, SignerKind
 from samverkan.disclosure.facts import facts_of, last_covered_day
 from samverkan.disclosure.policy import State, state_at
+from samverkan.lib.aggregates import ListedCount
 from samverkan.organisations.models import Agency, Sector
 from samverkan.portal.access_log import AccessRow, access_rows
 from samverkan.portal.subjects import GUARDIAN, PortalSubject
@@ -292,8 +293,8 @@ def _case_ids(subject: PortalSubject) -> list[int]:
 def access_log(*, subject: PortalSubject, page_number: str | None) -> AccessLog:
     """Who at which agency, in which role, did what with the child's case, newest first.
 
-    The events of one request are one row ("Read journal entries", 12): a page that shows
-    twelve entries writes twelve events. Staff are named by agency and role, never by name
+    The events of one request are one row ("Read journal entries", 12), counting what they
+    cover: a page that shows twelve entries writes one event per legal basis, naming them. Staff are named by agency and role, never by name
     (docs/consent.md says why). A fixed number of queries per page, whatever its rows.
     """
     case_ids = _case_ids(subject)
@@ -306,7 +307,7 @@ def access_log(*, subject: PortalSubject, page_number: str | None) -> AccessLog:
         AuditEvent.objects.filter(case_id__in=case_ids, actor_id__isnull=False)
         .annotate(key=key)
         .values("key", "actor_id", "agency_id", "agency__name", "action", "case_id", "outcome")
-        .annotate(at=Max("occurred_at"), n=Count("id"), last=Max("id"))
+        .annotate(at=Max("occurred_at"), n=Sum(ListedCount("details", "entries")), last=Max("id"))
         .order_by("-last")
     )
     page = Paginator(grouped, ACCESS_LOG_PAGE_SIZE).get_page(page_number)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, Count, F, Max, Prefetch, Q, When
+from django.db.models import CharField, F, Max, Prefetch, Q, Sum, When
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
@@ -38,6 +38,7 @@ from samverkan.consent.models import (
 )
 from samverkan.disclosure.facts import consent_queryset, facts_of
 from samverkan.disclosure.policy import state_at
+from samverkan.lib.aggregates import ListedCount
 from samverkan.lib.fields import search_hash
 from samverkan.lib.personnummer import parse
 from samverkan.meetings.models import Action, AgendaItem
@@ -491,7 +492,7 @@ def _access_log(found: Found) -> list[AccessRow]:
         AuditEvent.objects.filter(Q(case_id__in=found.case_ids) | own, actor_id__isnull=False)
         .annotate(key=key)
         .values("key", "actor_id", "agency_id", "agency__name", "action", "case_id", "outcome")
-        .annotate(at=Max("occurred_at"), n=Count("id"), last=Max("id"))
+        .annotate(at=Max("occurred_at"), n=Sum(ListedCount("details", "entries")), last=Max("id"))
         .order_by("-last")
     )
     events: list[dict[str, Any]] = [dict(e) for e in grouped]
