@@ -100,33 +100,33 @@ class Run:
     load_after: float
 
 
-class Writer(threading.Thread):
-    """One client: POSTs entries back to back until ``stop_at``, noting each answer's time."""
+class KeepAliveClient(threading.Thread):
+    """One client connection: sends the same request back to back until ``stop_at``, keeping
+    the connection while the server keeps it, and notes each answer's time and status."""
 
-    def __init__(self, port: int, target: Target, stop_at: float) -> None:
+    def __init__(
+        self,
+        port: int,
+        stop_at: float,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None = None,
+    ) -> None:
         super().__init__(daemon=True)
-        self.port = port
-        self.target = target
-        self.stop_at = stop_at
+        self.port, self.stop_at = port, stop_at
+        self.method, self.path, self.body = method, path, body
+        self.headers = {**headers, "Connection": "keep-alive"}
         self.answers: list[tuple[float, int]] = []
         self.errors = 0
 
     def run(self) -> None:
-        path = f"/api/v1/cases/{self.target.case_id}/entries"
-        body = json.dumps(
-            {"agency_id": self.target.agency_id, "category": "general", "text": TEXT}
-        ).encode()
-        headers = {
-            "Authorization": f"Bearer {self.target.token}",
-            "Content-Type": "application/json",
-            "Connection": "keep-alive",
-        }
         conn: http.client.HTTPConnection | None = None
         while time.monotonic() < self.stop_at:
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             try:
-                conn.request("POST", path, body, headers)
+                conn.request(self.method, self.path, self.body, self.headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -140,6 +140,22 @@ class Writer(threading.Thread):
                 conn = None
         if conn is not None:
             conn.close()
+
+
+class Writer(KeepAliveClient):
+    """One client: POSTs entries back to back until ``stop_at``, noting each answer's time."""
+
+    def __init__(self, port: int, target: Target, stop_at: float) -> None:
+        body = json.dumps(
+            {"agency_id": target.agency_id, "category": "general", "text": TEXT}
+        ).encode()
+        headers = {
+            "Authorization": f"Bearer {target.token}",
+            "Content-Type": "application/json",
+        }
+        path = f"/api/v1/cases/{target.case_id}/entries"
+        super().__init__(port, stop_at, "POST", path, headers, body)
+        self.target = target
 
 
 # --- Setup -----------------------------------------------------------------------------------

@@ -46,7 +46,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -349,37 +348,13 @@ def check_pages(port: int, pages: list[Page]) -> None:
 # --- Load ------------------------------------------------------------------------------------
 
 
-class Getter(threading.Thread):
+class Getter(base.KeepAliveClient):
     """One client connection of the Python load generator: GETs back to back until
     ``stop_at``, keeping the connection while the server keeps it."""
 
     def __init__(self, port: int, page: Page, stop_at: float) -> None:
-        super().__init__(daemon=True)
-        self.port, self.page, self.stop_at = port, page, stop_at
-        self.answers: list[tuple[float, int]] = []
-        self.errors = 0
-
-    def run(self) -> None:
-        headers = {**self.page.headers, "Connection": "keep-alive"}
-        conn: http.client.HTTPConnection | None = None
-        while time.monotonic() < self.stop_at:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            try:
-                conn.request("GET", self.page.path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = None
-                self.errors += 1
-                continue
-            self.answers.append((time.monotonic(), response.status))
-            if response.will_close:
-                conn.close()
-                conn = None
-        if conn is not None:
-            conn.close()
+        super().__init__(port, stop_at, "GET", page.path, dict(page.headers))
+        self.page = page
 
 
 @dataclass(frozen=True)
