@@ -38,3 +38,38 @@ def test_the_access_log_counts_the_entries_read_not_the_events(
     rows = portal_selectors.access_log(subject=subject, page_number=None).rows
     counts = [r.count for r in rows if r.action == "Read journal entries"]
     assert counts == [6]
+
+
+def test_each_entry_is_named_under_the_basis_it_was_shown_under(
+    active_consent, personas, world, consent_case, client_for
+):
+    school = [
+        entry_add(
+            actor=personas.practitioner,
+            case=consent_case.case,
+            agency=world.avesta_school,
+            category=consent_case.school_category,
+            text=f"Skolans anteckning {i}",
+        ).pk
+        for i in range(2)
+    ]
+    social = [
+        entry_add(
+            actor=personas.other_agency,
+            case=consent_case.case,
+            agency=world.avesta_social,
+            category=consent_case.social_category,
+            text=f"Socialtjänstens anteckning {i}",
+        ).pk
+        for i in range(3)
+    ]
+    client = client_for(personas.other_agency)
+    assert client.get(reverse("cases:detail", args=[consent_case.case.pk])).status_code == 200
+    named = {
+        e.legal_basis: sorted(e.details["entries"])
+        for e in AuditEvent.objects.filter(action="entry.viewed", actor=personas.other_agency)
+    }
+    assert named == {
+        "own_agency": sorted(social),
+        f"consent:{active_consent.pk}": sorted(school),
+    }
