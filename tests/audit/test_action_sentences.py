@@ -128,7 +128,7 @@ def test_every_sentence_is_translated_to_swedish():
 
 def test_sentences_read_as_sentences():
     with translation.override("sv"):
-        assert action_sentence("entry.viewed") == "läste en journalanteckning"
+        assert action_sentence("entry.viewed") == "läste journalanteckningar"
     with translation.override("en"):
-        assert action_sentence("entry.viewed") == "read a journal entry"
+        assert action_sentence("entry.viewed") == "read journal entries"
         assert "x.unknown_thing" in action_sentence("x.unknown_thing")

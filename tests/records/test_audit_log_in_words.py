@@ -38,10 +38,10 @@ def _events(personas, world, consent_case) -> LogReview:
             action="entry.viewed",
             actor=personas.other_agency,
             agency=world.avesta_social,
+            obj=case,
             case_id=case.pk,
-            object_type="cases.entry",
-            object_id=7,
             legal_basis="consent:12",
+            details={"entries": [7, 9]},  # a page's entries under one basis (D29)
         )
         audit_record(
             action="entry.viewed",
@@ -75,7 +75,8 @@ def test_events_are_shown_in_words(client_for, personas, world, consent_case):
     html = response.content.decode()
     text = _visible_text(html)
     # Actions as sentences, people by name with role and agency, never by user name.
-    assert "Read a journal entry" in text
+    assert "Read journal entries" in text
+    assert "Journal entries no. 7, 9" in text  # who read entry 7 is on the page
     assert "Cecilia Testsson" in text
     assert "Practitioner – Avesta socialtjänst" in text
     assert "SSPF coordinator, Practitioner – Avesta socialtjänst" in text
@@ -101,7 +102,8 @@ def test_events_are_shown_in_words(client_for, personas, world, consent_case):
 def test_events_are_shown_in_swedish(client_for, personas, world, consent_case):
     _events(personas, world, consent_case)
     text = _visible_text(client_for(personas.auditor, language="sv").get(REVIEW).content.decode())
-    assert "Läste en journalanteckning" in text
+    assert "Läste journalanteckningar" in text
+    assert "Journalanteckningar nr 7, 9" in text
     assert "Samtycke nr 12" in text
     assert "Verksamhetens egna uppgifter" in text
     assert "Granskningslogg" in text

@@ -150,7 +150,7 @@ def test_auditor_sees_metadata_but_no_case_content(
         page = client.get(url).content.decode()
         assert case.youth.pseudonym in page
         # The action in words, never as its code.
-        assert "Read a journal entry" in page
+        assert "Read journal entries" in page
         assert "entry.viewed" not in page
         for secret in (text, "Kalle", YOUTH_NAME, GUARDIAN_1_NAME, "Testberg", *IDENTITY_NUMBERS):
             assert secret not in page, secret

@@ -1,6 +1,6 @@
 """What each audit action code means, as a sentence about the person who did it.
 
-One mapping for every page that shows the log ("Anna Andersson read a journal entry"): the code
+One mapping for every page that shows the log ("Anna Andersson read journal entries"): the code
 stays in the log (it is hashed into the chain and filtered on), the words are for people. Every
 code written anywhere in the code base must have a sentence here; a test scans the source for
 codes and fails on one without.
@@ -84,7 +84,8 @@ SENTENCES: dict[str, StrOrPromise] = {
     "entry.statutory_disclosure_refused": _(
         "tried to disclose a journal entry under a provision of law (refused)"
     ),
-    "entry.viewed": _("read a journal entry"),
+    # One event names every entry a page showed under one legal basis (D29).
+    "entry.viewed": _("read journal entries"),
     "factor.added": _("added a risk or protective factor"),
     "group.created": _("created a collaboration group"),
     "group.member_added": _("added a member to a collaboration group"),

@@ -294,8 +294,9 @@ def access_log(*, subject: PortalSubject, page_number: str | None) -> AccessLog:
     """Who at which agency, in which role, did what with the child's case, newest first.
 
     The events of one request are one row ("Read journal entries", 12), counting what they
-    cover: a page that shows twelve entries writes one event per legal basis, naming them. Staff are named by agency and role, never by name
-    (docs/consent.md says why). A fixed number of queries per page, whatever its rows.
+    cover: a page that shows twelve entries writes one event per legal basis, naming them.
+    Staff are named by agency and role, never by name (docs/consent.md says why). A fixed
+    number of queries per page, whatever its rows.
     """
     case_ids = _case_ids(subject)
     key = SqlCase(

@@ -230,7 +230,7 @@ def _object(event: AuditEvent, names: _Names, base_query: dict[str, str], pseudo
     if kind == "cases.youth" and key in names.youths:
         return Link(names.youths[key], _page_url(base_query, case=names.youths[key]))
     if kind == "cases.case" and pseudonym:
-        return Link(_("the case %(pseudonym)s") % {"pseudonym": pseudonym})
+        return Link(_named_items(event) or _("the case %(pseudonym)s") % {"pseudonym": pseudonym})
     if kind == "organisations.agency" and key in names.agencies:
         return Link(names.agencies[key])
     label = _label_of_type(kind)
@@ -244,6 +244,20 @@ def _object(event: AuditEvent, names: _Names, base_query: dict[str, str], pseudo
     if key and kind not in ("audit.chain",):
         return Link(_("%(label)s no. %(id)s") % {"label": label, "id": key})
     return Link(label)
+
+
+def _named_items(event: AuditEvent) -> str:
+    """The entries or consents one event of a page names (D29), so that the review answers
+    "who read entry N" from the page itself; empty for an event that names none."""
+    details = event.details if isinstance(event.details, dict) else {}
+    for key, label in (
+        ("entries", _("journal entries no. %(ids)s")),
+        ("consents", _("consents no. %(ids)s")),
+    ):
+        ids = details.get(key)
+        if isinstance(ids, list) and ids:
+            return label % {"ids": ", ".join(str(i) for i in ids)}
+    return ""
 
 
 def _nobody(event: AuditEvent) -> str:
