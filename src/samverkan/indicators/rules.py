@@ -26,6 +26,8 @@ _READ_ROLES = (Role.AGREEMENT_EDITOR, Role.COUNCIL_MEMBER)
 
 def _municipality_ids(user: User | AnonymousUser) -> dict[str, frozenset[int]]:
     """Municipality ids per indicator role, cached on the user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
     if not roles_of(user) & set(_READ_ROLES):
         # The roles are known for the request already: most users need no query here.
         return {}
