@@ -11,24 +11,32 @@ from samverkan.portal import selectors as portal_selectors
 from samverkan.portal.subjects import PortalSubject
 
 
+def _entries(
+    personas, world, consent_case, *, school: int, social: int
+) -> tuple[list[int], list[int]]:
+    """Entries of the school (shared with social services under the consent) and of social
+    services' own; their ids."""
+    made: tuple[list[int], list[int]] = ([], [])
+    for ids, count, actor, agency, category in (
+        (made[0], school, personas.practitioner, world.avesta_school, "school_category"),
+        (made[1], social, personas.other_agency, world.avesta_social, "social_category"),
+    ):
+        for i in range(count):
+            entry = entry_add(
+                actor=actor,
+                case=consent_case.case,
+                agency=agency,
+                category=getattr(consent_case, category),
+                text=f"Anteckning {i} från {agency.name}",
+            )
+            ids.append(entry.pk)
+    return made
+
+
 def test_the_access_log_counts_the_entries_read_not_the_events(
     active_consent, personas, world, consent_case, client_for
 ):
-    for i in range(3):
-        entry_add(
-            actor=personas.practitioner,
-            case=consent_case.case,
-            agency=world.avesta_school,
-            category=consent_case.school_category,
-            text=f"Skolans anteckning {i}",
-        )
-        entry_add(
-            actor=personas.other_agency,
-            case=consent_case.case,
-            agency=world.avesta_social,
-            category=consent_case.social_category,
-            text=f"Socialtjänstens anteckning {i}",
-        )
+    _entries(personas, world, consent_case, school=3, social=3)
     client = client_for(personas.other_agency)
     assert client.get(reverse("cases:detail", args=[consent_case.case.pk])).status_code == 200
     read = list(AuditEvent.objects.filter(action="entry.viewed", actor=personas.other_agency))
@@ -43,26 +51,7 @@ def test_the_access_log_counts_the_entries_read_not_the_events(
 def test_each_entry_is_named_under_the_basis_it_was_shown_under(
     active_consent, personas, world, consent_case, client_for
 ):
-    school = [
-        entry_add(
-            actor=personas.practitioner,
-            case=consent_case.case,
-            agency=world.avesta_school,
-            category=consent_case.school_category,
-            text=f"Skolans anteckning {i}",
-        ).pk
-        for i in range(2)
-    ]
-    social = [
-        entry_add(
-            actor=personas.other_agency,
-            case=consent_case.case,
-            agency=world.avesta_social,
-            category=consent_case.social_category,
-            text=f"Socialtjänstens anteckning {i}",
-        ).pk
-        for i in range(3)
-    ]
+    school, social = _entries(personas, world, consent_case, school=2, social=3)
     client = client_for(personas.other_agency)
     assert client.get(reverse("cases:detail", args=[consent_case.case.pk])).status_code == 200
     named = {
