@@ -60,9 +60,12 @@ def test_prepared_statements_are_off_unless_asked_for(tmp_path: Path) -> None:
     prepared, which pgbouncer 1.18 (Debian's) needs in transaction mode."""
     off = databases(tmp_path, DATABASE_URL=PG)["default"]
     on = databases(tmp_path, DATABASE_URL=PG, SAMVERKAN_DATABASE_PREPARE_THRESHOLD="5")["default"]
-    for db, threshold in ((off, None), (on, 5)):
+    for db, threshold, cursor in ((off, None, "Cursor"), (on, 5, "ServerBindingCursor")):
         wrapper = DatabaseWrapper({**db, "TIME_ZONE": None})
-        assert wrapper.get_connection_params()["prepare_threshold"] == threshold
+        params = wrapper.get_connection_params()
+        assert params["prepare_threshold"] == threshold
+        # psycopg prepares only through a cursor that binds on the server.
+        assert params["cursor_factory"].__name__ == cursor
 
 
 def test_pool(tmp_path: Path) -> None:
@@ -211,6 +214,29 @@ def test_a_pooled_connection_works() -> None:
     finally:
         pooled.close()
         pooled.close_pool()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db
+def test_the_prepare_threshold_prepares_statements_on_the_server(tmp_path: Path) -> None:
+    """With ``SAMVERKAN_DATABASE_PREPARE_THRESHOLD`` a query run that many times is prepared on
+    the server, and its plan kept for the connection (before issue 18 nothing was: the
+    default cursor binds on the client)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    options = databases(tmp_path, DATABASE_URL=PG, SAMVERKAN_DATABASE_PREPARE_THRESHOLD="1")
+    settings_dict = {**connection.settings_dict, "OPTIONS": options["default"]["OPTIONS"]}
+    prepared = DatabaseWrapper(settings_dict, alias="prepared")
+    try:
+        with prepared.cursor() as cursor:
+            for _ in range(3):
+                cursor.execute("SELECT count(*) FROM organisations_municipality WHERE id > %s", [0])
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            row = cursor.fetchone()
+            assert row is not None
+            assert row[0] >= 1
+    finally:
+        prepared.close()
 
 
 def test_writes_go_to_the_primary_even_inside_statistics_reads() -> None:

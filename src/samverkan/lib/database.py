@@ -113,11 +113,14 @@ def _postgres(db: dict[str, Any], env: Env) -> dict[str, Any]:
     options: dict[str, Any] = dict(db.get("OPTIONS") or {})
     # Django's default (None) prepares nothing, which every pooler accepts; a number turns
     # psycopg's prepared statements on, for a direct connection only (pgbouncer < 1.21 and any
-    # pgbouncer without max_prepared_statements loses them between transactions).
+    # pgbouncer without max_prepared_statements loses them between transactions). Prepared
+    # statements need server-side binding: Django's default cursor binds on the client and
+    # psycopg never prepares through it, so the number alone would change nothing (issue 18).
     if env.raw("SAMVERKAN_DATABASE_PREPARE_THRESHOLD") is not None:
         options["prepare_threshold"] = env.get_int(
             "SAMVERKAN_DATABASE_PREPARE_THRESHOLD", 5, minimum=0, maximum=1000
         )
+        options["server_side_binding"] = True
     if pool:
         options["pool"] = pool
     db["OPTIONS"] = options
