@@ -29,6 +29,8 @@ from samverkan.consent.models import Consent
 from samverkan.organisations.models import Membership, Role
 from tests.helpers import inline_sealing_queries, login
 
+pytestmark = pytest.mark.budgets
+
 # The budgets (queries per request, PostgreSQL).
 CASE_PAGE = 15
 CONSENT_PAGE = 15
