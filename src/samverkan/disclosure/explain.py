@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from samverkan.cases.models import Case
 from samverkan.consent.models import Consent, Disclosure, RequiredSigner, SignerKind
-from samverkan.disclosure.facts import consent_queryset, facts_of, last_covered_day
+from samverkan.disclosure.facts import facts_of, last_covered_day
 from samverkan.disclosure.policy import (
     BASIS_OWN_AGENCY,
     ConsentFacts,
@@ -69,16 +69,12 @@ def consent_summaries(
     at: datetime,
     case: Case,
     names: bool,
-    rows: list[Consent] | None = None,
+    rows: list[Consent],
 ) -> dict[str, ConsentSummary]:
     """Keyed by audit basis (``consent:12``), for the explanation beside each shared entry.
-    ``rows``: the consents already loaded with ``consent_queryset("guardian_link")``."""
+    ``rows``: the consents as the request loaded them (``CaseAccess.consent_rows``)."""
     if not consents:
         return {}
-    if rows is None:
-        rows = list(
-            consent_queryset("guardian_link").filter(pk__in=[f.consent_id for f in consents])
-        )
     loaded = {c.pk: c for c in rows}
     summaries: dict[str, ConsentSummary] = {}
     for facts in consents:
